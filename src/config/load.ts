@@ -1,0 +1,29 @@
+import { ConfigError, parseNodeConfig, type NodeConfig } from "./node-config";
+
+export type ConfigResult = { ok: true; config: NodeConfig } | { ok: false; error: ConfigError };
+
+// Parsed once per env object (one per isolate and deployment), never per request.
+// A WeakMap keyed by env is the only module-level cache we allow: it cannot leak
+// between deployments and holds no per-request or per-client data.
+const parsed = new WeakMap<object, ConfigResult>();
+
+export function loadConfig(env: object): ConfigResult {
+  let result = parsed.get(env);
+  if (!result) {
+    try {
+      result = { ok: true, config: parseNodeConfig(env as Record<string, unknown>) };
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      result = { ok: false, error: e };
+    }
+    parsed.set(env, result);
+  }
+  return result;
+}
+
+/** For Durable Objects, which have no way to answer a request with the error. */
+export function requireConfig(env: object): NodeConfig {
+  const r = loadConfig(env);
+  if (!r.ok) throw r.error;
+  return r.config;
+}

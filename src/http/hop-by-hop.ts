@@ -1,0 +1,42 @@
+/**
+ * Hop-by-hop header removal (RFC 9110 §7.6.1): a proxy must not forward
+ * connection-specific fields. Removed: Connection itself, every field named
+ * as a connection-option in Connection, and the fields that are hop-by-hop
+ * by definition: Keep-Alive, Proxy-Connection (non-standard, still sent by
+ * some clients), TE (§10.1.4), Trailer (§6.6.2), Transfer-Encoding (RFC 9112
+ * §6.1), Upgrade (§7.8), Proxy-Authenticate / Proxy-Authorization (§11.7).
+ */
+
+export const HOP_BY_HOP_HEADERS: readonly string[] = [
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "proxy-authenticate",
+  "proxy-authorization",
+];
+
+/** tchar (RFC 9110 §5.6.2): a connection-option must be a field-name token. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Field names listed in Connection (§7.6.1), lowercased; invalid members skipped. */
+export function connectionOptions(headers: Headers): string[] {
+  const value = headers.get("Connection");
+  if (value === null) return [];
+  return value
+    .split(",")
+    .map((o) => o.trim().toLowerCase())
+    .filter((o) => TOKEN.test(o));
+}
+
+/** A copy of `headers` without hop-by-hop fields; the input is not modified. */
+export function stripHopByHop(headers: Headers): Headers {
+  const out = new Headers(headers);
+  for (const name of [...HOP_BY_HOP_HEADERS, ...connectionOptions(headers)]) {
+    out.delete(name);
+  }
+  return out;
+}

@@ -1,0 +1,7 @@
+// Wiring only: the offload node app and the Durable Objects it uses.
+import { offloadNode } from "./node/app";
+
+export { ConcurrencyLimiter } from "./limits/concurrency-limiter";
+export { FillCoordinator } from "./node/fill/fill-coordinator";
+
+export default offloadNode();

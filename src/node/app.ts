@@ -1,0 +1,72 @@
+import { Hono } from "hono";
+import { loadConfig } from "../config/load";
+import type { NodeConfig } from "../config/node-config";
+import { cacheStatus } from "../http/cache-status";
+import { canonicalRequestPath } from "../http/path";
+import { takeSlot } from "../limits/guard";
+import { passThrough } from "./pass-through";
+import { plain } from "./respond";
+import { serveObject } from "./serve-object";
+
+type NodeEnv = { Bindings: Env; Variables: { config: NodeConfig } };
+
+/** The offload node: GET/HEAD <path> serves ORIGIN_URL/<path> from the edge. */
+export function offloadNode(): Hono<NodeEnv> {
+  const app = new Hono<NodeEnv>();
+
+  app.use("*", async (c, next) => {
+    const loaded = loadConfig(c.env);
+    // Wrangler vars cannot be checked before deploy; a bad one answers every request with its name.
+    if (!loaded.ok) return plain(500, loaded.error.message);
+    c.set("config", loaded.config);
+    await next();
+  });
+
+  app.on(["GET", "HEAD"], "*", async (c) => {
+    const config = c.get("config");
+    const req = c.req.raw;
+    // Hono types its own ExecutionContext; at run time it is the platform's.
+    const ctx = c.executionCtx as unknown as ExecutionContext;
+    const path = canonicalRequestPath(req.url);
+    if (!path.ok) return plain(path.status, `bad request path: ${path.reason}`);
+    const key = path.path + (config.cacheKeyQuery && path.query ? `?${path.query}` : "");
+
+    if (config.forwardCredentials && (req.headers.has("cookie") || req.headers.has("authorization"))) {
+      // RFC 9111 §3.5: a shared cache does not store answers to authenticated requests.
+      return passThrough(config, req, key, cacheStatus(config.nodeId, { fwd: "request", detail: "credentials" }));
+    }
+
+    const slot = req.method === "GET" ? await takeSlot(config, c.env.CONCURRENCY, req.headers, key, ctx) : { kind: "free" as const };
+    if (slot.kind === "refused") {
+      return plain(
+        503,
+        `too many simultaneous downloads of this file from your address (${slot.active} of ${config.maxConnectionsPerClient}); retry later or use fewer connections`,
+        { "retry-after": String(slot.retryAfterSeconds), "cache-status": cacheStatus(config.nodeId, { detail: "concurrency-limit" }) },
+      );
+    }
+
+    let res: Response;
+    try {
+      res = await serveObject({ req, key, config, env: c.env, ctx });
+    } catch (e) {
+      if (slot.kind === "held") slot.release();
+      throw e;
+    }
+    if (slot.kind !== "held") return res;
+    if (!res.body) {
+      slot.release();
+      return res;
+    }
+    const length = res.headers.get("content-length");
+    return new Response(slot.track(res.body, length === null ? null : Number(length)), res);
+  });
+
+  app.all("*", () => plain(405, "method not allowed: this node serves GET and HEAD", { allow: "GET, HEAD" }));
+
+  app.onError((err) => {
+    console.error(JSON.stringify({ msg: "node error", error: String(err), stack: (err as Error).stack }));
+    return plain(500, "internal error in the offload node");
+  });
+
+  return app;
+}

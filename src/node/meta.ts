@@ -1,0 +1,81 @@
+/**
+ * What the node knows about one stored copy, and how it travels in R2 custom
+ * metadata and in Cache API response headers.
+ */
+
+export interface OriginHead {
+  etag: string | null;
+  lastModified: string | null;
+  length: number | null;
+  contentType: string | null;
+  cacheControl: string | null;
+}
+
+export interface StoredMeta {
+  /** Cache key: canonical path, plus "?query" when the query is keyed. */
+  key: string;
+  /** Short hash of the validators + length: part of every R2 data key. */
+  version: string;
+  etag: string | null;
+  lastModified: string | null;
+  length: number;
+  contentType: string | null;
+  cacheControl: string | null;
+  /** Hex SHA-256 of the whole body, computed while filling. */
+  sha256: string;
+  /** When the copy was stored (ms since epoch). */
+  storedAt: number;
+}
+
+/** A head is storable when it names a validator and a length (RFC 9110 §8.8, §8.6). */
+export function isStorable(h: OriginHead): h is OriginHead & { length: number } {
+  return (h.etag !== null || h.lastModified !== null) && h.length !== null;
+}
+
+export async function versionOf(h: OriginHead): Promise<string> {
+  const text = `${h.etag ?? ""}\n${h.lastModified ?? ""}\n${h.length ?? ""}`;
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return hex(new Uint8Array(digest)).slice(0, 20);
+}
+
+export function dataKey(key: string, version: string): string {
+  return `data/${version}${key}`;
+}
+
+export function metaKey(key: string): string {
+  return `meta${key}`;
+}
+
+export function hex(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += b.toString(16).padStart(2, "0");
+  return s;
+}
+
+/** RFC 9530 §2 Repr-Digest value for a hex SHA-256. */
+export function reprDigest(sha256Hex: string): string {
+  const bytes = new Uint8Array(sha256Hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(sha256Hex.slice(i * 2, i * 2 + 2), 16);
+  return `sha-256=:${btoa(String.fromCharCode(...bytes))}:`;
+}
+
+export function metaToRecord(m: StoredMeta): Record<string, string> {
+  return { meta: JSON.stringify(m) };
+}
+
+export function metaFromRecord(r: Record<string, string> | undefined): StoredMeta | null {
+  const text = r?.["meta"];
+  if (!text) return null;
+  try {
+    const m = JSON.parse(text) as StoredMeta;
+    return typeof m.version === "string" && typeof m.length === "number" ? m : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Two heads describe the same representation (used when an origin ignores conditionals). */
+export function sameRepresentation(m: StoredMeta, h: OriginHead): boolean {
+  if (h.etag !== null || m.etag !== null) return h.etag === m.etag && (h.length === null || h.length === m.length);
+  return h.lastModified === m.lastModified && h.length === m.length;
+}

@@ -1,0 +1,68 @@
+import type { NodeConfig } from "../config/node-config";
+import type { OriginHead } from "./meta";
+
+export type OriginFailure = { ok: false; kind: "connect" | "timeout"; reason: string };
+export type OriginAnswer = { ok: true; response: Response } | OriginFailure;
+
+/**
+ * The only way the node talks to the origin: always config.originUrl + a canonical
+ * path, never a host taken from the request, never following redirects.
+ */
+export async function originFetch(
+  config: NodeConfig,
+  method: "GET" | "HEAD",
+  target: string,
+  headers: Record<string, string>,
+): Promise<OriginAnswer> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), config.originTimeoutMs);
+  try {
+    const response = await fetch(config.originUrl + target, {
+      method,
+      // identity: the stored bytes, length and validators must be the origin's own
+      // (workerd would otherwise negotiate gzip and decode it transparently).
+      headers: { "accept-encoding": "identity", "user-agent": `offload-node/${config.nodeId}`, ...headers },
+      redirect: "manual",
+      signal: controller.signal,
+    });
+    return { ok: true, response };
+  } catch (e) {
+    if (controller.signal.aborted) {
+      return { ok: false, kind: "timeout", reason: `origin did not answer within ${config.originTimeoutMs} ms` };
+    }
+    return { ok: false, kind: "connect", reason: `cannot connect to origin: ${(e as Error).message}` };
+  } finally {
+    // Only the wait for headers is timed; a long body is not cut off.
+    clearTimeout(timer);
+  }
+}
+
+export function headOf(r: Response): OriginHead {
+  const len = r.headers.get("content-length");
+  const chunked = /chunked/i.test(r.headers.get("transfer-encoding") ?? "");
+  const encoded = (r.headers.get("content-encoding") ?? "identity").toLowerCase() !== "identity";
+  return {
+    etag: r.headers.get("etag"),
+    lastModified: r.headers.get("last-modified"),
+    length: len !== null && /^\d+$/.test(len) && !chunked && !encoded ? Number(len) : null,
+    contentType: r.headers.get("content-type"),
+    cacheControl: r.headers.get("cache-control"),
+  };
+}
+
+/** Client headers worth passing on a pass-through; everything else (hop-by-hop included) stays behind. */
+export function passThroughHeaders(config: NodeConfig, req: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  const allowed = ["range", "if-range", "if-none-match", "if-modified-since", "accept", "accept-language"];
+  if (config.forwardCredentials) allowed.push("cookie", "authorization");
+  for (const name of allowed) {
+    const v = req.get(name);
+    if (v !== null) out[name] = v;
+  }
+  return out;
+}
+
+/** Drain and discard a body we will not use, so the connection can be reused. */
+export function discard(r: Response): void {
+  r.body?.cancel().catch(() => {});
+}

@@ -1,0 +1,119 @@
+import { evaluatePreconditions, ifRangeAllows } from "../http/conditional";
+import { multipartBoundary, multipartPlan } from "../http/multipart";
+import { contentRange, decideRange, unsatisfiedRange } from "../http/range";
+import { reprDigest, type StoredMeta } from "./meta";
+import type { StoredCopy } from "./tiers/tier";
+
+/** Headers every answer about a stored representation carries. */
+export function representationHeaders(meta: Pick<StoredMeta, "etag" | "lastModified" | "contentType" | "cacheControl"> & { sha256?: string }, cacheStatus: string): Headers {
+  const h = new Headers({ "accept-ranges": "bytes", "cache-status": cacheStatus });
+  if (meta.contentType) h.set("content-type", meta.contentType);
+  if (meta.etag) h.set("etag", meta.etag);
+  if (meta.lastModified) h.set("last-modified", meta.lastModified);
+  if (meta.cacheControl) h.set("cache-control", meta.cacheControl);
+  // RFC 9530 §2: the digest of the whole representation, also on 206 and HEAD.
+  if (meta.sha256) h.set("repr-digest", reprDigest(meta.sha256));
+  return h;
+}
+
+/**
+ * Answer a GET/HEAD from a stored copy: RFC 9110 §13 preconditions, then §14 ranges,
+ * byte for byte as nginx answers for a static file. Returns null when the copy
+ * disappeared between lookup and read (the caller then tries elsewhere).
+ */
+export async function respondFromCopy(req: Request, copy: StoredCopy, cacheStatus: string): Promise<Response | null> {
+  const { meta, body } = copy;
+  const headers = representationHeaders(meta, cacheStatus);
+  const head = req.method === "HEAD";
+  const validators = { etag: meta.etag, lastModified: meta.lastModified };
+
+  const pre = evaluatePreconditions(req.method, req.headers, validators);
+  if (pre !== "proceed") {
+    body.dispose();
+    if (pre === "not-modified") {
+      // RFC 9110 §15.4.5: 304 carries the validators but no content headers.
+      headers.delete("content-type");
+      headers.delete("accept-ranges");
+      headers.delete("repr-digest");
+      return new Response(null, { status: 304, headers });
+    }
+    return plain(412, "precondition failed: If-Match / If-Unmodified-Since did not match the stored copy", headers);
+  }
+
+  const range = ifRangeAllows(req.headers, validators) ? req.headers.get("range") : null;
+  const decision = decideRange(range, meta.length);
+
+  if (decision.kind === "unsatisfiable") {
+    body.dispose();
+    headers.set("content-range", unsatisfiedRange(meta.length));
+    return plain(416, `range not satisfiable: the file is ${meta.length} bytes`, headers);
+  }
+
+  if (decision.kind === "full") {
+    headers.set("content-length", String(meta.length));
+    if (head) {
+      body.dispose();
+      return new Response(null, { status: 200, headers });
+    }
+    const stream = await body.full();
+    return stream ? new Response(stream, { status: 200, headers }) : null;
+  }
+
+  const [only, ...more] = decision.ranges;
+  if (only && more.length === 0) {
+    headers.set("content-range", contentRange(only, meta.length));
+    headers.set("content-length", String(only.end - only.start + 1));
+    if (head) {
+      body.dispose();
+      return new Response(null, { status: 206, headers });
+    }
+    const stream = await body.range(only);
+    return stream ? new Response(stream, { status: 206, headers }) : null;
+  }
+
+  const plan = multipartPlan(decision.ranges, meta.length, meta.contentType, multipartBoundary());
+  headers.set("content-type", plan.contentType);
+  headers.set("content-length", String(plan.contentLength));
+  body.dispose();
+  if (head) return new Response(null, { status: 206, headers });
+  const pieces: Array<() => Promise<ReadableStream<Uint8Array> | Uint8Array | null>> = [];
+  for (const part of plan.parts) {
+    pieces.push(async () => part.head, () => body.range(part.range));
+  }
+  pieces.push(async () => plan.tail);
+  return new Response(concatenate(pieces), { status: 206, headers });
+}
+
+export function plain(status: number, reason: string, headers?: HeadersInit): Response {
+  const h = new Headers(headers);
+  h.set("content-type", "text/plain; charset=utf-8");
+  h.delete("content-length");
+  h.delete("repr-digest");
+  return new Response(`${reason}\n`, { status, headers: h });
+}
+
+/** One stream out of several sources opened one after another (only the current one is open). */
+function concatenate(pieces: Array<() => Promise<ReadableStream<Uint8Array> | Uint8Array | null>>): ReadableStream<Uint8Array> {
+  let index = 0;
+  let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        if (reader) {
+          const { done, value } = await reader.read();
+          if (!done) return controller.enqueue(value);
+          reader = null;
+        }
+        const next = pieces[index++];
+        if (!next) return controller.close();
+        const piece = await next();
+        if (piece === null) throw new Error("stored copy changed while serving a multipart response");
+        if (piece instanceof Uint8Array) return controller.enqueue(piece);
+        reader = piece.getReader();
+      }
+    },
+    async cancel(reason) {
+      await reader?.cancel(reason);
+    },
+  });
+}

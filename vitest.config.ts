@@ -1,0 +1,46 @@
+import { createServer } from "node:net";
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+/** A free loopback port, chosen here so the worker's ORIGIN_URL can name it. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+process.env.TEST_ORIGIN_PORT ??= String(await freePort());
+process.env.TEST_CONTROL_PORT ??= String(await freePort());
+const origin = `http://127.0.0.1:${process.env.TEST_ORIGIN_PORT}`;
+const control = `http://127.0.0.1:${process.env.TEST_CONTROL_PORT}`;
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          ORIGIN_URL: origin,
+          NODE_ID: "test-node",
+          // Short enough for lease-expiry and timeout tests to run in seconds.
+          LEASE_SECONDS: "3",
+          ORIGIN_TIMEOUT_MS: "1500",
+          TEST_CONTROL_URL: control,
+        },
+      },
+    }),
+  ],
+  test: {
+    globalSetup: ["./test/support/global-setup.mjs"],
+    include: ["test/**/*.test.ts"],
+    // Tests share one real origin (and stop it in places): run files one at a time.
+    fileParallelism: false,
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
