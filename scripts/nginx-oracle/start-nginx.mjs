@@ -53,7 +53,7 @@ function canConnect(port) {
  * Types: .bin application/octet-stream, .txt text/plain, .html text/html;
  * anything else gets no Content-Type at all (default_type ""), so multipart
  * parts without Content-Type can be observed. Under /charset/ nginx adds
- * "; charset=utf-8" to text types.
+ * "; charset=utf-8" to text types; under /max1/ `max_ranges 1` applies.
  */
 export function nginxConf({ root, port, prefix, extra = "" }) {
   return `daemon off;
@@ -83,6 +83,7 @@ http {
         root ${root};
         location / { }
         location /charset/ { charset utf-8; }
+        location /max1/ { max_ranges 1; }
         ${extra}
     }
 }

@@ -1,0 +1,34 @@
+import { describe, it, expect } from "vitest";
+import { stripHopByHop } from "../../src/http/hop-by-hop";
+
+describe("stripHopByHop (RFC 9110 §7.6.1)", () => {
+  it("removes the fixed hop-by-hop fields and those named in Connection", () => {
+    const input = new Headers({
+      Connection: "keep-alive, X-Foo , close, bad token",
+      "Keep-Alive": "timeout=5",
+      "Proxy-Connection": "keep-alive",
+      TE: "trailers",
+      Trailer: "Expires",
+      "Transfer-Encoding": "chunked",
+      Upgrade: "h2c",
+      "Proxy-Authenticate": "Basic",
+      "Proxy-Authorization": "Basic abc",
+      "X-Foo": "1",
+      "X-Bar": "2",
+      "Content-Type": "text/plain",
+    });
+    const out = stripHopByHop(input);
+    expect([...out.keys()].sort()).toEqual(["content-type", "x-bar"]);
+    expect(input.get("X-Foo")).toBe("1");
+  });
+
+  it("keeps everything when there is nothing to strip, including repeated Set-Cookie", () => {
+    const input = new Headers();
+    input.append("Set-Cookie", "a=1");
+    input.append("Set-Cookie", "b=2");
+    input.append("Cache-Control", "max-age=60");
+    const out = stripHopByHop(input);
+    expect(out.getSetCookie()).toEqual(["a=1", "b=2"]);
+    expect(out.get("cache-control")).toBe("max-age=60");
+  });
+});
