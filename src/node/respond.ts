@@ -32,7 +32,7 @@ export async function respondFromCopy(req: Request, copy: StoredCopy, cacheStatu
     body.dispose();
     if (pre === "not-modified") {
       // RFC 9110 §15.4.5: 304 carries the validators but no content headers.
-      headers.delete("content-type");
+      void 0;
       headers.delete("accept-ranges");
       headers.delete("repr-digest");
       return new Response(null, { status: 304, headers });
@@ -41,7 +41,7 @@ export async function respondFromCopy(req: Request, copy: StoredCopy, cacheStatu
   }
 
   const range = ifRangeAllows(req.headers, validators) ? req.headers.get("range") : null;
-  const decision = decideRange(range, meta.length);
+  const decision = decideRange(range, meta.length, { maxRanges: 1 });
 
   if (decision.kind === "unsatisfiable") {
     body.dispose();
@@ -80,7 +80,7 @@ export async function respondFromCopy(req: Request, copy: StoredCopy, cacheStatu
   for (const part of plan.parts) {
     pieces.push(async () => part.head, () => body.range(part.range));
   }
-  pieces.push(async () => plan.tail);
+  pieces.push(async () => plan.tail.subarray(1));
   return new Response(concatenate(pieces), { status: 206, headers });
 }
 

@@ -1,8 +1,10 @@
-// Runs in Node, outside workerd: starts the real origin HTTP server the tests use.
+// Runs in Node, outside workerd: starts the real origin HTTP server the tests use and,
+// when installed, nginx serving the same directory (the reference of nginx-parity.test.ts).
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startStaticOrigin } from "../../scripts/origin/static-origin.mjs";
+import { findNginx, startNginx } from "../../scripts/nginx-oracle/start-nginx.mjs";
 
 /** @returns {Promise<() => Promise<void>>} teardown */
 export default async function setup() {
@@ -12,7 +14,13 @@ export default async function setup() {
     port: Number(process.env.TEST_ORIGIN_PORT),
     controlPort: Number(process.env.TEST_CONTROL_PORT),
   });
+  // Same condition as TEST_NGINX_URL in vitest.config.ts. A start failure does not stop the
+  // other tests; the parity test then reports nginx as unreachable.
+  const nginx = findNginx()
+    ? await startNginx({ root, port: Number(process.env.TEST_NGINX_PORT) }).catch((e) => void console.error(`nginx oracle: ${e.message}`))
+    : undefined;
   return async () => {
+    await nginx?.close();
     await origin.close();
     await rm(root, { recursive: true, force: true });
   };

@@ -50,6 +50,11 @@ export async function stats(path: string): Promise<PathStats> {
   return (await call("GET", `/stats?path=${encodeURIComponent(path)}`)).json();
 }
 
+/** Counters over every path: for checking that a request reached the origin not at all. */
+export async function totalStats(): Promise<PathStats> {
+  return (await call("GET", "/stats")).json();
+}
+
 export async function behave(path: string, b: Record<string, string | number> | "clear"): Promise<void> {
   const q = new URLSearchParams(b === "clear" ? { path, clear: "1" } : { path, ...Object.fromEntries(Object.entries(b).map(([k, v]) => [k, String(v)])) });
   await call("POST", `/behave?${q}`);

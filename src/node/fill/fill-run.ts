@@ -82,6 +82,8 @@ export class FillRun {
     const writer = new PartWriter(this.bucket, objectKey, (id) => this.hooks.uploadStarted(objectKey, id));
     const digest = new crypto.DigestStream("SHA-256");
     const digestWriter = digest.getWriter();
+    // Rejects when the fill is aborted; the failure is reported through `failed` instead.
+    digest.digest.catch(() => {});
     const reader = body.getReader();
     try {
       for (;;) {

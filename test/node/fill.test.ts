@@ -1,0 +1,80 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { metaKey } from "../../src/node/meta";
+import { behave, putFile, stats, uniquePath } from "../support/origin";
+import { eventually, nodeFetch, streamSha256 } from "../support/node";
+
+const store = (env as unknown as Env).STORE;
+const MiB = 1024 * 1024;
+
+describe("origin fill: coalescing and integrity", () => {
+  it("20 concurrent cold clients cause one origin body (multipart upload path)", async () => {
+    const path = uniquePath("popular.iso");
+    const file = await putFile(path, 12 * MiB + 123);
+    // A steady origin, so every client arrives while the fill is in progress.
+    await behave(path, { bytesPerSecond: 24 * MiB });
+    const t0 = Date.now();
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => nodeFetch(path, { ip: `203.0.113.${i + 1}` }).then(async (r) => ({ status: r.status, ...(await streamSha256(r)) }))),
+    );
+    for (const r of results) {
+      expect(r.status).toBe(200);
+      expect(r.bytes).toBe(file.size);
+      expect(r.sha256).toBe(file.sha256);
+    }
+    console.log(`20 clients x ${file.size} bytes in ${Date.now() - t0} ms`);
+    const s = await stats(path);
+    expect(s.gets).toBe(1);
+    expect(s.bodyBytes).toBeLessThanOrEqual(file.size * 1.05);
+    const stored = await store.head(metaKey(path));
+    expect(JSON.parse(stored!.customMetadata!["meta"]!)).toMatchObject({ length: file.size, sha256: file.sha256 });
+  });
+
+  it("a fill whose origin dies mid-body leaves nothing readable, and the next request refills", async () => {
+    const path = uniquePath("broken.bin");
+    const file = await putFile(path, 12 * MiB);
+    await behave(path, { dieAfterBytes: 9 * MiB });
+    const res = await nodeFetch(path);
+    expect(res.status).toBe(200);
+    await expect(res.arrayBuffer()).rejects.toThrow();
+    expect(await store.head(metaKey(path))).toBeNull();
+    const listed = await store.list({ prefix: "data/" });
+    expect(listed.objects.filter((o) => o.key.endsWith(path))).toHaveLength(0);
+
+    await behave(path, "clear");
+    const again = await nodeFetch(path);
+    expect(again.headers.get("cache-status")).toMatch(/fwd=miss/);
+    expect((await streamSha256(again)).sha256).toBe(file.sha256);
+  });
+
+  it("a client that does not read does not hold up the fill; it resumes from the stored copy", async () => {
+    const path = uniquePath("slow-client.bin");
+    const file = await putFile(path, 24 * MiB);
+    const stalled = await nodeFetch(path);
+    expect(stalled.status).toBe(200);
+    // Nobody reads this body, yet the object completes in R2.
+    await eventually(async () => (await store.head(metaKey(path))) !== null, 20_000);
+    expect((await streamSha256(stalled)).sha256).toBe(file.sha256);
+    expect((await stats(path)).bodyBytes).toBe(file.size);
+  });
+
+  it("a client joining a fill in progress gets every byte, with the missed prefix from the origin", async () => {
+    const path = uniquePath("late-join.bin");
+    const file = await putFile(path, 6 * MiB);
+    await behave(path, { bytesPerSecond: 4 * MiB });
+    const first = await nodeFetch(path, { ip: "192.0.2.1" });
+    const firstDone = streamSha256(first);
+    await new Promise((r) => setTimeout(r, 500));
+    const late = await nodeFetch(path, { ip: "192.0.2.2" });
+    expect(late.status).toBe(200);
+    const [a, b] = await Promise.all([firstDone, streamSha256(late)]);
+    expect(a.sha256).toBe(file.sha256);
+    expect(b.sha256).toBe(file.sha256);
+    const s = await stats(path);
+    // One full GET (the fill) and one range GET (the late client's prefix).
+    expect(s.gets).toBe(2);
+    expect(s.rangeGets).toBe(1);
+    // One copy plus the prefix the late client missed (at most half the file here).
+    expect(s.bodyBytes).toBeLessThan(file.size * 1.6);
+  });
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { behave, originDown, originUp, putFile, stats, uniquePath } from "../support/origin";
+import { nodeFetch, streamSha256 } from "../support/node";
+
+describe("origin down or failing", () => {
+  it("serves the stored copy when the origin answers 5xx (stale-if-error)", async () => {
+    const path = uniquePath("sie.bin");
+    const file = await putFile(path, 50_000);
+    await streamSha256(await nodeFetch(path));
+    await behave(path, { status: 503 });
+    const res = await nodeFetch(path);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-status")).toBe("test-node; fwd=stale; fwd-status=503; detail=stale-if-error");
+    expect((await streamSha256(res)).sha256).toBe(file.sha256);
+  });
+
+  it("serves the stored copy when the origin is unreachable; 502 when nothing is stored", async () => {
+    const stored = uniquePath("down-stored.bin");
+    const cold = uniquePath("down-cold.bin");
+    const file = await putFile(stored, 30_000);
+    await putFile(cold, 30_000);
+    await streamSha256(await nodeFetch(stored));
+    await originDown();
+    try {
+      const hit = await nodeFetch(stored);
+      expect(hit.status).toBe(200);
+      expect(hit.headers.get("cache-status")).toContain("detail=stale-if-error");
+      expect((await streamSha256(hit)).sha256).toBe(file.sha256);
+
+      const miss = await nodeFetch(cold);
+      expect(miss.status).toBe(502);
+      expect(miss.headers.get("content-type")).toMatch(/^text\/plain/);
+      expect(await miss.text()).toMatch(/cannot connect to origin/);
+    } finally {
+      await originUp();
+    }
+  });
+
+  it("answers 504 with a reason when the origin does not answer in time", async () => {
+    const path = uniquePath("slow-origin.bin");
+    await putFile(path, 1000);
+    await behave(path, { delayMs: 4000 });
+    const t0 = Date.now();
+    const res = await nodeFetch(path);
+    expect(res.status).toBe(504);
+    expect(await res.text()).toMatch(/did not answer within 1500 ms/);
+    expect(Date.now() - t0).toBeLessThan(3500);
+  });
+
+  it("passes statuses it does not store (e.g. 403) through without storing", async () => {
+    const path = uniquePath("forbidden.bin");
+    await putFile(path, 1000);
+    await behave(path, { status: 403 });
+    const res = await nodeFetch(path);
+    expect(res.status).toBe(403);
+    expect(res.headers.get("cache-status")).toBe("test-node; fwd=request; fwd-status=403");
+    await res.arrayBuffer();
+    expect((await stats(path)).gets).toBe(1);
+  });
+});
