@@ -13,6 +13,8 @@ export interface NodeConfig {
   nodeId: string;
   /** Concurrent downloads of one URL per client (IPv6 grouped by /64); 0 disables the guard. */
   maxConnectionsPerClient: number;
+  /** Smaller downloads are not counted: they end before an accelerator's second connection matters. */
+  guardMinBytes: number;
   /** Client networks exempt from the guard. */
   connectionAllowlist: Cidr[];
   /** Skip the revalidation HEAD while the copy was confirmed less than this many seconds ago. */
@@ -57,6 +59,7 @@ export function parseNodeConfig(vars: RawVars): NodeConfig {
     originUrl: originUrl(vars, "ORIGIN_URL"),
     nodeId: token(vars, "NODE_ID", "offload-node"),
     maxConnectionsPerClient: integer(vars, "MAX_CONNECTIONS_PER_CLIENT", 2, 0, 10_000),
+    guardMinBytes: integer(vars, "GUARD_MIN_BYTES", 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
     connectionAllowlist: cidrList(vars, "CONNECTION_ALLOWLIST"),
     revalidateSeconds: integer(vars, "REVALIDATE_SECONDS", 0, 0, 31_536_000),
     cacheApiMaxBytes: integer(vars, "CACHE_API_MAX_BYTES", 256 * 1024 * 1024, 0, CACHE_API_LIMIT - 1),

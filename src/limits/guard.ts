@@ -1,5 +1,8 @@
 import type { NodeConfig } from "../config/node-config";
+import { cacheStatus } from "../http/cache-status";
+import { plain } from "../http/plain";
 import { clientOf, isAllowlisted } from "./client-key";
+import type { ConcurrencyLimiter } from "./concurrency-limiter";
 
 export type Slot =
   | { kind: "free" }
@@ -14,7 +17,7 @@ export type Slot =
  */
 export async function takeSlot(
   config: NodeConfig,
-  ns: DurableObjectNamespace<import("./concurrency-limiter").ConcurrencyLimiter>,
+  ns: DurableObjectNamespace<ConcurrencyLimiter>,
   headers: Headers,
   urlKey: string,
   ctx: ExecutionContext,
@@ -27,8 +30,7 @@ export async function takeSlot(
   const ttlMs = config.leaseSeconds * 1000;
   const got = await stub.acquire(config.maxConnectionsPerClient, ttlMs);
   if (!got.ok) {
-    const wait = Math.ceil(got.retryAfterMs / 1000);
-    return { kind: "refused", active: got.active, retryAfterSeconds: Math.max(1, Math.min(wait, config.retryAfterSeconds)) };
+    return { kind: "refused", active: got.active, retryAfterSeconds: config.retryAfterSeconds };
   }
 
   let released = false;
@@ -57,4 +59,34 @@ export async function takeSlot(
       return pair.readable;
     },
   };
+}
+
+/**
+ * Counts the download against the client's allowance once we know it is one: a GET
+ * answered with a body of at least GUARD_MIN_BYTES. Refusal is 503 + Retry-After, not
+ * 429: aria2c retries a 503 (--retry-wait) and completes with fewer connections, but
+ * gives up for good on a 429.
+ */
+export async function guardDownload(
+  config: NodeConfig,
+  ns: DurableObjectNamespace<ConcurrencyLimiter>,
+  req: Request,
+  key: string,
+  ctx: ExecutionContext,
+  res: Response,
+): Promise<Response> {
+  const length = Number(res.headers.get("content-length") ?? Number.NaN);
+  const counted = req.method === "GET" && res.body !== null && (res.status === 200 || res.status === 206) && !(length < config.guardMinBytes);
+  if (!counted) return res;
+  const slot = await takeSlot(config, ns, req.headers, key, ctx);
+  if (slot.kind === "free") return res;
+  if (slot.kind === "refused") {
+    await res.body?.cancel();
+    return plain(
+      503,
+      `too many simultaneous downloads of this file from your address (${slot.active} of ${config.maxConnectionsPerClient}); retry later or use fewer connections`,
+      { "retry-after": String(slot.retryAfterSeconds), "cache-status": cacheStatus(config.nodeId, { detail: "concurrency-limit" }) },
+    );
+  }
+  return new Response(slot.track(res.body!, Number.isFinite(length) ? length : null), res);
 }

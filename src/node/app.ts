@@ -3,9 +3,9 @@ import { loadConfig } from "../config/load";
 import type { NodeConfig } from "../config/node-config";
 import { cacheStatus } from "../http/cache-status";
 import { canonicalRequestPath } from "../http/path";
-import { takeSlot } from "../limits/guard";
+import { guardDownload } from "../limits/guard";
 import { passThrough } from "./pass-through";
-import { plain } from "./respond";
+import { plain } from "../http/plain";
 import { serveObject } from "./serve-object";
 
 type NodeEnv = { Bindings: Env; Variables: { config: NodeConfig } };
@@ -36,29 +36,8 @@ export function offloadNode(): Hono<NodeEnv> {
       return passThrough(config, req, key, cacheStatus(config.nodeId, { fwd: "request", detail: "credentials" }));
     }
 
-    const slot = req.method === "GET" ? await takeSlot(config, c.env.CONCURRENCY, req.headers, key, ctx) : { kind: "free" as const };
-    if (slot.kind === "refused") {
-      return plain(
-        503,
-        `too many simultaneous downloads of this file from your address (${slot.active} of ${config.maxConnectionsPerClient}); retry later or use fewer connections`,
-        { "retry-after": String(slot.retryAfterSeconds), "cache-status": cacheStatus(config.nodeId, { detail: "concurrency-limit" }) },
-      );
-    }
-
-    let res: Response;
-    try {
-      res = await serveObject({ req, key, config, env: c.env, ctx });
-    } catch (e) {
-      if (slot.kind === "held") slot.release();
-      throw e;
-    }
-    if (slot.kind !== "held") return res;
-    if (!res.body) {
-      slot.release();
-      return res;
-    }
-    const length = res.headers.get("content-length");
-    return new Response(slot.track(res.body, length === null ? null : Number(length)), res);
+    const res = await serveObject({ req, key, config, env: c.env, ctx });
+    return guardDownload(config, c.env.CONCURRENCY, req, key, ctx, res);
   });
 
   app.all("*", () => plain(405, "method not allowed: this node serves GET and HEAD", { allow: "GET, HEAD" }));
@@ -70,3 +49,4 @@ export function offloadNode(): Hono<NodeEnv> {
 
   return app;
 }
+

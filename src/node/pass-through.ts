@@ -1,7 +1,7 @@
 import type { NodeConfig } from "../config/node-config";
 import { stripHopByHop } from "../http/hop-by-hop";
 import { originFetch, passThroughHeaders } from "./origin";
-import { plain } from "./respond";
+import { plain } from "../http/plain";
 
 /**
  * Streams the origin's own answer to the client, storing nothing: for objects without

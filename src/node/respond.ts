@@ -1,6 +1,7 @@
 import { evaluatePreconditions, ifRangeAllows } from "../http/conditional";
 import { multipartBoundary, multipartPlan } from "../http/multipart";
 import { contentRange, decideRange, unsatisfiedRange } from "../http/range";
+import { plain } from "../http/plain";
 import { reprDigest, type StoredMeta } from "./meta";
 import type { StoredCopy } from "./tiers/tier";
 
@@ -32,7 +33,7 @@ export async function respondFromCopy(req: Request, copy: StoredCopy, cacheStatu
     body.dispose();
     if (pre === "not-modified") {
       // RFC 9110 §15.4.5: 304 carries the validators but no content headers.
-      void 0;
+      headers.delete("content-type");
       headers.delete("accept-ranges");
       headers.delete("repr-digest");
       return new Response(null, { status: 304, headers });
@@ -41,7 +42,7 @@ export async function respondFromCopy(req: Request, copy: StoredCopy, cacheStatu
   }
 
   const range = ifRangeAllows(req.headers, validators) ? req.headers.get("range") : null;
-  const decision = decideRange(range, meta.length, { maxRanges: 1 });
+  const decision = decideRange(range, meta.length);
 
   if (decision.kind === "unsatisfiable") {
     body.dispose();
@@ -80,16 +81,8 @@ export async function respondFromCopy(req: Request, copy: StoredCopy, cacheStatu
   for (const part of plan.parts) {
     pieces.push(async () => part.head, () => body.range(part.range));
   }
-  pieces.push(async () => plan.tail.subarray(1));
+  pieces.push(async () => plan.tail);
   return new Response(concatenate(pieces), { status: 206, headers });
-}
-
-export function plain(status: number, reason: string, headers?: HeadersInit): Response {
-  const h = new Headers(headers);
-  h.set("content-type", "text/plain; charset=utf-8");
-  h.delete("content-length");
-  h.delete("repr-digest");
-  return new Response(`${reason}\n`, { status, headers: h });
 }
 
 /** One stream out of several sources opened one after another (only the current one is open). */
