@@ -1,6 +1,7 @@
 import { createServer } from "node:net";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { findNginx } from "./scripts/nginx-oracle/start-nginx.mjs";
 
 /** A free loopback port, chosen here so the worker's ORIGIN_URL can name it. */
 async function freePort(): Promise<number> {
@@ -16,8 +17,11 @@ async function freePort(): Promise<number> {
 
 process.env.TEST_ORIGIN_PORT ??= String(await freePort());
 process.env.TEST_CONTROL_PORT ??= String(await freePort());
+process.env.TEST_NGINX_PORT ??= String(await freePort());
 const origin = `http://127.0.0.1:${process.env.TEST_ORIGIN_PORT}`;
 const control = `http://127.0.0.1:${process.env.TEST_CONTROL_PORT}`;
+// nginx serving the origin's files (global-setup starts it when installed); "" = no nginx.
+const nginx = findNginx() ? `http://127.0.0.1:${process.env.TEST_NGINX_PORT}` : "";
 
 export default defineConfig({
   plugins: [
@@ -31,6 +35,7 @@ export default defineConfig({
           LEASE_SECONDS: "3",
           ORIGIN_TIMEOUT_MS: "1500",
           TEST_CONTROL_URL: control,
+          TEST_NGINX_URL: nginx,
         },
       },
     }),

@@ -42,6 +42,13 @@ export interface Cidr {
 
 export type RawVars = Record<string, unknown>;
 
+/** Every variable parseNodeConfig reads (the local stack passes these through from its environment). */
+export const NODE_VAR_NAMES = [
+  "ORIGIN_URL", "NODE_ID", "MAX_CONNECTIONS_PER_CLIENT", "GUARD_MIN_BYTES", "CONNECTION_ALLOWLIST",
+  "REVALIDATE_SECONDS", "CACHE_API_MAX_BYTES", "ORIGIN_TIMEOUT_MS", "LEASE_SECONDS",
+  "RETRY_AFTER_SECONDS", "CACHE_KEY_QUERY", "FORWARD_CREDENTIALS",
+] as const;
+
 export class ConfigError extends Error {
   readonly field: string;
   constructor(field: string, reason: string) {

@@ -38,7 +38,7 @@ export async function respondFromCopy(req: Request, copy: StoredCopy, cacheStatu
       headers.delete("repr-digest");
       return new Response(null, { status: 304, headers });
     }
-    return plain(412, "precondition failed: If-Match / If-Unmodified-Since did not match the stored copy", headers);
+    return plain(412, "precondition failed: If-Match / If-Unmodified-Since did not match the stored copy", errorHeaders(headers));
   }
 
   const range = ifRangeAllows(req.headers, validators) ? req.headers.get("range") : null;
@@ -47,7 +47,7 @@ export async function respondFromCopy(req: Request, copy: StoredCopy, cacheStatu
   if (decision.kind === "unsatisfiable") {
     body.dispose();
     headers.set("content-range", unsatisfiedRange(meta.length));
-    return plain(416, `range not satisfiable: the file is ${meta.length} bytes`, headers);
+    return plain(416, `range not satisfiable: the file is ${meta.length} bytes`, errorHeaders(headers));
   }
 
   if (decision.kind === "full") {
@@ -60,6 +60,8 @@ export async function respondFromCopy(req: Request, copy: StoredCopy, cacheStatu
     return stream ? new Response(stream, { status: 200, headers }) : null;
   }
 
+  // nginx advertises Accept-Ranges on 200 only; a 206 already shows ranges work.
+  headers.delete("accept-ranges");
   const [only, ...more] = decision.ranges;
   if (only && more.length === 0) {
     headers.set("content-range", contentRange(only, meta.length));
@@ -83,6 +85,12 @@ export async function respondFromCopy(req: Request, copy: StoredCopy, cacheStatu
   }
   pieces.push(async () => plan.tail);
   return new Response(concatenate(pieces), { status: 206, headers });
+}
+
+/** As nginx: an error about the representation does not describe it (no validators or type). */
+function errorHeaders(h: Headers): Headers {
+  for (const name of ["accept-ranges", "etag", "last-modified", "content-type", "cache-control"]) h.delete(name);
+  return h;
 }
 
 /** One stream out of several sources opened one after another (only the current one is open). */

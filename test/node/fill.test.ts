@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { metaKey } from "../../src/node/meta";
 import { behave, putFile, stats, uniquePath } from "../support/origin";
 import { eventually, nodeFetch, streamSha256 } from "../support/node";
+import { fetchWithVars } from "../support/app";
 
 const store = (env as unknown as Env).STORE;
 const MiB = 1024 * 1024;
@@ -28,6 +29,21 @@ describe("origin fill: coalescing and integrity", () => {
     expect(s.bodyBytes).toBeLessThanOrEqual(file.size * 1.05);
     const stored = await store.head(metaKey(path));
     expect(JSON.parse(stored!.customMetadata!["meta"]!)).toMatchObject({ length: file.size, sha256: file.sha256 });
+  });
+
+  it("coalesces across nodes: clients of two node instances share one fill", async () => {
+    const path = uniquePath("two-nodes.bin");
+    const file = await putFile(path, 9 * MiB);
+    await behave(path, { bytesPerSecond: 24 * MiB });
+    const requests = Array.from({ length: 8 }, (_, i) =>
+      i % 2 === 0 ? nodeFetch(path, { ip: `198.18.0.${i}` }) : fetchWithVars({ NODE_ID: "node-b" }, path, { ip: `198.18.0.${i}` }),
+    );
+    const responses = await Promise.all(requests);
+    expect(new Set(responses.map((r) => r.headers.get("cache-status")?.split(";")[0]))).toEqual(new Set(["test-node", "node-b"]));
+    for (const r of await Promise.all(responses.map(streamSha256))) expect(r.sha256).toBe(file.sha256);
+    const s = await stats(path);
+    expect(s.gets).toBe(1);
+    expect(s.bodyBytes).toBeLessThanOrEqual(file.size * 1.05);
   });
 
   it("a fill whose origin dies mid-body leaves nothing readable, and the next request refills", async () => {

@@ -71,7 +71,7 @@ async function nginxFetch(path: string, method: string, headers: Record<string, 
     try {
       return await read(await fetch(nginxUrl + path, { method, headers }));
     } catch (e) {
-      if (attempt >= 3) throw new Error(`nginx ${method} ${path}: ${e instanceof Error ? e.message : e}`);
+      if (attempt >= 2) throw new Error(`nginx ${method} ${path}: ${e instanceof Error ? e.message : e}`);
     }
   }
 }

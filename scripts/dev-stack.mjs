@@ -1,0 +1,162 @@
+/**
+ * Local stack: demo origin + two offload nodes (one Miniflare process) + edge fronts.
+ * Started by `bash scripts/start` (which provides Node >= 22 and dependencies).
+ *
+ * Environment overrides:
+ *   ORIGIN_URL   use this origin instead of starting the demo origin
+ *   ORIGIN_PORT  demo origin port (8080); its control API listens on ORIGIN_CONTROL_PORT (ORIGIN_PORT + 1)
+ *   NODE_PORTS   comma-separated public ports, one node each ("8788,8789")
+ *   HOST         address the nodes listen on (127.0.0.1)
+ *   and every node variable (see NODE_VARS), defaults from wrangler.toml [vars].
+ */
+import { createServer } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseNodeConfig } from "../src/config/node-config.ts";
+import { startStaticOrigin } from "./origin/static-origin.mjs";
+import { ensureDemoFiles } from "./stack/demo-files.mjs";
+import { startNodeStack, nodeName } from "./stack/miniflare-stack.mjs";
+import { buildWorkerBundle, readWorkerConfig } from "./stack/worker-build.mjs";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Worker variables passed through from the environment (NODE_ID is set per node). */
+export const NODE_VARS = [
+  "ORIGIN_URL", "MAX_CONNECTIONS_PER_CLIENT", "REVALIDATE_SECONDS", "CONNECTION_ALLOWLIST",
+  "CACHE_API_MAX_BYTES", "ORIGIN_TIMEOUT_MS", "LEASE_SECONDS", "RETRY_AFTER_SECONDS",
+  "CACHE_KEY_QUERY", "FORWARD_CREDENTIALS",
+];
+
+/** Errors we expect (bad config, busy port): message only, exit 1, no stack trace. */
+class StartError extends Error {}
+
+function portFrom(name, fallback) {
+  const v = process.env[name]?.trim() || String(fallback);
+  if (!/^\d+$/.test(v) || Number(v) > 65535) throw new StartError(`invalid ${name}: "${v}" is not a port number`);
+  return Number(v);
+}
+
+/** Fail before starting anything if a port is taken, naming the variable that moves it. */
+async function assertPortFree(host, port, envName) {
+  await new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", (err) => reject(new StartError(
+      err.code === "EADDRINUSE"
+        ? `port ${port} on ${host} is already in use: stop whatever uses it or set ${envName} to another port`
+        : `cannot listen on ${host}:${port} (${err.code ?? err.message}); set ${envName} to change it`,
+    )));
+    probe.listen(port, host, () => probe.close(() => resolve(undefined)));
+  });
+}
+
+/**
+ * Ctrl-C / SIGTERM / SIGHUP: orderly stop, exit 0. A second signal while stopping forces exit.
+ * @param {(code: number) => Promise<void>} stop
+ */
+function installSignalHandlers(stop) {
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+    process.removeAllListeners(sig);
+    let seen = false;
+    process.on(sig, () => {
+      if (seen) process.exit(1);
+      seen = true;
+      void stop(0);
+    });
+  }
+}
+
+async function main() {
+  /** Everything started so far, stopped in reverse order on exit. */
+  const stoppers = [];
+  let stopping = false;
+  const stop = async (code) => {
+    if (stopping) return;
+    stopping = true;
+    for (const s of stoppers.reverse()) await s().catch((e) => console.error(`shutdown: ${e.message ?? e}`));
+    process.exit(code);
+  };
+  installSignalHandlers(stop);
+
+  const env = process.env;
+  const host = env.HOST?.trim() || "127.0.0.1";
+  const originPort = portFrom("ORIGIN_PORT", 8080);
+  const controlPort = portFrom("ORIGIN_CONTROL_PORT", originPort + 1);
+  const nodePortsText = env.NODE_PORTS?.trim() || "8788,8789";
+  const nodePorts = nodePortsText.split(",").map((p) => p.trim());
+  if (nodePorts.length < 1 || nodePorts.length > 26 || nodePorts.some((p) => !/^\d+$/.test(p) || Number(p) > 65535)) {
+    throw new StartError(`invalid NODE_PORTS: "${nodePortsText}" (comma-separated port numbers, e.g. 8788,8789)`);
+  }
+  const useDemoOrigin = !env.ORIGIN_URL?.trim();
+
+  // 1. Variables: environment over wrangler.toml [vars]; validated with the node's own parser.
+  const workerConfig = await readWorkerConfig(ROOT);
+  /** @type {Record<string, string>} */
+  const vars = {};
+  for (const name of new Set([...Object.keys(workerConfig.vars), ...NODE_VARS])) {
+    const value = env[name] ?? workerConfig.vars[name];
+    if (value !== undefined && name !== "NODE_ID") vars[name] = value;
+  }
+  if (useDemoOrigin) vars.ORIGIN_URL = `http://127.0.0.1:${originPort}`;
+  for (const [i] of nodePorts.entries()) {
+    try {
+      parseNodeConfig({ ...vars, NODE_ID: nodeName(i) });
+    } catch (err) {
+      throw new StartError(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  for (const p of nodePorts) await assertPortFree(host, Number(p), "NODE_PORTS");
+  if (useDemoOrigin) {
+    await assertPortFree("127.0.0.1", originPort, "ORIGIN_PORT");
+    await assertPortFree("127.0.0.1", controlPort, "ORIGIN_CONTROL_PORT");
+  }
+
+
+  try {
+    // 2. Demo origin.
+    if (useDemoOrigin) {
+      const demoDir = path.join(ROOT, "demo");
+      const { created } = await ensureDemoFiles(demoDir);
+      if (created.length) console.log(`created demo files: ${created.join(", ")}`);
+      const origin = await startStaticOrigin({ root: demoDir, host: "127.0.0.1", port: originPort, controlPort });
+      stoppers.push(() => origin.close());
+      console.log(`demo origin    ${origin.url}  (serving demo/, control API ${origin.controlUrl})`);
+    } else {
+      console.log(`origin         ${vars.ORIGIN_URL}  (from ORIGIN_URL)`);
+    }
+
+    // 3. Bundle the worker as a deploy would.
+    const building = new AbortController();
+    stoppers.push(async () => building.abort());
+    const bundlePath = await buildWorkerBundle({ root: ROOT, outdir: ".wrangler/dev-build", signal: building.signal });
+
+    // 4-5. Nodes in one Miniflare, each behind an edge front that supplies CF-Connecting-IP.
+    const stack = await startNodeStack({
+      bundlePath,
+      vars,
+      ports: nodePorts.map(Number),
+      persistDir: path.join(ROOT, ".dev-state"),
+      host,
+      workerConfig,
+    });
+    stoppers.push(() => stack.close());
+    // Miniflare registers SIGINT/SIGTERM hooks that exit(130) at once, cutting our orderly
+    // shutdown short; take the signals back. Its process 'exit' hook stays as the safety
+    // net that kills workerd if we ever exit without dispose().
+    installSignalHandlers(stop);
+    for (const n of stack.nodes) console.log(`${n.name.padEnd(14)} ${n.url}`);
+    const first = stack.nodes[0];
+    console.log(`try: curl -o /dev/null ${first.url}/iso/distro-64m.iso   (Ctrl-C stops everything)`);
+  } catch (err) {
+    if (err && err.code === "EADDRINUSE") {
+      err = new StartError(`port ${err.port ?? "?"} is already in use (set NODE_PORTS / ORIGIN_PORT to change ports)`);
+    }
+    console.error(err instanceof StartError ? err.message : err);
+    await stop(1);
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof StartError ? err.message : err);
+  process.exit(1);
+});

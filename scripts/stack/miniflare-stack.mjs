@@ -1,0 +1,116 @@
+/**
+ * Several offload nodes in ONE Miniflare process, each behind its own edge front.
+ *
+ * One process on purpose: separate `wrangler dev` processes sharing a persist folder
+ * fail with SQLITE_BUSY. Inside one Miniflare the nodes share the R2 bucket, the Cache
+ * API store and the Durable Objects (defined by the first node, referenced by the
+ * others via scriptName), so request coalescing and per-client limits span all nodes,
+ * as they span colos in production.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { startEdgeFront } from "./edge-front.mjs";
+import { readWorkerConfig } from "./worker-build.mjs";
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** node-a, node-b, ... */
+export function nodeName(i) {
+  return `node-${String.fromCharCode(97 + i)}`;
+}
+
+/**
+ * @typedef {object} NodeHandle
+ * @property {string} name worker name and NODE_ID
+ * @property {string} url public URL (edge front)
+ * @property {number} port edge front port
+ * @property {string} directUrl the worker's internal direct socket (no CF-Connecting-IP!)
+ */
+
+/**
+ * Start one Miniflare with one worker per entry of `ports`, plus an edge front per node.
+ * Edge fronts bind first, so a taken port fails fast before workerd starts.
+ * @param {object} opts
+ * @param {string} opts.bundlePath bundled worker (see buildWorkerBundle)
+ * @param {Record<string, string>} opts.vars worker vars (NODE_ID is set per node)
+ * @param {number[]} opts.ports public port per node (0 = any free port)
+ * @param {string} opts.persistDir where R2, Cache API and Durable Object state live
+ * @param {string} [opts.host] edge front listen address
+ * @param {import("./worker-build.mjs").WorkerConfig} [opts.workerConfig] defaults to the repo's wrangler.toml
+ * @param {(line: string) => void} [opts.onWorkerLog] worker console output (default: stdout)
+ * @returns {Promise<{ nodes: NodeHandle[], mf: Miniflare, close(): Promise<void> }>}
+ */
+export async function startNodeStack({ bundlePath, vars, ports, persistDir, host = "127.0.0.1", workerConfig, onWorkerLog }) {
+  const config = workerConfig ?? (await readWorkerConfig(REPO_ROOT));
+  const names = ports.map((_, i) => nodeName(i));
+  /** @type {Map<string, { host: string, port: number }>} */
+  const targets = new Map();
+  const fronts = [];
+  try {
+    for (const [i, port] of ports.entries()) {
+      fronts.push(await startEdgeFront({ port, host, target: () => targets.get(names[i]) }));
+    }
+  } catch (err) {
+    await Promise.all(fronts.map((f) => f.close()));
+    throw err;
+  }
+
+  const owner = names[0];
+  const workers = names.map((name) => ({
+    name,
+    modules: true,
+    scriptPath: bundlePath,
+    compatibilityDate: config.compatibilityDate,
+    compatibilityFlags: config.compatibilityFlags,
+    bindings: { ...vars, NODE_ID: name },
+    r2Buckets: config.r2Buckets,
+    durableObjects: Object.fromEntries(config.durableObjects.map((d) => [
+      d.binding,
+      name === owner
+        ? { className: d.className, useSQLite: d.sqlite }
+        : { className: d.className, scriptName: owner, useSQLite: d.sqlite },
+    ])),
+    // Port 0: workerd picks a free loopback port; we ask for it with unsafeGetDirectURL.
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+  }));
+
+  let mf;
+  try {
+    mf = new Miniflare(convertV4MiniflareOptions({
+      host: "127.0.0.1",
+      port: 0, // Miniflare's own entry socket is unused; keep it off well-known ports
+      resourcePersistencePath: path.resolve(persistDir),
+      ...(onWorkerLog ? { handleStructuredLogs: (l) => onWorkerLog(`[${l.level}] ${l.message}`) } : {}),
+      workers,
+    }));
+    await mf.ready;
+    for (const name of names) {
+      const u = await mf.unsafeGetDirectURL(name);
+      targets.set(name, { host: u.hostname, port: Number(u.port) });
+    }
+  } catch (err) {
+    await Promise.all(fronts.map((f) => f.close()));
+    await mf?.dispose().catch(() => {});
+    throw err;
+  }
+
+  const nodes = names.map((name, i) => ({
+    name,
+    url: fronts[i].url,
+    port: fronts[i].port,
+    directUrl: `http://${targets.get(name)?.host}:${targets.get(name)?.port}`,
+  }));
+  let closing;
+  return {
+    nodes,
+    mf,
+    close() {
+      closing ??= (async () => {
+        await Promise.all(fronts.map((f) => f.close()));
+        await mf.dispose();
+      })();
+      return closing;
+    },
+  };
+}
