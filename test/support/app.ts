@@ -8,5 +8,5 @@ export async function fetchWithVars(vars: Record<string, string>, path: string, 
   headers.set("cf-connecting-ip", init.ip ?? "198.51.100.99");
   const ctx = createExecutionContext();
   // Not waiting on ctx: the download slot is released by a waitUntil that ends with the body.
-  return worker.fetch(new Request(`http://node.test${path}`, { ...init, headers }), { ...(env as object), ...vars } as Env, ctx);
+  return worker.fetch(new Request(`http://node.test${path}`, { ...init, headers }), { ...(env as object), ...vars } as unknown as Env, ctx);
 }
