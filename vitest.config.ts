@@ -24,28 +24,46 @@ const control = `http://127.0.0.1:${process.env.TEST_CONTROL_PORT}`;
 const nginx = findNginx() ? `http://127.0.0.1:${process.env.TEST_NGINX_PORT}` : "";
 
 export default defineConfig({
-  plugins: [
-    cloudflareTest({
-      wrangler: { configPath: "./wrangler.toml" },
-      miniflare: {
-        bindings: {
-          ORIGIN_URL: origin,
-          NODE_ID: "test-node",
-          // Short enough for lease-expiry and timeout tests to run in seconds.
-          LEASE_SECONDS: "3",
-          ORIGIN_TIMEOUT_MS: "1500",
-          TEST_CONTROL_URL: control,
-          TEST_NGINX_URL: nginx,
+  test: {
+    // Test files share one real origin (and stop it in places): one file at a time.
+    fileParallelism: false,
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ORIGIN_URL: origin,
+                NODE_ID: "test-node",
+                // Short enough for lease-expiry and timeout tests to run in seconds.
+                LEASE_SECONDS: "3",
+                ORIGIN_TIMEOUT_MS: "1500",
+                TEST_CONTROL_URL: control,
+                TEST_NGINX_URL: nginx,
+              },
+            },
+          }),
+        ],
+        test: {
+          name: "workerd",
+          globalSetup: ["./test/support/global-setup.mjs"],
+          include: ["test/**/*.test.ts"],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
-    }),
-  ],
-  test: {
-    globalSetup: ["./test/support/global-setup.mjs"],
-    include: ["test/**/*.test.ts"],
-    // Tests share one real origin (and stop it in places): run files one at a time.
-    fileParallelism: false,
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+      {
+        // The local stack as a user starts it: real sockets, real peers, real clients.
+        test: {
+          name: "stack",
+          environment: "node",
+          include: ["test/stack/**/*.test.mjs"],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
   },
 });

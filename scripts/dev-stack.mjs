@@ -7,12 +7,14 @@
  *   ORIGIN_PORT  demo origin port (8080); its control API listens on ORIGIN_CONTROL_PORT (ORIGIN_PORT + 1)
  *   NODE_PORTS   comma-separated public ports, one node each ("8788,8789")
  *   HOST         address the nodes listen on (127.0.0.1)
+ *   STATE_DIR    where R2, Durable Object and cache state persist (.dev-state)
+ *   DEMO_DIR     folder the demo origin serves (demo/), generated on first run
  *   and every node variable (see NODE_VARS), defaults from wrangler.toml [vars].
  */
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseNodeConfig } from "../src/config/node-config.ts";
+import { NODE_VAR_NAMES, parseNodeConfig } from "../src/config/node-config.ts";
 import { startStaticOrigin } from "./origin/static-origin.mjs";
 import { ensureDemoFiles } from "./stack/demo-files.mjs";
 import { startNodeStack, nodeName } from "./stack/miniflare-stack.mjs";
@@ -21,11 +23,7 @@ import { buildWorkerBundle, readWorkerConfig } from "./stack/worker-build.mjs";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Worker variables passed through from the environment (NODE_ID is set per node). */
-export const NODE_VARS = [
-  "ORIGIN_URL", "MAX_CONNECTIONS_PER_CLIENT", "REVALIDATE_SECONDS", "CONNECTION_ALLOWLIST",
-  "CACHE_API_MAX_BYTES", "ORIGIN_TIMEOUT_MS", "LEASE_SECONDS", "RETRY_AFTER_SECONDS",
-  "CACHE_KEY_QUERY", "FORWARD_CREDENTIALS",
-];
+export const NODE_VARS = NODE_VAR_NAMES.filter((name) => name !== "NODE_ID");
 
 /** Errors we expect (bad config, busy port): message only, exit 1, no stack trace. */
 class StartError extends Error {}
@@ -111,11 +109,10 @@ async function main() {
     await assertPortFree("127.0.0.1", controlPort, "ORIGIN_CONTROL_PORT");
   }
 
-
   try {
     // 2. Demo origin.
     if (useDemoOrigin) {
-      const demoDir = path.join(ROOT, "demo");
+      const demoDir = path.resolve(ROOT, process.env.DEMO_DIR?.trim() || "demo");
       const { created } = await ensureDemoFiles(demoDir);
       if (created.length) console.log(`created demo files: ${created.join(", ")}`);
       const origin = await startStaticOrigin({ root: demoDir, host: "127.0.0.1", port: originPort, controlPort });
@@ -135,7 +132,8 @@ async function main() {
       bundlePath,
       vars,
       ports: nodePorts.map(Number),
-      persistDir: path.join(ROOT, ".dev-state"),
+      // STATE_DIR lets a test run a stack of its own without touching the developer state.
+      persistDir: path.resolve(ROOT, process.env.STATE_DIR?.trim() || ".dev-state"),
       host,
       workerConfig,
     });
@@ -148,6 +146,7 @@ async function main() {
     const first = stack.nodes[0];
     console.log(`try: curl -o /dev/null ${first.url}/iso/distro-64m.iso   (Ctrl-C stops everything)`);
   } catch (err) {
+    if (stopping) return; // Ctrl-C mid-start: the abort error is expected, stop() is exiting
     if (err && err.code === "EADDRINUSE") {
       err = new StartError(`port ${err.port ?? "?"} is already in use (set NODE_PORTS / ORIGIN_PORT to change ports)`);
     }

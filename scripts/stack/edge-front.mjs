@@ -16,6 +16,8 @@ import { pipeline } from "node:stream";
 const HOP_BY_HOP = new Set([
   "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
   "te", "trailer", "transfer-encoding", "upgrade",
+  // Not hop-by-hop, but Node already answered "100 Continue" to the client itself.
+  "expect",
 ]);
 
 /** "::ffff:127.0.0.2" -> "127.0.0.2": dual-stack sockets report IPv4 peers v4-mapped. */
