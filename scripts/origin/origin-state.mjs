@@ -113,6 +113,8 @@ export function parseBehaviour(q) {
   b.dieAfterBytes = int("dieAfterBytes", 0, Number.MAX_SAFE_INTEGER);
   b.noValidators = flag("noValidators");
   b.noLength = flag("noLength");
+  // Sent verbatim as Repr-Digest (RFC 9530), e.g. a wrong one to test integrity checks.
+  b.reprDigest = q.get("reprDigest") ?? undefined;
   for (const k of Object.keys(b)) if (b[k] === undefined || b[k] === false) delete b[k];
   return b;
 }

@@ -175,6 +175,7 @@ async function serveFile(req, res, { root, state }) {
     const end = range ? range.end : st.size - 1;
     if (range) headers["Content-Range"] = `bytes ${start}-${end}/${st.size}`;
     if (!b.noLength) headers["Content-Length"] = String(end - start + 1);
+    if (b.reprDigest) headers["Repr-Digest"] = b.reprDigest;
     res.writeHead(range ? 206 : 200, headers);
     if (!isGet || end < start) {
       await fh.close();

@@ -52,13 +52,6 @@ export function hex(bytes: Uint8Array): string {
   return s;
 }
 
-/** RFC 9530 §2 Repr-Digest value for a hex SHA-256. */
-export function reprDigest(sha256Hex: string): string {
-  const bytes = new Uint8Array(sha256Hex.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(sha256Hex.slice(i * 2, i * 2 + 2), 16);
-  return `sha-256=:${btoa(String.fromCharCode(...bytes))}:`;
-}
-
 export function metaToRecord(m: StoredMeta): Record<string, string> {
   return { meta: JSON.stringify(m) };
 }

@@ -2,7 +2,8 @@ import { evaluatePreconditions, ifRangeAllows } from "../http/conditional";
 import { multipartBoundary, multipartPlan } from "../http/multipart";
 import { contentRange, decideRange, unsatisfiedRange } from "../http/range";
 import { plain } from "../http/plain";
-import { reprDigest, type StoredMeta } from "./meta";
+import { sha256DigestField } from "../http/digest";
+import type { StoredMeta } from "./meta";
 import type { StoredCopy } from "./tiers/tier";
 
 /** Headers every answer about a stored representation carries. */
@@ -13,7 +14,7 @@ export function representationHeaders(meta: Pick<StoredMeta, "etag" | "lastModif
   if (meta.lastModified) h.set("last-modified", meta.lastModified);
   if (meta.cacheControl) h.set("cache-control", meta.cacheControl);
   // RFC 9530 §2: the digest of the whole representation, also on 206 and HEAD.
-  if (meta.sha256) h.set("repr-digest", reprDigest(meta.sha256));
+  if (meta.sha256) h.set("repr-digest", sha256DigestField(meta.sha256));
   return h;
 }
 

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { sha256DigestField } from "../../src/http/digest";
 import { metaKey } from "../../src/node/meta";
 import { behave, putFile, stats, uniquePath } from "../support/origin";
 import { eventually, nodeFetch, streamSha256 } from "../support/node";
@@ -92,5 +93,37 @@ describe("origin fill: coalescing and integrity", () => {
     expect(s.rangeGets).toBe(1);
     // One copy plus the prefix the late client missed (at most half the file here).
     expect(s.bodyBytes).toBeLessThan(file.size * 1.6);
+  });
+});
+
+describe("origin fill: digest verification (RFC 9530)", () => {
+  it("stores a copy whose SHA-256 matches the origin's Repr-Digest", async () => {
+    const path = uniquePath("digest-ok.bin");
+    const file = await putFile(path, 3 * MiB);
+    await behave(path, { reprDigest: sha256DigestField(file.sha256) });
+    const res = await nodeFetch(path);
+    expect((await streamSha256(res)).sha256).toBe(file.sha256);
+    await eventually(async () => (await store.head(metaKey(path))) !== null);
+  });
+
+  it("refuses a copy whose bytes do not match the origin's Repr-Digest: the client gets a short body, nothing is stored", async () => {
+    const path = uniquePath("digest-bad.bin");
+    const file = await putFile(path, 3 * MiB);
+    await behave(path, { reprDigest: sha256DigestField("00".repeat(32)) });
+    const res = await nodeFetch(path);
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    let received = 0;
+    await expect(
+      (async () => {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return;
+          received += value.byteLength;
+        }
+      })(),
+    ).rejects.toThrow();
+    expect(received).toBeLessThan(file.size);
+    expect(await store.head(metaKey(path))).toBeNull();
   });
 });

@@ -1,4 +1,5 @@
 import type { NodeConfig } from "../../config/node-config";
+import { sha256FromDigestField } from "../../http/digest";
 import { dataKey, hex, isStorable, versionOf, type OriginHead, type StoredMeta } from "../meta";
 import { discard, headOf, originFetch } from "../origin";
 import { R2Tier } from "../tiers/r2-tier";
@@ -65,8 +66,10 @@ export class FillRun {
       return this.fail({ ok: false, status: 502, reason: "origin response has no validator or length", uncacheable: true });
     }
     const version = await versionOf(head);
+    // An origin that states the digest (RFC 9530) gets it checked before the copy is visible.
+    const claimed = sha256FromDigestField(res.headers.get("repr-digest") ?? res.headers.get("content-digest"));
     // Runs on, independent of any client, until the object is stored or has failed.
-    void this.pump(res.body, head, version);
+    void this.pump(res.body, head, version, claimed);
     return { ok: true, head, version };
   }
 
@@ -77,7 +80,7 @@ export class FillRun {
     return start;
   }
 
-  private async pump(body: ReadableStream<Uint8Array>, head: OriginHead & { length: number }, version: string): Promise<void> {
+  private async pump(body: ReadableStream<Uint8Array>, head: OriginHead & { length: number }, version: string, claimed: string | undefined): Promise<void> {
     const objectKey = dataKey(this.key, version);
     const writer = new PartWriter(this.bucket, objectKey, (id) => this.hooks.uploadStarted(objectKey, id));
     const digest = new crypto.DigestStream("SHA-256");
@@ -85,6 +88,7 @@ export class FillRun {
     // Rejects when the fill is aborted; the failure is reported through `failed` instead.
     digest.digest.catch(() => {});
     const reader = body.getReader();
+    let last: { value: Uint8Array; offset: number } | null = null;
     try {
       for (;;) {
         const { done, value } = await reader.read();
@@ -92,7 +96,10 @@ export class FillRun {
         if (this.received + value.byteLength > head.length) throw new Error(`origin sent more than Content-Length ${head.length}`);
         const offset = this.received;
         this.received += value.byteLength;
-        for (const s of this.subscribers) s.push(value, offset);
+        // The last chunk is held back until the copy checks out, so a client of a fill
+        // that fails verification sees a short body, never a complete wrong one.
+        if (this.received < head.length) this.broadcast(value, offset);
+        else last = { value, offset };
         await digestWriter.write(value);
         await writer.append(value);
       }
@@ -101,10 +108,12 @@ export class FillRun {
       }
       await digestWriter.close();
       const sha256 = hex(new Uint8Array(await digest.digest));
+      if (claimed !== undefined && claimed !== sha256) throw new Error(`SHA-256 ${sha256} differs from the origin's Repr-Digest ${claimed}`);
       await writer.complete();
       const meta: StoredMeta = { key: this.key, version, ...head, sha256, storedAt: Date.now() };
       await new R2Tier(this.bucket).commit(meta);
       this.meta = meta;
+      if (last) this.broadcast(last.value, last.offset);
       this.resolveFinished(true);
     } catch (e) {
       this.failed = `fill failed: ${(e as Error).message}`;
@@ -117,6 +126,10 @@ export class FillRun {
       this.subscribers.clear();
       await this.hooks.finished();
     }
+  }
+
+  private broadcast(chunk: Uint8Array, offset: number): void {
+    for (const s of this.subscribers) s.push(chunk, offset);
   }
 
   /** A client for the bytes of this fill, from byte 0. */
