@@ -1,19 +1,7 @@
-import { createServer } from "node:net";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { findNginx } from "./scripts/nginx-oracle/start-nginx.mjs";
-
-/** A free loopback port, chosen here so the worker's ORIGIN_URL can name it. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "./scripts/lib/free-port.mjs";
 
 process.env.TEST_ORIGIN_PORT ??= String(await freePort());
 process.env.TEST_CONTROL_PORT ??= String(await freePort());

@@ -20,6 +20,13 @@ export function offloadNode(): Hono<NodeEnv> {
     if (!loaded.ok) return plain(500, loaded.error.message);
     c.set("config", loaded.config);
     await next();
+    // RFC 9211: every answer says what the cache did, refusals included.
+    if (!c.res.headers.has("cache-status")) {
+      const status = cacheStatus(loaded.config.nodeId, { fwd: c.req.method === "GET" || c.req.method === "HEAD" ? "bypass" : "method" });
+      const headers = new Headers(c.res.headers);
+      headers.set("cache-status", status);
+      c.res = new Response(c.res.body, { status: c.res.status, statusText: c.res.statusText, headers });
+    }
   });
 
   app.on(["GET", "HEAD"], "*", async (c) => {

@@ -17,6 +17,7 @@ describe("bad input gets a clear answer", () => {
       const res = await nodeFetch("/anything.bin", { method });
       expect(res.status).toBe(405);
       expect(res.headers.get("allow")).toBe("GET, HEAD");
+      expect(res.headers.get("cache-status")).toBe("test-node; fwd=method");
       expect(await res.text()).toMatch(/method not allowed/);
     }
   });
@@ -30,6 +31,7 @@ describe("bad input gets a clear answer", () => {
       const res = await nodeFetch(bad);
       expect(res.status, bad).toBe(400);
       expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
+      expect(res.headers.get("cache-status")).toBe("test-node; fwd=bypass");
       expect(await res.text()).toMatch(/^bad request path: /);
     }
     const after = await totalStats();
