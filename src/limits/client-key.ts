@@ -1,4 +1,4 @@
-import { cidrContains, parseIp, type Cidr, type Ip } from "../config/node-config";
+import { cidrContains, parseIp, type Cidr, type Ip } from "../net/ip";
 
 /**
  * Who a client is, for the accelerator guard: CF-Connecting-IP as Cloudflare sets it
