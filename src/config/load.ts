@@ -1,6 +1,8 @@
 import { ConfigError, parseNodeConfig, type NodeConfig } from "./node-config";
 
-export type ConfigResult = { ok: true; config: NodeConfig } | { ok: false; error: ConfigError };
+import { parseSigningKeys, type SigningKey } from "../signing/redirect-token";
+
+export type ConfigResult = { ok: true; config: NodeConfig; keys: SigningKey[] } | { ok: false; error: ConfigError };
 
 // Parsed once per env object (one per isolate and deployment), never per request.
 // A WeakMap keyed by env is the only module-level cache we allow: it cannot leak
@@ -11,7 +13,11 @@ export function loadConfig(env: object): ConfigResult {
   let result = parsed.get(env);
   if (!result) {
     try {
-      result = { ok: true, config: parseNodeConfig(env as Record<string, unknown>) };
+      const config = parseNodeConfig(env as Record<string, unknown>);
+      const { keys, errors } = parseSigningKeys(config.signingKeys);
+      if (errors.length) throw new ConfigError("SIGNING_KEYS", errors.join("; "));
+      if (config.requireSignedUrls && keys.length === 0) throw new ConfigError("SIGNING_KEYS", "REQUIRE_SIGNED_URLS needs at least one key");
+      result = { ok: true, config, keys };
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       result = { ok: false, error: e };

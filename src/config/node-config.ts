@@ -7,7 +7,7 @@
  */
 
 import type { Cidr } from "../net/ip.ts";
-import { absoluteUrl, boolean, cidrList, integer, token, type RawVars } from "./fields.ts";
+import { absoluteUrl, boolean, cidrList, integer, raw, token, type RawVars } from "./fields.ts";
 
 export { ConfigError, type RawVars } from "./fields.ts";
 
@@ -36,13 +36,17 @@ export interface NodeConfig {
   cacheKeyQuery: boolean;
   /** Whether client Cookie / Authorization are forwarded (responses then bypass the store). */
   forwardCredentials: boolean;
+  /** Refuse requests without a valid redirect token from the base (403). */
+  requireSignedUrls: boolean;
+  /** Raw SIGNING_KEYS secret ("id:secret,id:secret"), parsed by the signing module. */
+  signingKeys: string;
 }
 
 /** Every variable parseNodeConfig reads (the local stack passes these through from its environment). */
 export const NODE_VAR_NAMES = [
   "ORIGIN_URL", "NODE_ID", "MAX_CONNECTIONS_PER_CLIENT", "GUARD_MIN_BYTES", "CONNECTION_ALLOWLIST",
   "REVALIDATE_SECONDS", "CACHE_API_MAX_BYTES", "ORIGIN_TIMEOUT_MS", "LEASE_SECONDS",
-  "RETRY_AFTER_SECONDS", "CACHE_KEY_QUERY", "FORWARD_CREDENTIALS",
+  "RETRY_AFTER_SECONDS", "CACHE_KEY_QUERY", "FORWARD_CREDENTIALS", "REQUIRE_SIGNED_URLS", "SIGNING_KEYS",
 ] as const;
 
 /** Largest object the Cache API accepts (Workers limit), exclusive. */
@@ -62,6 +66,8 @@ export function parseNodeConfig(vars: RawVars): NodeConfig {
     retryAfterSeconds: integer(vars, "RETRY_AFTER_SECONDS", 5, 1, 3600),
     cacheKeyQuery: boolean(vars, "CACHE_KEY_QUERY", false),
     forwardCredentials: boolean(vars, "FORWARD_CREDENTIALS", false),
+    requireSignedUrls: boolean(vars, "REQUIRE_SIGNED_URLS", false),
+    signingKeys: raw(vars, "SIGNING_KEYS") ?? "",
   };
 }
 

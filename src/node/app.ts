@@ -7,8 +7,13 @@ import { guardDownload } from "../limits/guard";
 import { passThrough } from "./pass-through";
 import { plain } from "../http/plain";
 import { serveObject } from "./serve-object";
+import { checkSignedUrl } from "./signed-url";
+import { downloadsInFlight } from "../limits/load-gauge";
+import type { SigningKey } from "../signing/redirect-token";
 
-type NodeEnv = { Bindings: Env; Variables: { config: NodeConfig } };
+export const HEALTH_PATH = "/.well-known/offload/health";
+
+type NodeEnv = { Bindings: Env; Variables: { config: NodeConfig; keys: SigningKey[] } };
 
 /** The offload node: GET/HEAD <path> serves ORIGIN_URL/<path> from the edge. */
 export function offloadNode(): Hono<NodeEnv> {
@@ -19,6 +24,7 @@ export function offloadNode(): Hono<NodeEnv> {
     // Wrangler vars cannot be checked before deploy; a bad one answers every request with its name.
     if (!loaded.ok) return plain(500, loaded.error.message);
     c.set("config", loaded.config);
+    c.set("keys", loaded.keys);
     await next();
     // RFC 9211: every answer says what the cache did, refusals included.
     if (!c.res.headers.has("cache-status")) {
@@ -29,6 +35,9 @@ export function offloadNode(): Hono<NodeEnv> {
     }
   });
 
+  // Polled by the base's health checks; reports this isolate's downloads in flight.
+  app.get(HEALTH_PATH, (c) => c.json({ node: c.get("config").nodeId, load: downloadsInFlight(c.env) }, 200, { "cache-control": "no-store" }));
+
   app.on(["GET", "HEAD"], "*", async (c) => {
     const config = c.get("config");
     const req = c.req.raw;
@@ -36,7 +45,9 @@ export function offloadNode(): Hono<NodeEnv> {
     const ctx = c.executionCtx as unknown as ExecutionContext;
     const path = canonicalRequestPath(req.url);
     if (!path.ok) return plain(path.status, `bad request path: ${path.reason}`);
-    const key = path.path + (config.cacheKeyQuery && path.query ? `?${path.query}` : "");
+    const signed = await checkSignedUrl(config.requireSignedUrls, c.get("keys"), path.path, path.query, req.headers);
+    if (!signed.ok) return plain(403, `forbidden: this node serves only links from the base (${signed.reason})`);
+    const key = path.path + (config.cacheKeyQuery && signed.query ? `?${signed.query}` : "");
 
     if (config.forwardCredentials && (req.headers.has("cookie") || req.headers.has("authorization"))) {
       // RFC 9111 §3.5: a shared cache does not store answers to authenticated requests.
@@ -44,7 +55,7 @@ export function offloadNode(): Hono<NodeEnv> {
     }
 
     const res = await serveObject({ req, key, config, env: c.env, ctx });
-    return guardDownload(config, c.env.CONCURRENCY, req, key, ctx, res);
+    return guardDownload(config, c.env.CONCURRENCY, c.env, req, key, ctx, res);
   });
 
   app.all("*", () => plain(405, "method not allowed: this node serves GET and HEAD", { allow: "GET, HEAD" }));

@@ -1,6 +1,9 @@
 import type { NodeConfig } from "../config/node-config";
 import type { OriginHead } from "./meta";
 
+/** What a request to the origin needs to know (node and base configs both provide it). */
+export type OriginConfig = Pick<NodeConfig, "originUrl" | "originTimeoutMs" | "nodeId">;
+
 export type OriginFailure = { ok: false; kind: "connect" | "timeout"; reason: string };
 export type OriginAnswer = { ok: true; response: Response } | OriginFailure;
 
@@ -9,7 +12,7 @@ export type OriginAnswer = { ok: true; response: Response } | OriginFailure;
  * path, never a host taken from the request, never following redirects.
  */
 export async function originFetch(
-  config: NodeConfig,
+  config: OriginConfig,
   method: "GET" | "HEAD",
   target: string,
   headers: Record<string, string>,

@@ -1,0 +1,59 @@
+/**
+ * Selection = eligibility (who may serve this path, from health and content)
+ * followed by the strategy's preference order. The result names the chosen
+ * target, the full fallback order and every excluded target with its reason,
+ * so the caller can log the decision or show it on the admin page.
+ */
+
+import { boundedHash, type BoundedHashOptions } from "./bounded-hash";
+import { eligible } from "./eligibility";
+import { geo, type GeoOptions } from "./geo";
+import { hash } from "./hash";
+import { leastLoaded } from "./least-loaded";
+import { p2c } from "./p2c";
+import { roundRobin } from "./round-robin";
+import type { SelectContext, Selection, Strategy, StrategyName, Target, TargetState } from "./types";
+import { weighted } from "./weighted";
+
+export interface StrategyOptions {
+  boundedHash?: BoundedHashOptions;
+  geo?: GeoOptions;
+}
+
+// A mapped type over StrategyName: adding a name to the union without a
+// factory here is a compile error, so STRATEGY_NAMES cannot fall behind.
+const FACTORIES: { readonly [K in StrategyName]: (options: StrategyOptions) => Strategy } = {
+  "round-robin": () => roundRobin(),
+  weighted: () => weighted(),
+  hash: () => hash(),
+  "bounded-hash": (o) => boundedHash(o.boundedHash),
+  "least-loaded": () => leastLoaded(),
+  geo: (o) => geo(o.geo),
+  p2c: () => p2c(),
+};
+
+export const STRATEGY_NAMES: readonly StrategyName[] = Object.freeze(Object.keys(FACTORIES) as StrategyName[]);
+
+export function isStrategyName(name: string): name is StrategyName {
+  return Object.hasOwn(FACTORIES, name);
+}
+
+/** Builds a strategy; invalid options throw here, at configuration time, not per request. */
+export function strategyByName(name: StrategyName, options: StrategyOptions = {}): Strategy {
+  if (!isStrategyName(name)) {
+    // Reachable from untyped config (JSON, wrangler vars) despite the type.
+    throw new RangeError(`unknown balancing strategy "${String(name)}" (known: ${STRATEGY_NAMES.join(", ")})`);
+  }
+  return FACTORIES[name](options);
+}
+
+export function select(
+  strategy: Strategy,
+  targets: readonly Target[],
+  stateOf: (id: string) => TargetState,
+  ctx: SelectContext,
+): Selection {
+  const { candidates, excluded } = eligible(targets, ctx.path, stateOf);
+  const ranked = strategy.rank(candidates, ctx).map((c) => c.target);
+  return { chosen: ranked[0] ?? null, ranked, excluded };
+}

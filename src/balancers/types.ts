@@ -1,0 +1,73 @@
+/**
+ * The balancer contract: the base worker picks where to redirect a client.
+ *
+ * Two steps, kept apart on purpose (as in Varnish directors and Mirrorbits):
+ * - eligibility (eligibility.ts) drops targets that cannot serve the path or
+ *   that health checking marked down, and says why;
+ * - a Strategy only orders the remaining candidates by preference.
+ * The caller gets the whole preference order, so it can fall back (or list
+ * alternatives in a Metalink) without selecting again.
+ *
+ * Strategies are pure: randomness, time and the round-robin counter come in
+ * through SelectContext, so the same inputs always give the same order.
+ */
+
+export interface GeoPoint {
+  lat: number;
+  lon: number;
+}
+
+export interface Target {
+  id: string;
+  url: string;
+  /** Relative capacity. <= 0 (or not finite) means "last resort": ranked after every positive weight. */
+  weight: number;
+  /** Path prefixes this target holds, e.g. ["/iso/"]. An empty list holds nothing. */
+  prefixes: readonly string[];
+  location?: GeoPoint & { country?: string; continent?: string };
+}
+
+export interface TargetState {
+  healthy: boolean;
+  reason?: string;
+  /** Reported load, >= 0, e.g. active downloads or 0..1. Missing (or invalid) counts as 0. */
+  load?: number;
+  reportedAt?: number;
+}
+
+export interface Candidate {
+  target: Target;
+  state: TargetState;
+}
+
+export interface Excluded {
+  target: Target;
+  reason: string;
+}
+
+export interface SelectContext {
+  /** Canonical request path, e.g. "/iso/x.iso". */
+  path: string;
+  /** From request.cf (whose latitude/longitude are strings: the caller parses them). */
+  client?: { lat?: number; lon?: number; country?: string; continent?: string };
+  /** Uniform in [0,1), injected. */
+  random: () => number;
+  /** Caller-provided monotonically increasing counter (round-robin). */
+  sequence: number;
+  now: number;
+}
+
+export type StrategyName = "round-robin" | "weighted" | "hash" | "bounded-hash" | "least-loaded" | "geo" | "p2c";
+
+export interface Strategy {
+  readonly name: StrategyName;
+  /** Returns a permutation of `candidates` (same objects), most preferred first. Never mutates the input. */
+  rank(candidates: readonly Candidate[], ctx: SelectContext): Candidate[];
+}
+
+export interface Selection {
+  chosen: Target | null;
+  /** Preference order; ranked[0] === chosen. */
+  ranked: Target[];
+  excluded: Excluded[];
+}

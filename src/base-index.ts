@@ -1,0 +1,16 @@
+// Wiring only: the base worker (mod_offload's redirecting side) and its Durable Objects.
+import { offloadBase } from "./base/app";
+import { runHealthChecks } from "./health/run-checks";
+
+export { ConcurrencyLimiter } from "./limits/concurrency-limiter";
+export { HealthRegistry } from "./health/registry";
+
+const app = offloadBase();
+
+export default {
+  fetch: app.fetch,
+  // Active health checks: Cron Triggers in production; the local stack fires them itself.
+  scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext) {
+    ctx.waitUntil(runHealthChecks(env));
+  },
+} satisfies ExportedHandler<Env>;

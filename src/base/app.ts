@@ -1,0 +1,160 @@
+import { Hono } from "hono";
+import { parseBaseConfig, type BaseConfig } from "../config/base-config";
+import { ConfigError } from "../config/fields";
+import type { TargetSpec } from "../config/targets";
+import { cacheStatus } from "../http/cache-status";
+import { buildMetalink4, METALINK_TYPE, wantsMetalink } from "../http/metalink";
+import { canonicalRequestPath } from "../http/path";
+import { plain } from "../http/plain";
+import { clientOf } from "../limits/client-key";
+import { acquireLease, holdWhileStreaming } from "../limits/lease";
+import { healthView } from "../health/view";
+import { parseSigningKeys, signToken, withToken, type SigningKey } from "../signing/redirect-token";
+import { objectDecision, requestDecision } from "./decide";
+import { mirrorHeaders } from "./mirror-headers";
+import { objectInfo, type ObjectInfo } from "./object-info";
+import { serveLocally } from "./serve-locally";
+import { chooseTargets, type TargetChoice } from "./targets";
+
+interface Loaded {
+  config: BaseConfig;
+  keys: SigningKey[];
+}
+type BaseEnv = { Bindings: Env; Variables: { base: Loaded } };
+
+// Parsed once per env (isolate + deployment); WeakMap keyed by env, as our style allows.
+const loaded = new WeakMap<object, Loaded | ConfigError>();
+
+function load(env: object): Loaded | ConfigError {
+  let l = loaded.get(env);
+  if (!l) {
+    try {
+      const config = parseBaseConfig(env as Record<string, unknown>);
+      const { keys, errors } = parseSigningKeys(config.signingKeys);
+      if (errors.length) throw new ConfigError("SIGNING_KEYS", errors.join("; "));
+      l = { config, keys };
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      l = e;
+    }
+    loaded.set(env, l);
+  }
+  return l;
+}
+
+/**
+ * mod_offload's base side: decides per request whether to send the client to an
+ * offload node or mirror (307 with mirror metadata) or to serve it itself, streaming
+ * from the origin as a transparent reverse proxy.
+ */
+export function offloadBase(): Hono<BaseEnv> {
+  const app = new Hono<BaseEnv>();
+
+  app.use("*", async (c, next) => {
+    const l = load(c.env);
+    if (l instanceof ConfigError) return plain(500, l.message);
+    c.set("base", l);
+    await next();
+  });
+
+  app.all("*", async (c) => {
+    const { config, keys } = c.get("base");
+    const req = c.req.raw;
+    const ctx = c.executionCtx as unknown as ExecutionContext;
+    const path = canonicalRequestPath(req.url);
+    if (!path.ok) return plain(path.status, `bad request path: ${path.reason}`);
+    const publicOrigin = config.publicUrl ?? new URL(req.url).origin;
+    const target = path.path + (path.query ? `?${path.query}` : "");
+    const status = (detail: string) => cacheStatus(config.baseId, { fwd: "bypass", detail });
+
+    const metalinkFile = (req.method === "GET" || req.method === "HEAD") && path.path.endsWith(".meta4") ? path.path.slice(0, -".meta4".length) : null;
+    const filePath = metalinkFile ?? path.path;
+    const byRequest = requestDecision(config, req.method, filePath, req.headers);
+    if (!byRequest.offload) {
+      if (metalinkFile) return serveLocally(config, req, target, publicOrigin);
+      return serveLocally(config, req, target, publicOrigin, new Headers({ "cache-status": status(byRequest.reason) }));
+    }
+    const info = await objectInfo(config, c.env, filePath);
+    const byObject = objectDecision(config, info);
+    if (!byObject.offload) {
+      if (metalinkFile) return serveLocally(config, req, target, publicOrigin);
+      return serveLocally(config, req, target, publicOrigin, new Headers({ "cache-status": status(byObject.reason) }));
+    }
+
+    const health = await healthView(c.env, c.env.HEALTH.get(c.env.HEALTH.idFromName("registry")), ctx);
+    const choice = chooseTargets(c.env, config, filePath, health, req.cf as IncomingRequestCfProperties | undefined);
+    const urlOf = await targetUrls(config, keys, filePath, path.query, req.headers);
+    const metalinkUrl = `${publicOrigin}${filePath}.meta4`;
+    const extra = mirrorHeaders(choice.ranked, urlOf, info, metalinkUrl, req.headers.get("want-repr-digest"), config.maxLinks);
+
+    if (metalinkFile || wantsMetalink(req.headers.get("accept"))) return metalinkResponse(filePath, info!, choice, urlOf, req.method, extra);
+
+    // Threshold mode: serve it ourselves while fewer than OFFLOAD_WHEN_BUSY downloads are in flight.
+    if (config.busyThreshold > 0 && req.method === "GET") {
+      const gauge = c.env.BUSY.get(c.env.BUSY.idFromName("base-downloads"));
+      const slot = await acquireLease(gauge, config.busyThreshold, config.leaseSeconds * 1000, ctx);
+      if (slot.ok) {
+        extra.set("cache-status", status("under-threshold"));
+        return holdWhileStreaming(slot.lease, await serveLocally(config, req, target, publicOrigin, extra));
+      }
+    }
+
+    const chosen = choice.ranked[0];
+    if (!chosen) {
+      const why = choice.selection.excluded.map((e) => `${e.target.id}: ${e.reason}`).join("; ");
+      console.log(JSON.stringify({ msg: "no healthy target", path: filePath, excluded: why }));
+      if (config.fallbackUrl) return redirect(config, config.fallbackUrl + target, extra, cacheStatus(config.baseId, { fwd: "bypass", detail: "fallback" }));
+      extra.set("cache-status", status("no-healthy-target"));
+      return serveLocally(config, req, target, publicOrigin, extra);
+    }
+    return redirect(config, urlOf(chosen), extra, cacheStatus(config.baseId, { fwd: "bypass", detail: `offload=${chosen.id}` }));
+  });
+
+  app.onError((err) => {
+    console.error(JSON.stringify({ msg: "base error", error: String(err), stack: (err as Error).stack }));
+    return plain(500, "internal error in the offload base");
+  });
+  return app;
+}
+
+/** Each target's URL for this file: same path and query, plus a signed token for our own nodes. */
+async function targetUrls(config: BaseConfig, keys: SigningKey[], path: string, query: string, headers: Headers): Promise<(t: TargetSpec) => string> {
+  const key = keys[0];
+  let token: string | null = null;
+  if (key) {
+    const claims = { path, expires: Math.floor(Date.now() / 1000) + config.tokenTtlSeconds, ...(config.signClient ? { client: clientOf(headers).key } : {}) };
+    token = await signToken(key, claims);
+  }
+  return (t) => {
+    const url = new URL(t.url + path + (query ? `?${query}` : ""));
+    // Mirrors are other people's servers: they get no token (and could not check it).
+    return (token && t.kind === "node" ? withToken(url, token) : url).toString();
+  };
+}
+
+function redirect(config: BaseConfig, location: string, extra: Headers, status: string): Response {
+  const h = new Headers(extra);
+  h.set("location", location);
+  // The choice is per client and per moment: no shared cache may keep it (RFC 9111 §5.2.2.7).
+  h.set("cache-control", "private, no-store");
+  h.set("cache-status", status);
+  h.set("content-type", "text/plain; charset=utf-8");
+  return new Response(`redirecting to ${location}\n`, { status: config.redirectStatus, headers: h });
+}
+
+function metalinkResponse(path: string, info: ObjectInfo, choice: TargetChoice, urlOf: (t: TargetSpec) => string, method: string, extra: Headers): Response {
+  const doc = buildMetalink4({
+    name: path,
+    size: info.size ?? 0,
+    ...(info.sha256 ? { sha256Hex: info.sha256 } : {}),
+    urls: choice.ranked.map((t, i) => ({ url: urlOf(t), priority: i + 1, ...(t.location?.country ? { location: t.location.country } : {}) })),
+    generator: "edge-offload-cdn",
+  });
+  if (!doc.ok) return plain(503, `no metalink for ${path}: ${doc.reason}`);
+  const h = new Headers(extra);
+  h.delete("link");
+  h.set("content-type", METALINK_TYPE);
+  h.set("cache-control", "private, no-store");
+  h.set("vary", "accept");
+  return new Response(method === "HEAD" ? null : doc.xml, { headers: h });
+}

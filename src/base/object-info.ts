@@ -1,0 +1,57 @@
+import type { BaseConfig } from "../config/base-config";
+import { metaFromRecord, metaKey } from "../node/meta";
+import { discard, headOf, originFetch } from "../node/origin";
+
+/** What the base needs to decide about a file: size, type, and the digest when known. */
+export interface ObjectInfo {
+  size: number | null;
+  contentType: string | null;
+  sha256: string | null;
+  etag: string | null;
+  /** The origin's status for the HEAD (200 when learned from the shared store). */
+  status: number;
+}
+
+interface Remembered {
+  info: ObjectInfo;
+  until: number;
+}
+
+const MAX_REMEMBERED = 10_000;
+// Learned facts per env (one per isolate and deployment): the only module-level cache,
+// a WeakMap keyed by env as our style allows; bounded, entries expire.
+const memory = new WeakMap<object, Map<string, Remembered>>();
+
+/**
+ * Size, type and digest of a file, from the nodes' shared store (R2 meta pointer, which
+ * also carries the SHA-256 computed while filling) or else from a HEAD to the origin;
+ * remembered for INFO_CACHE_SECONDS so the base does not ask on every request.
+ */
+export async function objectInfo(config: BaseConfig, env: Env, key: string, ctxNow = Date.now()): Promise<ObjectInfo | null> {
+  let map = memory.get(env);
+  if (!map) memory.set(env, (map = new Map()));
+  const hit = map.get(key);
+  if (hit && hit.until > ctxNow) return hit.info;
+
+  const info = (await fromStore(env, key)) ?? (await fromOrigin(config, key));
+  if (!info) return null;
+  if (map.size >= MAX_REMEMBERED) map.delete(map.keys().next().value as string);
+  map.delete(key);
+  map.set(key, { info, until: ctxNow + config.infoCacheSeconds * 1000 });
+  return info;
+}
+
+async function fromStore(env: Env, key: string): Promise<ObjectInfo | null> {
+  const head = await env.STORE.head(metaKey(key)).catch(() => null);
+  const meta = metaFromRecord(head?.customMetadata);
+  if (!meta || meta.key !== key) return null;
+  return { size: meta.length, contentType: meta.contentType, sha256: meta.sha256, etag: meta.etag, status: 200 };
+}
+
+async function fromOrigin(config: BaseConfig, key: string): Promise<ObjectInfo | null> {
+  const answer = await originFetch({ originUrl: config.originUrl, originTimeoutMs: config.originTimeoutMs, nodeId: config.baseId }, "HEAD", key, {});
+  if (!answer.ok) return null;
+  discard(answer.response);
+  const head = headOf(answer.response);
+  return { size: head.length, contentType: head.contentType, sha256: null, etag: head.etag, status: answer.response.status };
+}

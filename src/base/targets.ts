@@ -1,0 +1,58 @@
+import type { BaseConfig } from "../config/base-config";
+import type { TargetSpec } from "../config/targets";
+import { select, strategyByName } from "../balancers/select";
+import type { Selection, Strategy, StrategyName, Target, TargetState } from "../balancers/types";
+import type { HealthRecord } from "../health/registry";
+
+interface Prepared {
+  strategy: Strategy;
+  targets: Target[];
+  specs: Map<string, TargetSpec>;
+  sequence: { n: number };
+}
+
+// Built once per env (isolate + deployment): the strategy object, the balancer view of
+// the targets, and the round-robin sequence of this isolate. WeakMap keyed by env only.
+const prepared = new WeakMap<object, Prepared>();
+
+function prepare(env: object, config: BaseConfig): Prepared {
+  let p = prepared.get(env);
+  if (!p) {
+    const all = [...config.nodes, ...config.mirrors];
+    p = {
+      strategy: strategyByName(config.balancer as StrategyName),
+      // An empty prefix list means "holds everything" in our config; "/" says so to the balancers.
+      targets: all.map((t) => ({ id: t.id, url: t.url, weight: t.weight, prefixes: t.prefixes.length ? t.prefixes : ["/"], ...(t.location ? { location: t.location } : {}) })),
+      specs: new Map(all.map((t) => [t.id, t])),
+      sequence: { n: Math.floor(Math.random() * 1_000_000) },
+    };
+    prepared.set(env, p);
+  }
+  return p;
+}
+
+export interface TargetChoice {
+  selection: Selection;
+  /** The targets in preference order, as configured (kind, health path...). */
+  ranked: TargetSpec[];
+}
+
+/** Health (from the registry view) filtered apart, then the configured strategy ranks. */
+export function chooseTargets(env: object, config: BaseConfig, path: string, health: Record<string, HealthRecord>, cf: IncomingRequestCfProperties | undefined): TargetChoice {
+  const p = prepare(env, config);
+  const stateOf = (id: string): TargetState => {
+    const h = health[id];
+    if (!h) return { healthy: true };
+    const s: TargetState = { healthy: h.healthy, reason: h.reason, reportedAt: h.checkedAt };
+    if (h.load !== undefined) s.load = h.load;
+    return s;
+  };
+  const client: { lat?: number; lon?: number; country?: string; continent?: string } = {};
+  const lat = Number(cf?.latitude);
+  const lon = Number(cf?.longitude);
+  if (cf?.latitude !== undefined && Number.isFinite(lat) && Number.isFinite(lon)) Object.assign(client, { lat, lon });
+  if (typeof cf?.country === "string") client.country = cf.country;
+  if (typeof cf?.continent === "string") client.continent = cf.continent;
+  const selection = select(p.strategy, p.targets, stateOf, { path, client, random: Math.random, sequence: p.sequence.n++, now: Date.now() });
+  return { selection, ranked: selection.ranked.map((t) => p.specs.get(t.id)!).filter(Boolean) };
+}

@@ -1,0 +1,104 @@
+/**
+ * Raw wrangler vars of the base worker -> one typed, validated BaseConfig.
+ * Erasable TypeScript with .ts imports only (the local stack validates it from Node).
+ */
+import type { Cidr } from "../net/ip.ts";
+import { absoluteUrl, boolean, cidrList, ConfigError, integer, raw, token, type RawVars } from "./fields.ts";
+import { targetList, type TargetSpec } from "./targets.ts";
+
+export interface BaseConfig {
+  originUrl: string;
+  /** Name of this base in Cache-Status and logs. */
+  baseId: string;
+  nodes: TargetSpec[];
+  mirrors: TargetSpec[];
+  balancer: string;
+  include: RegExp[];
+  exclude: RegExp[];
+  /** Files smaller than this are served by the base itself. */
+  minBytes: number;
+  /** Content types (prefix match, e.g. "text/") never offloaded. */
+  excludeTypes: string[];
+  /** Case-insensitive User-Agent substrings never offloaded (e.g. a site's own monitor). */
+  excludeUserAgents: string[];
+  excludeClients: Cidr[];
+  redirectStatus: 302 | 307;
+  /** Serve eligible files locally until this many are in flight (0 = always redirect). */
+  busyThreshold: number;
+  /** How long a learned size/type/digest is remembered. */
+  infoCacheSeconds: number;
+  /** Raw SIGNING_KEYS ("id:secret,id:secret"); parsed by the signing module. */
+  signingKeys: string;
+  tokenTtlSeconds: number;
+  /** Bind signed redirects to the client's address (/64 for IPv6). */
+  signClient: boolean;
+  /** Where to send clients when no node or mirror is healthy; null = serve locally. */
+  fallbackUrl: string | null;
+  /** Public URL of the base, for rewriting the origin's Location; null = the request's own. */
+  publicUrl: string | null;
+  maxLinks: number;
+  originTimeoutMs: number;
+  health: { timeoutMs: number; rise: number; fall: number };
+  leaseSeconds: number;
+}
+
+export const BASE_VAR_NAMES = [
+  "ORIGIN_URL", "BASE_ID", "OFFLOAD_NODES", "MIRRORS", "BALANCER", "OFFLOAD_INCLUDE", "OFFLOAD_EXCLUDE",
+  "OFFLOAD_MIN_BYTES", "OFFLOAD_EXCLUDE_TYPES", "OFFLOAD_EXCLUDE_USER_AGENTS", "OFFLOAD_EXCLUDE_CLIENTS",
+  "REDIRECT_STATUS", "OFFLOAD_WHEN_BUSY", "INFO_CACHE_SECONDS", "SIGNING_KEYS", "SIGNED_URL_TTL",
+  "SIGN_CLIENT", "FALLBACK_URL", "PUBLIC_URL", "MAX_LINKS", "ORIGIN_TIMEOUT_MS", "HEALTH_TIMEOUT_MS",
+  "HEALTH_RISE", "HEALTH_FALL", "LEASE_SECONDS",
+] as const;
+
+const STRATEGIES = ["round-robin", "weighted", "hash", "bounded-hash", "least-loaded", "geo", "p2c"];
+
+export function parseBaseConfig(vars: RawVars): BaseConfig {
+  const redirect = integer(vars, "REDIRECT_STATUS", 307, 302, 307);
+  if (redirect !== 302 && redirect !== 307) throw new ConfigError("REDIRECT_STATUS", "must be 307 or 302");
+  const balancer = raw(vars, "BALANCER") ?? "hash";
+  if (!STRATEGIES.includes(balancer)) throw new ConfigError("BALANCER", `"${balancer}" is not one of ${STRATEGIES.join(", ")}`);
+  const fallback = raw(vars, "FALLBACK_URL");
+  const publicUrl = raw(vars, "PUBLIC_URL");
+  return {
+    originUrl: absoluteUrl(vars, "ORIGIN_URL"),
+    baseId: token(vars, "BASE_ID", "offload-base"),
+    nodes: targetList(vars, "OFFLOAD_NODES", "node"),
+    mirrors: targetList(vars, "MIRRORS", "mirror"),
+    balancer,
+    include: globs(vars, "OFFLOAD_INCLUDE", "/*"),
+    exclude: globs(vars, "OFFLOAD_EXCLUDE", ""),
+    minBytes: integer(vars, "OFFLOAD_MIN_BYTES", 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
+    excludeTypes: list(vars, "OFFLOAD_EXCLUDE_TYPES", "text/html").map((s) => s.toLowerCase()),
+    excludeUserAgents: list(vars, "OFFLOAD_EXCLUDE_USER_AGENTS", "").map((s) => s.toLowerCase()),
+    excludeClients: cidrList(vars, "OFFLOAD_EXCLUDE_CLIENTS"),
+    redirectStatus: redirect,
+    busyThreshold: integer(vars, "OFFLOAD_WHEN_BUSY", 0, 0, 1_000_000),
+    infoCacheSeconds: integer(vars, "INFO_CACHE_SECONDS", 60, 0, 86_400),
+    signingKeys: raw(vars, "SIGNING_KEYS") ?? "",
+    tokenTtlSeconds: integer(vars, "SIGNED_URL_TTL", 3600, 10, 7 * 86_400),
+    signClient: boolean(vars, "SIGN_CLIENT", false),
+    fallbackUrl: fallback === undefined ? null : absoluteUrl({ FALLBACK_URL: fallback }, "FALLBACK_URL"),
+    publicUrl: publicUrl === undefined ? null : absoluteUrl({ PUBLIC_URL: publicUrl }, "PUBLIC_URL"),
+    maxLinks: integer(vars, "MAX_LINKS", 5, 0, 20),
+    originTimeoutMs: integer(vars, "ORIGIN_TIMEOUT_MS", 15_000, 100, 600_000),
+    health: {
+      timeoutMs: integer(vars, "HEALTH_TIMEOUT_MS", 3000, 100, 60_000),
+      rise: integer(vars, "HEALTH_RISE", 2, 1, 100),
+      fall: integer(vars, "HEALTH_FALL", 2, 1, 100),
+    },
+    leaseSeconds: integer(vars, "LEASE_SECONDS", 30, 3, 3600),
+  };
+}
+
+function list(vars: RawVars, field: string, fallback: string): string[] {
+  return (raw(vars, field) ?? fallback).split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+/** Path globs: `*` any characters (slashes included), `?` one character; must start with / or *. */
+function globs(vars: RawVars, field: string, fallback: string): RegExp[] {
+  return list(vars, field, fallback).map((g) => {
+    if (!/^[/*]/.test(g)) throw new ConfigError(field, `"${g}" must start with "/" or "*"`);
+    const body = g.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+    return new RegExp(`^${body}$`);
+  });
+}

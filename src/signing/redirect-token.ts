@@ -1,0 +1,249 @@
+/**
+ * Signed redirects. The base adds a token to the Location it redirects a client to, so
+ * an offload node can refuse requests that did not come through the base.
+ *
+ * Token format, version 1 (ASCII only; needs no escaping in a query parameter):
+ *
+ *     <keyId>.<expires>.<client64>.<mac64>
+ *
+ *   keyId     [A-Za-z0-9_-]{1,16}: which key of the rotation set signed it.
+ *   expires   unix seconds, plain decimal (no sign, no leading zero, at most 15 digits).
+ *             The token is good while now < expires.
+ *   client64  base64url, unpadded (RFC 4648 §5), of the UTF-8 client the token is bound
+ *             to, e.g. "2001:db8:1:2::/64" or "192.0.2.1" (the key of
+ *             limits/client-key.ts `clientOf`); empty when the token is not bound.
+ *   mac64     base64url, unpadded, of the 32-byte HMAC-SHA256 (RFC 2104, RFC 6234) keyed
+ *             with the secret's UTF-8 bytes, over the UTF-8 of
+ *                 "offload-token/v1\n" + path + "\n" + expires + "\n" + client
+ *             where path is the canonical request path (http/path.ts
+ *             `canonicalRequestPath`, which the node re-derives) and client is the
+ *             decoded client ("" when unbound). No field may hold a control character,
+ *             so the "\n" separators cannot be forged from inside a field.
+ *
+ *   Example: k2.1767225600.MTkyLjAuMi4x.<43 characters>
+ *
+ * Verification parses strictly (anything else is "malformed"), picks the key by id
+ * ("unknown-key"), checks the MAC with crypto.subtle.verify, which compares in constant
+ * time ("bad-signature"), and only then trusts the claims: expiry ("expired"), then client
+ * ("wrong-client"). Key rotation: sign with the first configured key, accept any listed.
+ * The query string is not signed; only the path is.
+ *
+ * No module state: each call imports the one HMAC key it needs.
+ */
+
+import { decodeBase64url, encodeBase64url } from "./base64url";
+
+export interface SigningKey {
+  /** [A-Za-z0-9_-]{1,16}; appears in every token. */
+  id: string;
+  /** At least 16 bytes of UTF-8; use random data, e.g. `openssl rand -base64 32`. */
+  secret: string;
+}
+
+export interface TokenClaims {
+  /** Canonical request path. */
+  path: string;
+  /** Unix seconds; the token is good while now < expires. */
+  expires: number;
+  /** Client the token is bound to (e.g. "2001:db8:1:2::/64" or "192.0.2.1"). */
+  client?: string;
+}
+
+export type TokenFailure =
+  | "missing"
+  | "malformed"
+  | "unknown-key"
+  | "expired"
+  | "bad-signature"
+  | "wrong-client";
+
+export type TokenCheck =
+  | { ok: true; keyId: string }
+  | { ok: false; reason: TokenFailure; detail: string };
+
+/** Query parameter that carries the token. */
+export const TOKEN_PARAM = "offload_token";
+
+const CONTEXT = "offload-token/v1";
+const KEY_ID = /^[A-Za-z0-9_-]{1,16}$/;
+const EXPIRES = /^(0|[1-9][0-9]{0,14})$/;
+const MIN_SECRET_BYTES = 16;
+const MAX_CLIENT_BYTES = 96;
+const MAC_CHARS = 43; // 32 bytes, unpadded base64url
+/** Longest possible token: 16 + 15 + 128 + 43 characters and three dots. */
+const MAX_TOKEN_CHARS = 16 + 1 + 15 + 1 + 128 + 1 + MAC_CHARS;
+// C0, DEL and C1 controls: refused in every signed field (see the format above).
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+const utf8 = new TextEncoder();
+
+function fail(reason: TokenFailure, detail: string): TokenCheck {
+  return { ok: false, reason, detail };
+}
+
+function usableKey(key: SigningKey): boolean {
+  return KEY_ID.test(key.id) && utf8.encode(key.secret).length >= MIN_SECRET_BYTES;
+}
+
+function message(path: string, expires: string, client: string): Uint8Array {
+  return utf8.encode(`${CONTEXT}\n${path}\n${expires}\n${client}`);
+}
+
+function hmacKey(secret: string, usage: "sign" | "verify"): Promise<CryptoKey> {
+  return crypto.subtle.importKey("raw", utf8.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    usage,
+  ]);
+}
+
+/**
+ * Signs `claims` with `key`. Rejects with a TypeError on arguments no token can carry (a
+ * bad key, a path or client with control characters, an expiry that is not a
+ * non-negative integer): those are configuration or programming errors, not request
+ * input, and parseSigningKeys has already refused bad keys.
+ */
+export async function signToken(key: SigningKey, claims: TokenClaims): Promise<string> {
+  if (!usableKey(key)) throw new TypeError(`signing key "${KEY_ID.test(key.id) ? key.id : "?"}" is not usable`);
+  const expires = String(claims.expires);
+  if (!Number.isSafeInteger(claims.expires) || !EXPIRES.test(expires)) {
+    throw new TypeError("expires must be a non-negative integer of at most 15 digits");
+  }
+  if (claims.path === "" || CONTROL.test(claims.path)) throw new TypeError("path is empty or has a control character");
+  const client = claims.client ?? "";
+  const clientBytes = utf8.encode(client);
+  if (CONTROL.test(client) || clientBytes.length > MAX_CLIENT_BYTES) {
+    throw new TypeError(`client has a control character or is longer than ${MAX_CLIENT_BYTES} bytes`);
+  }
+  const mac = await crypto.subtle.sign("HMAC", await hmacKey(key.secret, "sign"), message(claims.path, expires, client));
+  return `${key.id}.${expires}.${encodeBase64url(clientBytes)}.${encodeBase64url(new Uint8Array(mac))}`;
+}
+
+type Parsed = { keyId: string; expires: string; client: string; mac: Uint8Array };
+
+function parse(token: string): Parsed | string {
+  if (token.length > MAX_TOKEN_CHARS) return `longer than ${MAX_TOKEN_CHARS} characters`;
+  const parts = token.split(".");
+  if (parts.length !== 4) return "expected 4 dot-separated fields";
+  const [keyId = "", expires = "", client64 = "", mac64 = ""] = parts;
+  if (!KEY_ID.test(keyId)) return "bad key id";
+  if (!EXPIRES.test(expires)) return "bad expiry";
+  const clientBytes = decodeBase64url(client64);
+  if (!clientBytes || clientBytes.length > MAX_CLIENT_BYTES) return "bad client field";
+  let client: string;
+  try {
+    client = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(clientBytes);
+  } catch {
+    return "client field is not UTF-8";
+  }
+  if (CONTROL.test(client)) return "client field has a control character";
+  const mac = mac64.length === MAC_CHARS ? decodeBase64url(mac64) : undefined;
+  if (!mac) return "bad signature field";
+  return { keyId, expires, client, mac };
+}
+
+/**
+ * Checks `token` for a request of `expect.path` from `expect.client` at `expect.now` (unix
+ * seconds). Never throws. `keys` is the accepted set; keys that could not sign (bad id,
+ * short secret) are ignored.
+ */
+export async function verifyToken(
+  keys: readonly SigningKey[],
+  token: string | null,
+  expect: { path: string; now: number; client?: string },
+): Promise<TokenCheck> {
+  if (token === null || token === "") return fail("missing", `no ${TOKEN_PARAM}`);
+  const parsed = parse(token);
+  if (typeof parsed === "string") return fail("malformed", parsed);
+  if (expect.path === "" || CONTROL.test(expect.path)) {
+    return fail("malformed", "request path is empty or has a control character");
+  }
+  const key = keys.find((k) => k.id === parsed.keyId);
+  if (!key || !usableKey(key)) return fail("unknown-key", `key id "${parsed.keyId}" is not accepted`);
+  let valid: boolean;
+  try {
+    const cryptoKey = await hmacKey(key.secret, "verify");
+    // crypto.subtle.verify compares the MAC in constant time.
+    valid = await crypto.subtle.verify("HMAC", cryptoKey, parsed.mac, message(expect.path, parsed.expires, parsed.client));
+  } catch (e) {
+    return fail("bad-signature", `verification failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!valid) return fail("bad-signature", "signature does not match path, expiry and client");
+  // Only now are the claims trustworthy.
+  const expires = Number(parsed.expires);
+  if (!Number.isFinite(expect.now)) return fail("expired", "no valid current time to compare with");
+  if (expect.now >= expires) return fail("expired", `expired at ${expires}, now ${Math.floor(expect.now)}`);
+  if (parsed.client !== "" && expect.client !== parsed.client) {
+    return fail("wrong-client", `token is bound to another client than ${expect.client ?? "(unknown)"}`);
+  }
+  return { ok: true, keyId: parsed.keyId };
+}
+
+/**
+ * Parses "id1:secret1,id2:secret2" (whitespace around entries, ids and secrets ignored;
+ * a secret may contain ":" but not ","). The first key signs; all verify. Returns the
+ * keys accepted and one error per rejected entry, naming it by position and, when
+ * well-formed, by id, and never quoting the secret. An empty string is no keys, no
+ * errors: whether signing is required is the caller's decision.
+ */
+export function parseSigningKeys(raw: string): { keys: SigningKey[]; errors: string[] } {
+  const keys: SigningKey[] = [];
+  const errors: string[] = [];
+  if (raw.trim() === "") return { keys, errors };
+  raw.split(",").forEach((entry, i) => {
+    const at = `signing key entry ${i + 1}`;
+    const text = entry.trim();
+    if (text === "") return void errors.push(`${at}: empty`);
+    const colon = text.indexOf(":");
+    // Not quoting the text: an entry without ":" may be a bare secret.
+    if (colon < 0) return void errors.push(`${at}: expected "<id>:<secret>"`);
+    const id = text.slice(0, colon).trim();
+    const secret = text.slice(colon + 1).trim();
+    if (!KEY_ID.test(id)) return void errors.push(`${at}: key id must match [A-Za-z0-9_-]{1,16}`);
+    const named = `${at} (key "${id}")`;
+    if (keys.some((k) => k.id === id)) return void errors.push(`${named}: duplicate key id`);
+    if (CONTROL.test(secret)) return void errors.push(`${named}: secret has a control character`);
+    if (utf8.encode(secret).length < MIN_SECRET_BYTES) {
+      return void errors.push(`${named}: secret must be at least ${MIN_SECRET_BYTES} bytes`);
+    }
+    keys.push({ id, secret });
+  });
+  return { keys, errors };
+}
+
+/** Splits a raw query into the members kept and the raw values of TOKEN_PARAM members. */
+function partitionQuery(search: string): { kept: string[]; tokens: string[] } {
+  const kept: string[] = [];
+  const tokens: string[] = [];
+  for (const member of search.replace(/^\?/, "").split("&")) {
+    if (member === "") continue;
+    const eq = member.indexOf("=");
+    const name = eq < 0 ? member : member.slice(0, eq);
+    if (name === TOKEN_PARAM) tokens.push(eq < 0 ? "" : member.slice(eq + 1));
+    else kept.push(member);
+  }
+  return { kept, tokens };
+}
+
+/**
+ * A copy of `url` carrying `token` (replacing any token already there). The rest of the
+ * query is kept byte for byte, not re-serialised by URLSearchParams.
+ */
+export function withToken(url: URL, token: string): URL {
+  const out = new URL(url.href);
+  const { kept } = partitionQuery(out.search);
+  kept.push(`${TOKEN_PARAM}=${encodeURIComponent(token)}`);
+  out.search = kept.join("&");
+  return out;
+}
+
+/**
+ * A copy of `url` without any TOKEN_PARAM, and the first token's raw value (null when
+ * absent). The rest of the query is kept byte for byte, so what reaches the origin is
+ * what the client asked for minus the token.
+ */
+export function stripToken(url: URL): { url: URL; token: string | null } {
+  const out = new URL(url.href);
+  const { kept, tokens } = partitionQuery(out.search);
+  if (tokens.length === 0) return { url: out, token: null };
+  out.search = kept.join("&");
+  return { url: out, token: tokens[0] ?? null };
+}
