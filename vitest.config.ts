@@ -3,16 +3,23 @@ import { defineConfig } from "vitest/config";
 import { findNginx } from "./scripts/nginx-oracle/start-nginx.mjs";
 import { freePort } from "./scripts/lib/free-port.mjs";
 
+// Ports of the real servers test/support/global-setup.mjs starts, chosen here so the
+// workers' bindings can name them (the env is shared with global setup).
 process.env.TEST_ORIGIN_PORT ??= String(await freePort());
 process.env.TEST_CONTROL_PORT ??= String(await freePort());
 process.env.TEST_NGINX_PORT ??= String(await freePort());
-const origin = `http://127.0.0.1:${process.env.TEST_ORIGIN_PORT}`;
-const control = `http://127.0.0.1:${process.env.TEST_CONTROL_PORT}`;
+process.env.TEST_TARGET_PORTS ??= [await freePort(), await freePort(), await freePort()].join(",");
+process.env.TEST_TARGET_CONTROL_PORT ??= String(await freePort());
+const local = (port: string | number) => `http://127.0.0.1:${port}`;
+const origin = local(process.env.TEST_ORIGIN_PORT);
+const control = local(process.env.TEST_CONTROL_PORT);
 // nginx serving the origin's files (global-setup starts it when installed); "" = no nginx.
-const nginx = findNginx() ? `http://127.0.0.1:${process.env.TEST_NGINX_PORT}` : "";
+const nginx = findNginx() ? local(process.env.TEST_NGINX_PORT) : "";
+const [t1, t2, t3] = process.env.TEST_TARGET_PORTS.split(",");
 
 export default defineConfig({
   test: {
+    globalSetup: ["./test/support/global-setup.mjs"],
     // Test files share one real origin (and stop it in places): one file at a time.
     fileParallelism: false,
     projects: [
@@ -27,6 +34,7 @@ export default defineConfig({
                 // Short enough for lease-expiry and timeout tests to run in seconds.
                 LEASE_SECONDS: "3",
                 ORIGIN_TIMEOUT_MS: "1500",
+                SIGNING_KEYS: "k2:node-test-secret-0002,k1:node-test-secret-0001",
                 TEST_CONTROL_URL: control,
                 TEST_NGINX_URL: nginx,
               },
@@ -35,8 +43,41 @@ export default defineConfig({
         ],
         test: {
           name: "workerd",
-          globalSetup: ["./test/support/global-setup.mjs"],
           include: ["test/**/*.test.ts"],
+          exclude: ["test/base/**"],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.base.toml" },
+            miniflare: {
+              bindings: {
+                ORIGIN_URL: origin,
+                BASE_ID: "test-base",
+                OFFLOAD_NODES: JSON.stringify([
+                  { id: "n1", url: local(t1!), location: { lat: 50.11, lon: 8.68, country: "DE", continent: "EU" } },
+                  { id: "n2", url: local(t2!), location: { lat: 40.71, lon: -74.0, country: "US", continent: "NA" } },
+                ]),
+                MIRRORS: JSON.stringify([{ id: "m1", url: `${local(t3!)}/pub`, prefixes: ["/iso/"], location: { lat: 48.85, lon: 2.35, country: "FR" } }]),
+                OFFLOAD_MIN_BYTES: "100000",
+                SIGNING_KEYS: "k1:node-test-secret-0001",
+                ORIGIN_TIMEOUT_MS: "1500",
+                HEALTH_TIMEOUT_MS: "500",
+                LEASE_SECONDS: "3",
+                TEST_CONTROL_URL: control,
+                TEST_TARGETS: process.env.TEST_TARGET_PORTS,
+                TEST_TARGET_CONTROL_URL: local(process.env.TEST_TARGET_CONTROL_PORT),
+              },
+            },
+          }),
+        ],
+        test: {
+          name: "workerd-base",
+          include: ["test/base/**/*.test.ts"],
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -115,6 +115,8 @@ export function parseBehaviour(q) {
   b.noLength = flag("noLength");
   // Sent verbatim as Repr-Digest (RFC 9530), e.g. a wrong one to test integrity checks.
   b.reprDigest = q.get("reprDigest") ?? undefined;
+  // With status=3xx: the Location the origin sends (to test rewriting by proxies).
+  b.location = q.get("location") ?? undefined;
   for (const k of Object.keys(b)) if (b[k] === undefined || b[k] === false) delete b[k];
   return b;
 }

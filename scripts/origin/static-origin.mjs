@@ -129,7 +129,7 @@ async function serveFile(req, res, { root, state }) {
       await sleep(b.delayMs);
       if (res.destroyed) return;
     }
-    if (b.status) return plain(res, b.status, `origin configured to answer ${b.status}\n`, {}, !isGet);
+    if (b.status) return plain(res, b.status, `origin configured to answer ${b.status}\n`, b.location ? { Location: b.location } : {}, !isGet);
 
     const fh = await openInside(target.abs, root);
     if (!fh || target.norm.endsWith("/")) {

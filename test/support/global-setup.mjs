@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startStaticOrigin } from "../../scripts/origin/static-origin.mjs";
 import { findNginx, startNginx } from "../../scripts/nginx-oracle/start-nginx.mjs";
+import { startProbeTargets } from "./probe-targets.mjs";
 
 /** @returns {Promise<() => Promise<void>>} teardown */
 export default async function setup() {
@@ -19,7 +20,13 @@ export default async function setup() {
   const nginx = findNginx()
     ? await startNginx({ root, port: Number(process.env.TEST_NGINX_PORT) }).catch((e) => void console.error(`nginx oracle: ${e.message}`))
     : undefined;
+  // Stand-ins for nodes and mirrors in the base's tests (TEST_TARGET_PORTS in vitest.config.ts).
+  const targets = await startProbeTargets({
+    ports: String(process.env.TEST_TARGET_PORTS).split(",").map(Number),
+    controlPort: Number(process.env.TEST_TARGET_CONTROL_PORT),
+  });
   return async () => {
+    await targets.close();
     await nginx?.close();
     await origin.close();
     await rm(root, { recursive: true, force: true });
