@@ -6,14 +6,19 @@
  *   ORIGIN_URL   use this origin instead of starting the demo origin
  *   ORIGIN_PORT  demo origin port (8080); its control API listens on ORIGIN_CONTROL_PORT (ORIGIN_PORT + 1)
  *   NODE_PORTS   comma-separated public ports, one node each ("8788,8789")
+ *   BASE_PORT    the base worker (redirector) port (8787)
+ *   CRON_EVERY_SECONDS  how often the base's Cron Trigger (health checks) fires locally (10)
  *   HOST         address the nodes listen on (127.0.0.1)
  *   STATE_DIR    where R2, Durable Object and cache state persist (.dev-state)
  *   DEMO_DIR     folder the demo origin serves (demo/), generated on first run
- *   and every node variable (see NODE_VARS), defaults from wrangler.toml [vars].
+ *   and every node variable (see NODE_VARS, defaults from wrangler.toml [vars]) and base
+ *   variable (BASE_VAR_NAMES, defaults from wrangler.base.toml [vars]; OFFLOAD_NODES
+ *   defaults to the local nodes).
  */
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { BASE_VAR_NAMES, parseBaseConfig } from "../src/config/base-config.ts";
 import { NODE_VAR_NAMES, parseNodeConfig } from "../src/config/node-config.ts";
 import { startStaticOrigin } from "./origin/static-origin.mjs";
 import { ensureDemoFiles } from "./stack/demo-files.mjs";
@@ -85,6 +90,8 @@ async function main() {
     throw new StartError(`invalid NODE_PORTS: "${nodePortsText}" (comma-separated port numbers, e.g. 8788,8789)`);
   }
   const useDemoOrigin = !env.ORIGIN_URL?.trim();
+  const basePort = portFrom("BASE_PORT", 8787);
+  const cronEverySeconds = portFrom("CRON_EVERY_SECONDS", 10);
 
   // 1. Variables: environment over wrangler.toml [vars]; validated with the node's own parser.
   const workerConfig = await readWorkerConfig(ROOT);
@@ -103,6 +110,25 @@ async function main() {
     }
   }
 
+  // The base: its own [vars], the same origin, and the local nodes as offload targets.
+  const baseConfig = await readWorkerConfig(ROOT, "wrangler.base.toml");
+  /** @type {Record<string, string>} */
+  const baseVars = {};
+  for (const name of new Set([...Object.keys(baseConfig.vars), ...BASE_VAR_NAMES])) {
+    const value = env[name] ?? baseConfig.vars[name];
+    if (value !== undefined) baseVars[name] = value;
+  }
+  baseVars.ORIGIN_URL = vars.ORIGIN_URL;
+  if (!env.OFFLOAD_NODES?.trim()) {
+    baseVars.OFFLOAD_NODES = JSON.stringify(nodePorts.map((p, i) => ({ id: nodeName(i), url: `http://${host}:${p}` })));
+  }
+  try {
+    parseBaseConfig(baseVars);
+  } catch (err) {
+    throw new StartError(err instanceof Error ? err.message : String(err));
+  }
+
+  await assertPortFree(host, basePort, "BASE_PORT");
   for (const p of nodePorts) await assertPortFree(host, Number(p), "NODE_PORTS");
   if (useDemoOrigin) {
     await assertPortFree("127.0.0.1", originPort, "ORIGIN_PORT");
@@ -126,6 +152,7 @@ async function main() {
     const building = new AbortController();
     stoppers.push(async () => building.abort());
     const bundlePath = await buildWorkerBundle({ root: ROOT, outdir: ".wrangler/dev-build", signal: building.signal });
+    const baseBundle = await buildWorkerBundle({ root: ROOT, outdir: ".wrangler/dev-build-base", signal: building.signal, config: "wrangler.base.toml" });
 
     // 4-5. Nodes in one Miniflare, each behind an edge front that supplies CF-Connecting-IP.
     const stack = await startNodeStack({
@@ -136,6 +163,7 @@ async function main() {
       persistDir: path.resolve(ROOT, process.env.STATE_DIR?.trim() || ".dev-state"),
       host,
       workerConfig,
+      base: { bundlePath: baseBundle, port: basePort, vars: baseVars, workerConfig: baseConfig, cronEveryMs: cronEverySeconds * 1000 },
     });
     stoppers.push(() => stack.close());
     // Miniflare registers SIGINT/SIGTERM hooks that exit(130) at once, cutting our orderly
@@ -143,8 +171,8 @@ async function main() {
     // net that kills workerd if we ever exit without dispose().
     installSignalHandlers(stop);
     for (const n of stack.nodes) console.log(`${n.name.padEnd(14)} ${n.url}`);
-    const first = stack.nodes[0];
-    console.log(`try: curl -o /dev/null ${first.url}/iso/distro-64m.iso   (Ctrl-C stops everything)`);
+    if (stack.base) console.log(`${"base".padEnd(14)} ${stack.base.url}  (redirects big files to the nodes; health checks every ${cronEverySeconds} s)`);
+    console.log(`try: curl -L -o /dev/null ${stack.base?.url ?? stack.nodes[0].url}/iso/distro-64m.iso   (Ctrl-C stops everything)`);
   } catch (err) {
     if (stopping) return; // Ctrl-C mid-start: the abort error is expected, stop() is exiting
     if (err && err.code === "EADDRINUSE") {

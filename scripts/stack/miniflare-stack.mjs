@@ -39,16 +39,20 @@ export function nodeName(i) {
  * @param {string} [opts.host] edge front listen address
  * @param {import("./worker-build.mjs").WorkerConfig} [opts.workerConfig] defaults to the repo's wrangler.toml
  * @param {(line: string) => void} [opts.onWorkerLog] worker console output (default: stdout)
- * @returns {Promise<{ nodes: NodeHandle[], mf: Miniflare, close(): Promise<void> }>}
+ * @param {{ bundlePath: string, port: number, vars: Record<string, string>, workerConfig: import("./worker-build.mjs").WorkerConfig, cronEveryMs?: number }} [opts.base]
+ *   the base worker (wrangler.base.toml) in the same process, behind its own edge front;
+ *   its Cron Trigger is fired every `cronEveryMs` (local dev never fires crons by itself)
+ * @returns {Promise<{ nodes: NodeHandle[], base?: NodeHandle, mf: Miniflare, close(): Promise<void> }>}
  */
-export async function startNodeStack({ bundlePath, vars, ports, persistDir, host = "127.0.0.1", workerConfig, onWorkerLog }) {
+export async function startNodeStack({ bundlePath, vars, ports, persistDir, host = "127.0.0.1", workerConfig, onWorkerLog, base }) {
   const config = workerConfig ?? (await readWorkerConfig(REPO_ROOT));
-  const names = ports.map((_, i) => nodeName(i));
+  const names = [...ports.map((_, i) => nodeName(i)), ...(base ? ["base"] : [])];
+  const publicPorts = [...ports, ...(base ? [base.port] : [])];
   /** @type {Map<string, { host: string, port: number }>} */
   const targets = new Map();
   const fronts = [];
   try {
-    for (const [i, port] of ports.entries()) {
+    for (const [i, port] of publicPorts.entries()) {
       fronts.push(await startEdgeFront({ port, host, target: () => targets.get(names[i]) }));
     }
   } catch (err) {
@@ -57,7 +61,7 @@ export async function startNodeStack({ bundlePath, vars, ports, persistDir, host
   }
 
   const owner = names[0];
-  const workers = names.map((name) => ({
+  const workers = names.slice(0, ports.length).map((name) => ({
     name,
     modules: true,
     scriptPath: bundlePath,
@@ -74,6 +78,21 @@ export async function startNodeStack({ bundlePath, vars, ports, persistDir, host
     // Port 0: workerd picks a free loopback port; we ask for it with unsafeGetDirectURL.
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
   }));
+  if (base) {
+    const c = base.workerConfig;
+    workers.push({
+      name: "base",
+      modules: true,
+      scriptPath: base.bundlePath,
+      compatibilityDate: c.compatibilityDate,
+      compatibilityFlags: c.compatibilityFlags,
+      bindings: base.vars,
+      // Same bucket name as the nodes: the base reads the sizes and digests they stored.
+      r2Buckets: c.r2Buckets,
+      durableObjects: Object.fromEntries(c.durableObjects.map((d) => [d.binding, { className: d.className, useSQLite: d.sqlite }])),
+      unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+    });
+  }
 
   let mf;
   try {
@@ -95,18 +114,30 @@ export async function startNodeStack({ bundlePath, vars, ports, persistDir, host
     throw err;
   }
 
-  const nodes = names.map((name, i) => ({
+  const handles = names.map((name, i) => ({
     name,
     url: fronts[i].url,
     port: fronts[i].port,
     directUrl: `http://${targets.get(name)?.host}:${targets.get(name)?.port}`,
   }));
+  let cron;
+  if (base && base.workerConfig.crons.length > 0) {
+    const every = base.cronEveryMs ?? 10_000;
+    const fire = async () => {
+      const worker = await mf.getWorker("base");
+      await worker.scheduled({ cron: base.workerConfig.crons[0] }).catch((e) => console.error(`base cron: ${e.message}`));
+    };
+    void fire();
+    cron = setInterval(fire, every);
+  }
   let closing;
   return {
-    nodes,
+    nodes: handles.slice(0, ports.length),
+    ...(base ? { base: handles[ports.length] } : {}),
     mf,
     close() {
       closing ??= (async () => {
+        clearInterval(cron);
         await Promise.all(fronts.map((f) => f.close()));
         await mf.dispose();
       })();

@@ -14,11 +14,12 @@ const require = createRequire(import.meta.url);
  * `wrangler deploy --dry-run --outdir <outdir>` in `root`; returns the bundled entry .js.
  * Runs wrangler's JS entry with this Node (same thing `npx wrangler` resolves to, minus
  * npx's lookup) and only shows wrangler's output when the build fails.
- * @param {{ root: string, outdir: string, signal?: AbortSignal }} opts
+ * @param {{ root: string, outdir: string, signal?: AbortSignal, config?: string }} opts
+ *   `config` is the wrangler config file (wrangler.toml: the node; wrangler.base.toml: the base).
  *   `signal` kills wrangler (e.g. Ctrl-C during the build), so no child outlives us.
  * @returns {Promise<string>} absolute path of the bundle
  */
-export async function buildWorkerBundle({ root, outdir, signal }) {
+export async function buildWorkerBundle({ root, outdir, signal, config = "wrangler.toml" }) {
   const absOut = path.resolve(root, outdir);
   await rm(absOut, { recursive: true, force: true }); // never pick up a stale bundle
   // bin/ is not in wrangler's "exports", so locate it from the exported package.json.
@@ -26,7 +27,7 @@ export async function buildWorkerBundle({ root, outdir, signal }) {
   const wranglerBin = path.join(path.dirname(wranglerPkg), require(wranglerPkg).bin.wrangler);
   const output = [];
   const code = await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [wranglerBin, "deploy", "--dry-run", "--outdir", absOut], {
+    const child = spawn(process.execPath, [wranglerBin, "deploy", "--dry-run", "-c", config, "--outdir", absOut], {
       cwd: root,
       env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
       stdio: ["ignore", "pipe", "pipe"],
@@ -52,20 +53,23 @@ export async function buildWorkerBundle({ root, outdir, signal }) {
  * @property {Record<string, string>} vars [vars] defaults
  * @property {{ binding: string, className: string, sqlite: boolean }[]} durableObjects
  * @property {Record<string, string>} r2Buckets binding -> bucket name
+ * @property {string[]} crons Cron Trigger schedules
  */
 
 /**
  * Read wrangler.toml through wrangler's own parser (no TOML dependency of ours).
  * @param {string} root
+ * @param {string} [file] wrangler config file, relative to root
  * @returns {Promise<WorkerConfig>}
  */
-export async function readWorkerConfig(root) {
+export async function readWorkerConfig(root, file = "wrangler.toml") {
   const { unstable_readConfig } = await import(require.resolve("wrangler", { paths: [root] }));
-  const c = unstable_readConfig({ config: path.join(root, "wrangler.toml") });
+  const c = unstable_readConfig({ config: path.join(root, file) });
   const sqlite = new Set((c.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []));
   return {
     compatibilityDate: c.compatibility_date,
     compatibilityFlags: c.compatibility_flags ?? [],
+    crons: c.triggers?.crons ?? [],
     vars: Object.fromEntries(Object.entries(c.vars ?? {}).map(([k, v]) => [k, String(v)])),
     durableObjects: (c.durable_objects?.bindings ?? []).map((b) => ({
       binding: b.name, className: b.class_name, sqlite: sqlite.has(b.class_name),

@@ -18,6 +18,7 @@ interface Remembered {
 }
 
 const MAX_REMEMBERED = 10_000;
+const NO_DIGEST_SECONDS = 5;
 // Learned facts per env (one per isolate and deployment): the only module-level cache,
 // a WeakMap keyed by env as our style allows; bounded, entries expire.
 const memory = new WeakMap<object, Map<string, Remembered>>();
@@ -37,7 +38,10 @@ export async function objectInfo(config: BaseConfig, env: Env, key: string, ctxN
   if (!info) return null;
   if (map.size >= MAX_REMEMBERED) map.delete(map.keys().next().value as string);
   map.delete(key);
-  map.set(key, { info, until: ctxNow + config.infoCacheSeconds * 1000 });
+  // Without a digest yet (no node has stored the file), look again soon: the digest
+  // appears in R2 as soon as the first fill completes.
+  const seconds = info.sha256 ? config.infoCacheSeconds : Math.min(config.infoCacheSeconds, NO_DIGEST_SECONDS);
+  map.set(key, { info, until: ctxNow + seconds * 1000 });
   return info;
 }
 
