@@ -21,9 +21,12 @@ if ! node_ok; then
   node_ok || { echo "could not provide Node >= 22.12 (got $(node --version))" >&2; exit 1; }
 fi
 
-# Install pinned dependencies when node_modules is missing or older than the lock file.
+# Install the versions pinned in package-lock.json when node_modules is missing or older
+# than the lock. `npm install`, not `npm ci`: npm 11 writes lock files without the other
+# platforms' optional workerd binaries and then its own `npm ci` refuses them as "out of
+# sync"; `npm install` installs exactly the locked versions all the same.
 if [ ! -f "$ROOT/node_modules/.package-lock.json" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
-  echo "Installing dependencies (npm ci)..." >&2
-  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  echo "Installing dependencies (npm install, versions from package-lock.json)..." >&2
+  (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error >&2)
 fi
 cd "$ROOT"
