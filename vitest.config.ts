@@ -10,6 +10,9 @@ process.env.TEST_CONTROL_PORT ??= String(await freePort());
 process.env.TEST_NGINX_PORT ??= String(await freePort());
 process.env.TEST_TARGET_PORTS ??= [await freePort(), await freePort(), await freePort()].join(",");
 process.env.TEST_TARGET_CONTROL_PORT ??= String(await freePort());
+// Echo backends of the reverse-proxy tests (test/support/proxy-backends.mjs).
+process.env.TEST_BACKEND_PORTS ??= [await freePort(), await freePort(), await freePort()].join(",");
+process.env.TEST_BACKEND_CONTROL_PORT ??= String(await freePort());
 const local = (port: string | number) => `http://127.0.0.1:${port}`;
 const origin = local(process.env.TEST_ORIGIN_PORT);
 const control = local(process.env.TEST_CONTROL_PORT);
@@ -71,6 +74,8 @@ export default defineConfig({
                 TEST_CONTROL_URL: control,
                 TEST_TARGETS: process.env.TEST_TARGET_PORTS,
                 TEST_TARGET_CONTROL_URL: local(process.env.TEST_TARGET_CONTROL_PORT),
+                TEST_BACKEND_PORTS: process.env.TEST_BACKEND_PORTS,
+                TEST_BACKEND_CONTROL_URL: local(process.env.TEST_BACKEND_CONTROL_PORT),
               },
             },
           }),

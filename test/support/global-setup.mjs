@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { startStaticOrigin } from "../../scripts/origin/static-origin.mjs";
 import { findNginx, startNginx } from "../../scripts/nginx-oracle/start-nginx.mjs";
 import { startProbeTargets } from "./probe-targets.mjs";
+import { startProxyBackends } from "./proxy-backends.mjs";
 
 /** @returns {Promise<() => Promise<void>>} teardown */
 export default async function setup() {
@@ -25,7 +26,13 @@ export default async function setup() {
     ports: String(process.env.TEST_TARGET_PORTS).split(",").map(Number),
     controlPort: Number(process.env.TEST_TARGET_CONTROL_PORT),
   });
+  // Echo backends of the reverse-proxy tests (TEST_BACKEND_PORTS in vitest.config.ts).
+  const backends = await startProxyBackends({
+    ports: String(process.env.TEST_BACKEND_PORTS).split(",").map(Number),
+    controlPort: Number(process.env.TEST_BACKEND_CONTROL_PORT),
+  });
   return async () => {
+    await backends.close();
     await targets.close();
     await nginx?.close();
     await origin.close();

@@ -1,0 +1,150 @@
+/**
+ * lighttpd mod_proxy_core for the base: one request through a route's backend pool.
+ *
+ *   route = matchRoute(routes, url.host, canonicalPath)    // match.ts
+ *   return proxyRequest(route, req, ctx, env, publicOrigin) // here
+ *
+ * The balancer ranks the backends (pool.ts); the request goes to the first, with its
+ * headers forwarded (forwarding.ts) and rewritten (rewrite.ts), bodies streamed both
+ * ways. When the attempt cannot connect or times out before any byte reached the client,
+ * the backend is marked down (failover.ts) and, for idempotent requests without a body,
+ * the next ranked backend is tried, up to route.retries times. When no backend answered:
+ * 307 to route.fallbackUrl, else 502 (504 when every failure was a timeout).
+ *
+ * X-Sendfile / X-Accel-Redirect are left in the response: the caller (or the
+ * onBackendResponse hook) decides what they mean.
+ */
+import type { ProxyBackend, ProxyRoute } from "../config/proxy-config";
+import { canonicalRequestPath } from "../http/path";
+import { plain } from "../http/plain";
+import { rewriteLocation } from "../base/serve-locally";
+import { contentLength, onBodyEnd, watchUpload } from "./body";
+import { beginAttempt, passiveMarks, recordFailure, recordSuccess, releaseTrial, reportPassive, retryBlocker, type FailureKind } from "./failover";
+import { downstreamHeaders, upstreamHeaders } from "./forwarding";
+import { routeCovers } from "./match";
+import { holdInFlight, rankBackends } from "./pool";
+import { rewriteRequest, rewriteResponse } from "./rewrite";
+
+export interface ProxyOptions {
+  /**
+   * Called with the response on its way to the client (hop-by-hop fields stripped,
+   * rewrites applied, X-Sendfile kept) and the backend that gave it; its result is
+   * returned instead. The plug-in point for sendfile and throttling.
+   */
+  onBackendResponse?: (res: Response, backend: ProxyBackend) => Promise<Response>;
+}
+
+const NULL_BODY = new Set([101, 204, 205, 304]);
+
+type Attempt =
+  | { ok: true; res: Response }
+  | { ok: false; kind: FailureKind; detail: string }
+  | { ok: false; kind: "client"; detail: string };
+
+export async function proxyRequest(route: ProxyRoute, req: Request, ctx: ExecutionContext, env: object, publicOrigin: string, options: ProxyOptions = {}): Promise<Response> {
+  const name = `proxy route ${route.host ?? ""}${route.prefix}`;
+  // The canonical path, not the raw one: "/app/../admin" must not leave the route's prefix.
+  const path = canonicalRequestPath(req.url);
+  if (!path.ok) return plain(path.status, `bad request path: ${path.reason}`);
+  // matchRoute chose the route for this canonical path; anything else is a caller's mistake.
+  if (!routeCovers(route, path.path)) return plain(404, `${name} does not serve ${path.path}`);
+  const target = path.path + (path.query ? `?${path.query}` : "");
+  const forwarded = upstreamHeaders(req.headers, { publicOrigin, trustedProxies: route.trustedProxies, forwarded: route.forwarded });
+  const upstream = rewriteRequest(route.rewriteRequest, target, new URL(req.url).host, forwarded);
+  // A Host header is only honoured by Cloudflare for hosts of the zone (workerd never
+  // honours it): elsewhere the backend sees its URL's host, the public one in X-Forwarded-Host.
+  if (upstream.host !== null) upstream.headers.set("host", upstream.host);
+
+  const hasBody = req.body !== null && contentLength(req.headers) !== 0;
+  // Without a usable Content-Length the body goes out chunked: a stray one must not contradict it.
+  if (hasBody && contentLength(req.headers) === null) upstream.headers.delete("content-length");
+  const blocker = retryBlocker(req.method, hasBody);
+  const maxAttempts = blocker ? 1 : 1 + route.retries;
+  const { ranked, selection } = rankBackends(env, route, path.path, Date.now());
+  const failures: { backend: ProxyBackend; kind: FailureKind; detail: string }[] = [];
+  let attempts = 0;
+
+  for (const backend of ranked) {
+    if (attempts >= maxAttempts) break;
+    // Another request may have marked it, or taken its half-open trial, since ranking.
+    if (!beginAttempt(env, backend.url, Date.now())) continue;
+    attempts += 1;
+    const release = holdInFlight(env, backend.url);
+    const result = await attempt(route, req, ctx, backend, upstream.target, upstream.headers, hasBody);
+    if (result.ok) {
+      if (recordSuccess(env, backend.url)) reportPassive(env, ctx, backend.url, true, "answered again");
+      const res = respond(route, result.res, backend, publicOrigin, release, ctx);
+      if (!options.onBackendResponse) return res;
+      try {
+        return await options.onBackendResponse(res, backend);
+      } catch (e) {
+        // Nobody will read this body now: cancel it, which also ends its in-flight count.
+        await res.body?.cancel(e).catch(() => {});
+        throw e;
+      }
+    }
+    release();
+    if (result.kind === "client") {
+      releaseTrial(env, backend.url);
+      return plain(400, `${name}: ${result.detail}`);
+    }
+    const mark = recordFailure(env, backend.url, result.kind, result.detail, Date.now());
+    console.log(JSON.stringify({ msg: "proxy backend failed", route: route.field, backend: backend.id, url: backend.url, kind: result.kind, detail: result.detail, failures: mark.failures, backoffMs: mark.downUntil - Date.now() }));
+    reportPassive(env, ctx, backend.url, false, result.detail);
+    failures.push({ backend, kind: result.kind, detail: result.detail });
+  }
+
+  if (route.fallbackUrl) {
+    const location = route.fallbackUrl + target;
+    return new Response(`no backend of ${name} answered; redirecting to ${location}\n`, {
+      status: 307,
+      headers: { location, "cache-control": "private, no-store", "content-type": "text/plain; charset=utf-8" },
+    });
+  }
+  const marks = passiveMarks(env);
+  const skipped = selection.excluded.map((e) => ({ id: e.target.id, reason: e.reason, kind: marks.get(e.target.url)?.kind }));
+  const reasons = [...failures.map((f) => `${f.backend.id}: ${f.detail}`), ...skipped.map((s) => `${s.id}: ${s.reason}`)];
+  const kinds = [...failures.map((f) => f.kind), ...skipped.map((s) => s.kind)];
+  const status = kinds.length > 0 && kinds.every((k) => k === "timeout") ? 504 : 502;
+  const notRetried = blocker && failures.length > 0 && ranked.length > 1 ? `; not retried: ${blocker}` : "";
+  const what = failures.length > 0 ? "no backend answered" : "every backend is marked down";
+  return plain(status, `${name}: ${what} (${reasons.join("; ") || "each one's half-open trial is taken by another request"})${notRetried}`);
+}
+
+/** One try at one backend: response headers within route.timeoutMs of the last progress. */
+async function attempt(route: ProxyRoute, req: Request, ctx: ExecutionContext, backend: ProxyBackend, target: string, headers: Headers, hasBody: boolean): Promise<Attempt> {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(), route.timeoutMs);
+  };
+  arm();
+  // Progress of the upload re-arms the timer: the limit is on silence, not on upload time.
+  const upload = hasBody && req.body ? watchUpload(req.body, contentLength(req.headers), arm, () => controller.abort(), ctx) : null;
+  const emptyBody = !hasBody && req.method !== "GET" && req.method !== "HEAD" && req.body !== null;
+  try {
+    const res = await fetch(backend.url + target, {
+      method: req.method,
+      headers,
+      body: upload ? upload.body : emptyBody ? "" : null,
+      redirect: "manual",
+      signal: controller.signal,
+    });
+    return { ok: true, res };
+  } catch (e) {
+    if (upload?.clientFailed()) return { ok: false, kind: "client", detail: "the request body could not be read to its end" };
+    if (controller.signal.aborted) return { ok: false, kind: "timeout", detail: `no answer within ${route.timeoutMs} ms` };
+    return { ok: false, kind: "refused", detail: `cannot connect: ${(e as Error).message}` };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The backend's answer as the client gets it; the body counts as in flight until it ends. */
+function respond(route: ProxyRoute, res: Response, backend: ProxyBackend, publicOrigin: string, release: () => void, ctx: ExecutionContext): Response {
+  const headers = rewriteResponse(route.rewriteResponse, downstreamHeaders(res.headers), (loc) => rewriteLocation(loc, backend.url, publicOrigin));
+  // 204/205/304 (and 1xx) cannot carry a body, whatever the backend sent (RFC 9110 §15.3.5, §15.4.5).
+  const body = NULL_BODY.has(res.status) ? null : res.body;
+  return onBodyEnd(new Response(body, { status: res.status, statusText: res.statusText, headers }), release, ctx);
+}
