@@ -14,11 +14,17 @@ import { objectDecision, requestDecision } from "./decide";
 import { mirrorHeaders } from "./mirror-headers";
 import { objectInfo, type ObjectInfo } from "./object-info";
 import { serveLocally } from "./serve-locally";
+import { backendHook, routeHooks, type RouteHooks } from "./routes";
+import { parseProxyRoutes, type ProxyRoute } from "../config/proxy-config";
+import { matchRoute } from "../proxy/match";
+import { proxyRequest } from "../proxy/proxy";
 import { chooseTargets, type TargetChoice } from "./targets";
 
 interface Loaded {
   config: BaseConfig;
   keys: SigningKey[];
+  routes: ProxyRoute[];
+  hooks: Map<ProxyRoute, RouteHooks>;
 }
 type BaseEnv = { Bindings: Env; Variables: { base: Loaded } };
 
@@ -32,7 +38,8 @@ function load(env: object): Loaded | ConfigError {
       const config = parseBaseConfig(env as Record<string, unknown>);
       const { keys, errors } = parseSigningKeys(config.signingKeys);
       if (errors.length) throw new ConfigError("SIGNING_KEYS", errors.join("; "));
-      l = { config, keys };
+      const routes = parseProxyRoutes(env as Record<string, unknown>);
+      l = { config, keys, routes, hooks: new Map(routes.map((r) => [r, routeHooks(r)])) };
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       l = e;
@@ -58,13 +65,19 @@ export function offloadBase(): Hono<BaseEnv> {
   });
 
   app.all("*", async (c) => {
-    const { config, keys } = c.get("base");
+    const { config, keys, routes, hooks } = c.get("base");
     const req = c.req.raw;
     const ctx = c.executionCtx as unknown as ExecutionContext;
     const path = canonicalRequestPath(req.url);
     if (!path.ok) return plain(path.status, `bad request path: ${path.reason}`);
     const publicOrigin = config.publicUrl ?? new URL(req.url).origin;
     const target = path.path + (path.query ? `?${path.query}` : "");
+
+    // mod_proxy_core: a configured route sends the request to its backend pool instead.
+    const route = matchRoute(routes, new URL(req.url).host, path.path);
+    if (route) {
+      return proxyRequest(route, req, ctx, c.env, publicOrigin, { onBackendResponse: backendHook(hooks.get(route)!, req, c.env) });
+    }
     const status = (detail: string) => cacheStatus(config.baseId, { fwd: "bypass", detail });
 
     const metalinkFile = (req.method === "GET" || req.method === "HEAD") && path.path.endsWith(".meta4") ? path.path.slice(0, -".meta4".length) : null;

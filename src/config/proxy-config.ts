@@ -57,6 +57,8 @@ export interface ProxyRoute {
   sendfile: { allow: boolean; root: string } | null;
   /** Raw throttle spec, parsed by the throttle module. */
   throttle: string | number | null;
+  /** Bytes sent unpaced before the throttle starts (nginx limit_rate_after). */
+  throttleBurstBytes: number;
   /** No progress for this long (connect, each upload chunk, response headers) fails the attempt. */
   timeoutMs: number;
   /** Further backends tried after a failed attempt (idempotent requests without a body only). */
@@ -71,7 +73,7 @@ export interface ProxyRoute {
 
 const KNOWN_FIELDS = [
   "prefix", "host", "backends", "balancer", "rewriteRequest", "rewriteResponse", "sendfile", "throttle",
-  "timeoutMs", "retries", "fallbackUrl", "forwarded", "trustedProxies",
+  "throttleBurstBytes", "timeoutMs", "retries", "fallbackUrl", "forwarded", "trustedProxies",
 ];
 
 // A mapped type over StrategyName: a new shared strategy without an entry here does not compile.
@@ -128,6 +130,7 @@ function route(entry: unknown, where: string): ProxyRoute {
     rewriteResponse: rules(e["rewriteResponse"], `${where}.rewriteResponse`, "response"),
     sendfile: sendfile(e["sendfile"], `${where}.sendfile`),
     throttle: throttle(e["throttle"], `${where}.throttle`),
+    throttleBurstBytes: whole(e["throttleBurstBytes"], `${where}.throttleBurstBytes`, 0, 0, Number.MAX_SAFE_INTEGER),
     timeoutMs: whole(e["timeoutMs"], `${where}.timeoutMs`, 15_000, 100, 600_000),
     retries: whole(e["retries"], `${where}.retries`, backends.length - 1, 0, 10),
     fallbackUrl: e["fallbackUrl"] === undefined ? null : absoluteUrl({ [`${where}.fallbackUrl`]: e["fallbackUrl"] }, `${where}.fallbackUrl`),

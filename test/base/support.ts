@@ -28,9 +28,16 @@ export function baseFetch(path: string, init: BaseRequest = {}): Promise<Respons
   return (exports as unknown as { default: Fetcher }).default.fetch(request(path, init));
 }
 
+// One env object per variant, as a deployment has: per-env state (parsed config,
+// round-robin position, health view) then behaves as it would in production.
+const variants = new Map<string, Env>();
+
 /** The base with some variables changed (same real bindings). */
 export async function baseWithVars(vars: Record<string, string>, path: string, init: BaseRequest = {}): Promise<Response> {
-  return await worker.fetch(request(path, init) as Request<unknown, IncomingRequestCfProperties>, { ...(env as object), ...vars } as unknown as Env, createExecutionContext());
+  const id = JSON.stringify(vars);
+  let variant = variants.get(id);
+  if (!variant) variants.set(id, (variant = { ...(env as object), ...vars } as unknown as Env));
+  return await worker.fetch(request(path, init) as Request<unknown, IncomingRequestCfProperties>, variant, createExecutionContext());
 }
 
 /** One Cron run of the active health checks, as Cloudflare would fire it. */
