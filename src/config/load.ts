@@ -2,7 +2,11 @@ import { ConfigError, parseNodeConfig, type NodeConfig } from "./node-config";
 
 import { parseSigningKeys, type SigningKey } from "../signing/redirect-token";
 
-export type ConfigResult = { ok: true; config: NodeConfig; keys: SigningKey[] } | { ok: false; error: ConfigError };
+import { responseThrottle, type ResponseThrottle } from "../throttle";
+
+export type ConfigResult =
+  | { ok: true; config: NodeConfig; keys: SigningKey[]; throttle: ResponseThrottle | null }
+  | { ok: false; error: ConfigError };
 
 // Parsed once per env object (one per isolate and deployment), never per request.
 // A WeakMap keyed by env is the only module-level cache we allow: it cannot leak
@@ -17,7 +21,13 @@ export function loadConfig(env: object): ConfigResult {
       const { keys, errors } = parseSigningKeys(config.signingKeys);
       if (errors.length) throw new ConfigError("SIGNING_KEYS", errors.join("; "));
       if (config.requireSignedUrls && keys.length === 0) throw new ConfigError("SIGNING_KEYS", "REQUIRE_SIGNED_URLS needs at least one key");
-      result = { ok: true, config, keys };
+      let throttle: ResponseThrottle | null = null;
+      try {
+        if (config.throttle !== null) throttle = responseThrottle(config.throttle, config.throttleBurstBytes);
+      } catch (e) {
+        throw new ConfigError("THROTTLE", (e as Error).message);
+      }
+      result = { ok: true, config, keys, throttle };
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       result = { ok: false, error: e };

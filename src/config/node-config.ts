@@ -40,6 +40,10 @@ export interface NodeConfig {
   requireSignedUrls: boolean;
   /** Raw SIGNING_KEYS secret ("id:secret,id:secret"), parsed by the signing module. */
   signingKeys: string;
+  /** Pace every download (mod_dialup): a modem preset ("V.92") or bytes/s; null = full speed. */
+  throttle: string | null;
+  /** Bytes of each download sent before pacing starts (nginx limit_rate_after). */
+  throttleBurstBytes: number;
 }
 
 /** Every variable parseNodeConfig reads (the local stack passes these through from its environment). */
@@ -47,6 +51,7 @@ export const NODE_VAR_NAMES = [
   "ORIGIN_URL", "NODE_ID", "MAX_CONNECTIONS_PER_CLIENT", "GUARD_MIN_BYTES", "CONNECTION_ALLOWLIST",
   "REVALIDATE_SECONDS", "CACHE_API_MAX_BYTES", "ORIGIN_TIMEOUT_MS", "LEASE_SECONDS",
   "RETRY_AFTER_SECONDS", "CACHE_KEY_QUERY", "FORWARD_CREDENTIALS", "REQUIRE_SIGNED_URLS", "SIGNING_KEYS",
+  "THROTTLE", "THROTTLE_BURST_BYTES",
 ] as const;
 
 /** Largest object the Cache API accepts (Workers limit), exclusive. */
@@ -68,6 +73,8 @@ export function parseNodeConfig(vars: RawVars): NodeConfig {
     forwardCredentials: boolean(vars, "FORWARD_CREDENTIALS", false),
     requireSignedUrls: boolean(vars, "REQUIRE_SIGNED_URLS", false),
     signingKeys: raw(vars, "SIGNING_KEYS") ?? "",
+    throttle: raw(vars, "THROTTLE") ?? null,
+    throttleBurstBytes: integer(vars, "THROTTLE_BURST_BYTES", 0, 0, Number.MAX_SAFE_INTEGER),
   };
 }
 

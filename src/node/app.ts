@@ -10,10 +10,11 @@ import { serveObject } from "./serve-object";
 import { checkSignedUrl } from "./signed-url";
 import { downloadsInFlight } from "../limits/load-gauge";
 import type { SigningKey } from "../signing/redirect-token";
+import type { ResponseThrottle } from "../throttle";
 
 export const HEALTH_PATH = "/.well-known/offload/health";
 
-type NodeEnv = { Bindings: Env; Variables: { config: NodeConfig; keys: SigningKey[] } };
+type NodeEnv = { Bindings: Env; Variables: { config: NodeConfig; keys: SigningKey[]; throttle: ResponseThrottle | null } };
 
 /** The offload node: GET/HEAD <path> serves ORIGIN_URL/<path> from the edge. */
 export function offloadNode(): Hono<NodeEnv> {
@@ -25,6 +26,7 @@ export function offloadNode(): Hono<NodeEnv> {
     if (!loaded.ok) return plain(500, loaded.error.message);
     c.set("config", loaded.config);
     c.set("keys", loaded.keys);
+    c.set("throttle", loaded.throttle);
     await next();
     // RFC 9211: every answer says what the cache did, refusals included.
     if (!c.res.headers.has("cache-status")) {
@@ -55,7 +57,10 @@ export function offloadNode(): Hono<NodeEnv> {
     }
 
     const res = await serveObject({ req, key, config, env: c.env, ctx });
-    return guardDownload(config, c.env.CONCURRENCY, c.env, req, key, ctx, res);
+    const guarded = await guardDownload(config, c.env.CONCURRENCY, c.env, req, key, ctx, res);
+    // mod_dialup per node download: the paced body still holds its download slot.
+    const throttle = c.get("throttle");
+    return throttle && (guarded.status === 200 || guarded.status === 206) ? throttle(guarded) : guarded;
   });
 
   app.all("*", () => plain(405, "method not allowed: this node serves GET and HEAD", { allow: "GET, HEAD" }));
