@@ -12,6 +12,7 @@
 //   /set?port=P&delay=ms&status=code   /down?port=P   /up?port=P   /stats?port=P   /reset?port=P
 import { createHash } from "node:crypto";
 import http from "node:http";
+import { switchableServer } from "./switchable-server.mjs";
 
 /**
  * @param {{ ports: number[], controlPort: number }} opts
@@ -24,8 +25,7 @@ export async function startProxyBackends({ ports, controlPort }) {
     delay: 0,
     status: 200,
     hits: 0,
-    server: /** @type {http.Server | null} */ (null),
-    sockets: new Set(),
+    server: /** @type {ReturnType<typeof switchableServer>} */ (/** @type {any} */ (null)),
   }));
 
   const handle = (b, req, res) => {
@@ -74,25 +74,9 @@ export async function startProxyBackends({ ports, controlPort }) {
     res.end(req.method === "HEAD" ? undefined : echo);
   };
 
-  const listen = (b) =>
-    new Promise((resolve, reject) => {
-      const server = http.createServer((req, res) => handle(b, req, res));
-      server.on("connection", (s) => {
-        b.sockets.add(s);
-        s.on("close", () => b.sockets.delete(s));
-      });
-      server.once("error", reject);
-      server.listen(b.port, "127.0.0.1", () => resolve((b.server = server)));
-    });
-  // Really stopped: the listener closed and every open connection cut, so a connect is refused.
-  const stop = (b) =>
-    new Promise((resolve) => {
-      if (!b.server) return resolve(undefined);
-      for (const s of b.sockets) s.destroy();
-      b.server.close(() => resolve(undefined));
-      b.server = null;
-    });
-
+  for (const b of backends) b.server = switchableServer(b.port, (req, res) => handle(b, req, res));
+  const listen = (b) => b.server.start();
+  const stop = (b) => b.server.stop();
   for (const b of backends) await listen(b);
   const control = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://control");
@@ -103,12 +87,12 @@ export async function startProxyBackends({ ports, controlPort }) {
       if (url.searchParams.has("status")) b.status = Number(url.searchParams.get("status"));
     } else if (url.pathname === "/down") await stop(b);
     else if (url.pathname === "/up") {
-      if (!b.server) await listen(b);
+      await listen(b);
     } else if (url.pathname === "/reset") {
       Object.assign(b, { delay: 0, status: 200, hits: 0 });
-      if (!b.server) await listen(b);
+      await listen(b);
     } else if (url.pathname !== "/stats") return void res.writeHead(404).end("unknown action\n");
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ name: b.name, port: b.port, delay: b.delay, status: b.status, hits: b.hits, up: b.server !== null }));
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ name: b.name, port: b.port, delay: b.delay, status: b.status, hits: b.hits, up: b.server.up }));
   });
   await new Promise((resolve) => control.listen(controlPort, "127.0.0.1", () => resolve(undefined)));
   return {
