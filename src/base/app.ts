@@ -3,13 +3,14 @@ import { parseBaseConfig, type BaseConfig } from "../config/base-config";
 import { ConfigError } from "../config/fields";
 import type { TargetSpec } from "../config/targets";
 import { cacheStatus } from "../http/cache-status";
+import { mirrorUrlProblem } from "../http/link";
 import { buildMetalink4, METALINK_TYPE, wantsMetalink } from "../http/metalink";
 import { canonicalRequestPath } from "../http/path";
 import { plain } from "../http/plain";
 import { clientOf } from "../limits/client-key";
 import { acquireLease, holdWhileStreaming } from "../limits/lease";
 import { healthView } from "../health/view";
-import { parseSigningKeys, signToken, withToken, type SigningKey } from "../signing/redirect-token";
+import { importSigningKey, parseSigningKeys, signToken, TOKEN_PARAM, type SigningKey } from "../signing/redirect-token";
 import { objectDecision, requestDecision } from "./decide";
 import { mirrorHeaders } from "./mirror-headers";
 import { objectInfo, type ObjectInfo } from "./object-info";
@@ -23,6 +24,8 @@ import { chooseTargets, type TargetChoice } from "./targets";
 interface Loaded {
   config: BaseConfig;
   keys: SigningKey[];
+  /** The first key, imported once for signing. */
+  signer: { key: SigningKey; imported: Promise<CryptoKey> } | null;
   routes: ProxyRoute[];
   hooks: Map<ProxyRoute, RouteHooks>;
 }
@@ -38,8 +41,17 @@ function load(env: object): Loaded | ConfigError {
       const config = parseBaseConfig(env as Record<string, unknown>);
       const { keys, errors } = parseSigningKeys(config.signingKeys);
       if (errors.length) throw new ConfigError("SIGNING_KEYS", errors.join("; "));
+      // Redirect headers are built by concatenation per request; the URLs are checked here, once.
+      for (const [field, list] of [["OFFLOAD_NODES", config.nodes], ["MIRRORS", config.mirrors]] as const) {
+        list.forEach((t, i) => {
+          const problem = mirrorUrlProblem(t.url);
+          if (problem) throw new ConfigError(`${field}[${i}].url`, problem);
+        });
+      }
       const routes = parseProxyRoutes(env as Record<string, unknown>);
-      l = { config, keys, routes, hooks: new Map(routes.map((r) => [r, routeHooks(r)])) };
+      const first = keys[0];
+      const signer = first ? { key: first, imported: importSigningKey(first) } : null;
+      l = { config, keys, signer, routes, hooks: new Map(routes.map((r) => [r, routeHooks(r)])) };
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       l = e;
@@ -65,7 +77,7 @@ export function offloadBase(): Hono<BaseEnv> {
   });
 
   app.all("*", async (c) => {
-    const { config, keys, routes, hooks } = c.get("base");
+    const { config, signer, routes, hooks } = c.get("base");
     const req = c.req.raw;
     const ctx = c.executionCtx as unknown as ExecutionContext;
     const path = canonicalRequestPath(req.url);
@@ -96,7 +108,7 @@ export function offloadBase(): Hono<BaseEnv> {
 
     const health = await healthView(c.env, c.env.HEALTH.get(c.env.HEALTH.idFromName("registry")), ctx);
     const choice = chooseTargets(c.env, config, filePath, health, req.cf as IncomingRequestCfProperties | undefined);
-    const urlOf = await targetUrls(config, keys, filePath, path.query, req.headers);
+    const urlOf = await targetUrls(config, signer, filePath, path.query, req.headers);
     const metalinkUrl = `${publicOrigin}${filePath}.meta4`;
     const extra = mirrorHeaders(choice.ranked, urlOf, info, metalinkUrl, req.headers.get("want-repr-digest"), config.maxLinks);
 
@@ -131,22 +143,27 @@ export function offloadBase(): Hono<BaseEnv> {
 }
 
 /** Each target's URL for this file: same path and query, plus a signed token for our own nodes. */
-async function targetUrls(config: BaseConfig, keys: SigningKey[], path: string, query: string, headers: Headers): Promise<(t: TargetSpec) => string> {
-  const key = keys[0];
-  let token: string | null = null;
-  if (key) {
+async function targetUrls(config: BaseConfig, signer: Loaded["signer"], path: string, query: string, headers: Headers): Promise<(t: TargetSpec) => string> {
+  let token = "";
+  if (signer) {
     const claims = { path, expires: Math.floor(Date.now() / 1000) + config.tokenTtlSeconds, ...(config.signClient ? { client: clientOf(headers).key } : {}) };
-    token = await signToken(key, claims);
+    token = `${TOKEN_PARAM}=${encodeURIComponent(await signToken(signer.key, claims, signer.imported))}`;
   }
-  return (t) => {
-    const url = new URL(t.url + path + (query ? `?${query}` : ""));
-    // Mirrors are other people's servers: they get no token (and could not check it).
-    return (token && t.kind === "node" ? withToken(url, token) : url).toString();
-  };
+  // Plain concatenation: target URLs were validated at config time, the path is canonical,
+  // and the query is made safe for a Location / Link URI once here.
+  const q = safeQuery(query);
+  const plainTail = path + (q ? `?${q}` : "");
+  const signedTail = token ? path + `?${q ? `${q}&` : ""}${token}` : plainTail;
+  // Mirrors are other people's servers: they get no token (and could not check it).
+  return (t) => t.url + (t.kind === "node" ? signedTail : plainTail);
 }
 
-function redirect(config: BaseConfig, location: string, extra: Headers, status: string): Response {
-  const h = new Headers(extra);
+/** A raw query as sent may hold characters a URI reference may not (RFC 3986 §2): encode them. */
+function safeQuery(query: string): string {
+  return /^[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$/.test(query) ? query : query.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]/g, (c) => encodeURIComponent(c));
+}
+
+function redirect(config: BaseConfig, location: string, h: Headers, status: string): Response {
   h.set("location", location);
   // The choice is per client and per moment: no shared cache may keep it (RFC 9111 §5.2.2.7).
   h.set("cache-control", "private, no-store");

@@ -12,10 +12,14 @@ export function requestDecision(config: BaseConfig, method: string, path: string
   if (method !== "GET" && method !== "HEAD") return { offload: false, reason: "method" };
   if (!config.include.some((re) => re.test(path))) return { offload: false, reason: "not-included" };
   if (config.exclude.some((re) => re.test(path))) return { offload: false, reason: "excluded-path" };
-  const ua = (headers.get("user-agent") ?? "").toLowerCase();
-  if (config.excludeUserAgents.some((s) => ua.includes(s))) return { offload: false, reason: "excluded-agent" };
-  const ip = parseIp(headers.get("cf-connecting-ip")?.trim() ?? "");
-  if (ip && config.excludeClients.some((c) => cidrContains(c, ip))) return { offload: false, reason: "excluded-client" };
+  if (config.excludeUserAgents.length > 0) {
+    const ua = (headers.get("user-agent") ?? "").toLowerCase();
+    if (config.excludeUserAgents.some((s) => ua.includes(s))) return { offload: false, reason: "excluded-agent" };
+  }
+  if (config.excludeClients.length > 0) {
+    const ip = parseIp(headers.get("cf-connecting-ip")?.trim() ?? "");
+    if (ip && config.excludeClients.some((c) => cidrContains(c, ip))) return { offload: false, reason: "excluded-client" };
+  }
   return { offload: true };
 }
 

@@ -1,6 +1,4 @@
 import type { TargetSpec } from "../config/targets";
-import { sha256DigestField } from "../http/digest";
-import { duplicateLinks, mirroredBy } from "../http/link";
 import { METALINK_TYPE } from "../http/metalink";
 import type { ObjectInfo } from "./object-info";
 
@@ -20,14 +18,17 @@ export function mirrorHeaders(
 ): Headers {
   const h = new Headers();
   const top = ranked.slice(0, maxLinks);
-  const links = duplicateLinks(
-    top.map((t, i) => ({ url: urlOf(t), priority: i + 1, ...(t.location?.country ? { geo: t.location.country.toLowerCase() } : {}) })),
-    maxLinks,
-  );
-  const describedBy = `<${metalinkUrl}>; rel=describedby; type="${METALINK_TYPE}"`;
-  h.set("link", links ? `${links}, ${describedBy}` : describedBy);
-  for (const url of mirroredBy(top.map(urlOf))) h.append("x-mirrored-by", url);
-  if (info?.sha256 && wantsSha256(wantReprDigest)) h.set("repr-digest", sha256DigestField(info.sha256));
+  // Built directly rather than through the general RFC 8288 serializer: every URL here is
+  // a target URL validated at config time + a canonical path + an encoded query, so the
+  // per-request checks would only ever pass (this runs on every redirect).
+  const links = top.map((t, i) => {
+    const geo = t.location?.country ? `; geo=${t.location.country.toLowerCase()}` : "";
+    return `<${urlOf(t)}>; rel=duplicate; pri=${i + 1}${geo}`;
+  });
+  links.push(`<${metalinkUrl}>; rel=describedby; type="${METALINK_TYPE}"`);
+  h.set("link", links.join(", "));
+  for (const t of top) h.append("x-mirrored-by", urlOf(t));
+  if (info?.reprDigest && wantsSha256(wantReprDigest)) h.set("repr-digest", info.reprDigest);
   return h;
 }
 

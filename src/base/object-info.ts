@@ -1,4 +1,5 @@
 import type { BaseConfig } from "../config/base-config";
+import { sha256DigestField } from "../http/digest";
 import { metaFromRecord, metaKey } from "../node/meta";
 import { discard, headOf, originFetch } from "../node/origin";
 
@@ -7,6 +8,8 @@ export interface ObjectInfo {
   size: number | null;
   contentType: string | null;
   sha256: string | null;
+  /** The RFC 9530 field for sha256, computed once per learned file. */
+  reprDigest: string | null;
   etag: string | null;
   /** The origin's status for the HEAD (200 when learned from the shared store). */
   status: number;
@@ -49,7 +52,7 @@ async function fromStore(env: Env, key: string): Promise<ObjectInfo | null> {
   const head = await env.STORE.head(metaKey(key)).catch(() => null);
   const meta = metaFromRecord(head?.customMetadata);
   if (!meta || meta.key !== key) return null;
-  return { size: meta.length, contentType: meta.contentType, sha256: meta.sha256, etag: meta.etag, status: 200 };
+  return { size: meta.length, contentType: meta.contentType, sha256: meta.sha256, reprDigest: sha256DigestField(meta.sha256), etag: meta.etag, status: 200 };
 }
 
 async function fromOrigin(config: BaseConfig, key: string): Promise<ObjectInfo | null> {
@@ -57,5 +60,5 @@ async function fromOrigin(config: BaseConfig, key: string): Promise<ObjectInfo |
   if (!answer.ok) return null;
   discard(answer.response);
   const head = headOf(answer.response);
-  return { size: head.length, contentType: head.contentType, sha256: null, etag: head.etag, status: answer.response.status };
+  return { size: head.length, contentType: head.contentType, sha256: null, reprDigest: null, etag: head.etag, status: answer.response.status };
 }

@@ -122,9 +122,18 @@ function splitTarget(rawUrl: string): { path: string; query: string } {
   return { path: rest.slice(0, q), query: rest.slice(q + 1) };
 }
 
+/** Already canonical: "/"-separated non-empty runs of literal pchars, no "." or ".." segment. */
+const CANONICAL_ASCII = /^(?:\/[A-Za-z0-9\-._~!$&'()*+,;=:@]+)+\/?$/;
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
+
 /** Validates request.url's raw path and returns its canonical form and raw query. */
 export function canonicalRequestPath(rawUrl: string): PathResult {
   const { path, query } = splitTarget(rawUrl);
+  // Fast path for the common case (every request goes through here): a plain ASCII path
+  // that decoding and re-encoding would return unchanged.
+  if (path.length <= MAX_PATH_BYTES && CANONICAL_ASCII.test(path) && !DOT_SEGMENT.test(path)) {
+    return { ok: true, path, query };
+  }
   if (!path.startsWith("/")) return fail("path must start with '/'");
   if (byteLength(path) > MAX_PATH_BYTES) return fail(`path longer than ${MAX_PATH_BYTES} bytes`);
 

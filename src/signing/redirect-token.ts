@@ -96,12 +96,20 @@ function hmacKey(secret: string, usage: "sign" | "verify"): Promise<CryptoKey> {
 }
 
 /**
- * Signs `claims` with `key`. Rejects with a TypeError on arguments no token can carry (a
+ * The HMAC key of `key`, for callers that sign many tokens with one key: pass it to
+ * signToken so the secret is imported once (per isolate) instead of per request.
+ */
+export function importSigningKey(key: SigningKey): Promise<CryptoKey> {
+  return hmacKey(key.secret, "sign");
+}
+
+/**
+ * Signs `claims` with `key` (`imported`: its importSigningKey, when the caller keeps it). Rejects with a TypeError on arguments no token can carry (a
  * bad key, a path or client with control characters, an expiry that is not a
  * non-negative integer): those are configuration or programming errors, not request
  * input, and parseSigningKeys has already refused bad keys.
  */
-export async function signToken(key: SigningKey, claims: TokenClaims): Promise<string> {
+export async function signToken(key: SigningKey, claims: TokenClaims, imported?: Promise<CryptoKey>): Promise<string> {
   if (!usableKey(key)) throw new TypeError(`signing key "${KEY_ID.test(key.id) ? key.id : "?"}" is not usable`);
   const expires = String(claims.expires);
   if (!Number.isSafeInteger(claims.expires) || !EXPIRES.test(expires)) {
@@ -113,7 +121,7 @@ export async function signToken(key: SigningKey, claims: TokenClaims): Promise<s
   if (CONTROL.test(client) || clientBytes.length > MAX_CLIENT_BYTES) {
     throw new TypeError(`client has a control character or is longer than ${MAX_CLIENT_BYTES} bytes`);
   }
-  const mac = await crypto.subtle.sign("HMAC", await hmacKey(key.secret, "sign"), message(claims.path, expires, client));
+  const mac = await crypto.subtle.sign("HMAC", await (imported ?? hmacKey(key.secret, "sign")), message(claims.path, expires, client));
   return `${key.id}.${expires}.${encodeBase64url(clientBytes)}.${encodeBase64url(new Uint8Array(mac))}`;
 }
 

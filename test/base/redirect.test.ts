@@ -21,6 +21,16 @@ describe("base: offload decision and redirect", () => {
     await res.text();
   });
 
+  it("keeps the query, made safe for Location and Link", async () => {
+    const path = uniquePath("query.bin");
+    await putFile(path, 200_000);
+    const res = await baseFetch(`${path}?a=<x>&b="y"&c=%41`);
+    const location = res.headers.get("location")!;
+    expect(location).toContain(`${path}?a=%3Cx%3E&b=%22y%22&c=%41&offload_token=`);
+    expect(res.headers.get("link")).toContain(`${path}?a=%3Cx%3E&b=%22y%22&c=%41&offload_token=`);
+    await res.text();
+  });
+
   it("sends the same path to the same node (hash balancer) and spreads paths over both", async () => {
     const seen = new Map<string, string>();
     for (let i = 0; i < 24; i++) {

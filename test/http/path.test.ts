@@ -103,3 +103,19 @@ describe("canonicalRequestPath", () => {
     );
   });
 });
+
+describe("canonicalRequestPath fast path", () => {
+  it("returns plain ASCII paths unchanged and agrees with the full decoder (idempotent)", () => {
+    const seg = fc.stringMatching(/^[A-Za-z0-9\-._~!$&'()*+,;=:@%]{1,12}$/);
+    fc.assert(
+      fc.property(fc.array(seg, { minLength: 1, maxLength: 6 }), fc.boolean(), (segs, slash) => {
+        const raw = "/" + segs.join("/") + (slash ? "/" : "");
+        const once = canonicalRequestPath(`http://h${raw}`);
+        if (!once.ok) return true;
+        const twice = canonicalRequestPath(`http://h${once.path}`);
+        return twice.ok && twice.path === once.path;
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
