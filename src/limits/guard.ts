@@ -6,38 +6,64 @@ import type { ConcurrencyLimiter } from "./concurrency-limiter";
 import { acquireLease, holdWhileStreaming } from "./lease";
 import { downloadStarted } from "./load-gauge";
 
+export interface PendingGuard {
+  /** Apply the guard to the answer: count it (or refuse it with 503), or let it pass. */
+  finish(res: Response): Promise<Response>;
+  /** No answer after all (an error): give back an early slot. */
+  abandon(): void;
+}
+
 /**
- * Counts the download against the client's allowance once we know it is one: a GET
- * answered with a body of at least GUARD_MIN_BYTES. Refusal is 503 + Retry-After, not
- * 429: aria2c retries a 503 (--retry-wait) and completes with fewer connections, but
- * gives up for good on a 429.
+ * mod_offload's "download accelerator" block, started as soon as the request arrives.
+ * A GET that looks like a download (no conditional headers) asks the client+URL limiter
+ * for a slot in parallel with the lookup, revalidation and fill, so the Durable Object's
+ * round trip (a cold object can take tens of milliseconds) never delays the first byte.
+ * Once the answer is known it is counted only if it is one: a 200/206 with a body of at
+ * least GUARD_MIN_BYTES; an early slot that turns out not to be needed is given back.
+ * Refusal is 503 + Retry-After, not 429: aria2c retries a 503 (--retry-wait) and
+ * completes with fewer connections, but gives up for good on a 429.
  */
-export async function guardDownload(
+export function beginGuard(
   config: NodeConfig,
   ns: DurableObjectNamespace<ConcurrencyLimiter>,
   env: object,
   req: Request,
   key: string,
   ctx: ExecutionContext,
-  res: Response,
-): Promise<Response> {
-  const length = Number(res.headers.get("content-length") ?? Number.NaN);
-  const counted = req.method === "GET" && res.body !== null && (res.status === 200 || res.status === 206) && !(length < config.guardMinBytes);
-  if (!counted) return res;
-  if (config.maxConnectionsPerClient === 0) return res;
+): PendingGuard {
   const client = clientOf(req.headers);
-  if (isAllowlisted(client.ip, config.connectionAllowlist)) return res;
+  const exempt = req.method !== "GET" || config.maxConnectionsPerClient === 0 || isAllowlisted(client.ip, config.connectionAllowlist);
+  if (exempt) return { finish: async (res) => res, abandon: () => {} };
 
-  // One limiter per client + URL: mod_offload's "download accelerator" block.
-  const stub = ns.get(ns.idFromName(`${client.key} ${key}`));
-  const slot = await acquireLease(stub, config.maxConnectionsPerClient, config.leaseSeconds * 1000, ctx);
-  if (!slot.ok) {
-    await res.body?.cancel();
-    return plain(
-      503,
-      `too many simultaneous downloads of this file from your address (${slot.active} of ${config.maxConnectionsPerClient}); retry later or use fewer connections`,
-      { "retry-after": String(config.retryAfterSeconds), "cache-status": cacheStatus(config.nodeId, { detail: "concurrency-limit" }) },
-    );
-  }
-  return holdWhileStreaming(slot.lease, res, downloadStarted(env));
+  // One limiter per client + URL.
+  const acquire = () => acquireLease(ns.get(ns.idFromName(`${client.key} ${key}`)), config.maxConnectionsPerClient, config.leaseSeconds * 1000, ctx);
+  const likelyDownload = !req.headers.has("if-none-match") && !req.headers.has("if-modified-since");
+  const early = likelyDownload ? acquire() : null;
+  // A failed early request is retried below; its rejection must not go unhandled.
+  early?.catch(() => {});
+  const giveBack = () => {
+    if (early) ctx.waitUntil(early.then((s) => (s.ok ? s.lease.release() : undefined), () => {}));
+  };
+
+  return {
+    abandon: giveBack,
+    async finish(res) {
+      const length = Number(res.headers.get("content-length") ?? Number.NaN);
+      const counted = res.body !== null && (res.status === 200 || res.status === 206) && !(length < config.guardMinBytes);
+      if (!counted) {
+        giveBack();
+        return res;
+      }
+      const slot = await (early ?? acquire()).catch(acquire);
+      if (!slot.ok) {
+        await res.body?.cancel();
+        return plain(
+          503,
+          `too many simultaneous downloads of this file from your address (${slot.active} of ${config.maxConnectionsPerClient}); retry later or use fewer connections`,
+          { "retry-after": String(config.retryAfterSeconds), "cache-status": cacheStatus(config.nodeId, { detail: "concurrency-limit" }) },
+        );
+      }
+      return holdWhileStreaming(slot.lease, res, downloadStarted(env));
+    },
+  };
 }

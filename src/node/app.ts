@@ -3,7 +3,7 @@ import { loadConfig } from "../config/load";
 import type { NodeConfig } from "../config/node-config";
 import { cacheStatus } from "../http/cache-status";
 import { canonicalRequestPath } from "../http/path";
-import { guardDownload } from "../limits/guard";
+import { beginGuard } from "../limits/guard";
 import { passThrough } from "./pass-through";
 import { plain } from "../http/plain";
 import { serveObject } from "./serve-object";
@@ -56,8 +56,15 @@ export function offloadNode(): Hono<NodeEnv> {
       return passThrough(config, req, key, cacheStatus(config.nodeId, { fwd: "request", detail: "credentials" }));
     }
 
-    const res = await serveObject({ req, key, config, env: c.env, ctx });
-    const guarded = await guardDownload(config, c.env.CONCURRENCY, c.env, req, key, ctx, res);
+    const guard = beginGuard(config, c.env.CONCURRENCY, c.env, req, key, ctx);
+    let res: Response;
+    try {
+      res = await serveObject({ req, key, config, env: c.env, ctx });
+    } catch (e) {
+      guard.abandon();
+      throw e;
+    }
+    const guarded = await guard.finish(res);
     // mod_dialup per node download: the paced body still holds its download slot.
     const throttle = c.get("throttle");
     return throttle && (guarded.status === 200 || guarded.status === 206) ? throttle(guarded) : guarded;
