@@ -32,6 +32,7 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
   const r2 = new R2Tier(o.env.STORE);
 
   let copy: StoredCopy | null = await cache.lookup(key);
+  const inCacheApi = copy !== null;
   if (!copy) {
     copy = await r2.lookup(key);
     if (copy) warmCache(o, cache, r2, copy.meta);
@@ -56,7 +57,9 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
     }
     case "changed": {
       copy?.body.dispose();
-      const elsewhere = await r2.meta(key);
+      // Another node may have stored the new version already (R2 is shared); not worth a
+      // second look when R2 was just found empty (the fill coordinator checks again anyway).
+      const elsewhere = inCacheApi || copy ? await r2.meta(key) : null;
       if (elsewhere?.version === check.version) {
         warmCache(o, cache, r2, elsewhere);
         const served = await respondFromCopy(o.req, r2.copy(elsewhere), cacheStatus(node, { fwd: "miss", fwdStatus: 200, detail: "r2" }));
