@@ -82,13 +82,14 @@ export function offloadBase(): Hono<BaseEnv> {
     const ctx = c.executionCtx as unknown as ExecutionContext;
     const path = canonicalRequestPath(req.url);
     if (!path.ok) return plain(path.status, `bad request path: ${path.reason}`);
-    const publicOrigin = config.publicUrl ?? new URL(req.url).origin;
+    const url = new URL(req.url);
+    const publicOrigin = config.publicUrl ?? url.origin;
     const target = path.path + (path.query ? `?${path.query}` : "");
 
     // mod_proxy_core: a configured route sends the request to its backend pool instead.
-    const route = matchRoute(routes, new URL(req.url).host, path.path);
+    const route = matchRoute(routes, url.host, path.path);
     if (route) {
-      return proxyRequest(route, req, ctx, c.env, publicOrigin, { onBackendResponse: backendHook(hooks.get(route)!, req, c.env) });
+      return proxyRequest(route, req, ctx, c.env, publicOrigin, { onBackendResponse: backendHook(hooks.get(route)!, req, c.env, route), path, clientHost: url.host });
     }
     const status = (detail: string) => cacheStatus(config.baseId, { fwd: "bypass", detail });
 

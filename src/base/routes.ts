@@ -27,7 +27,15 @@ export function routeHooks(route: ProxyRoute): RouteHooks {
   return { sendfile, throttle };
 }
 
-export function backendHook(hooks: RouteHooks, req: Request, env: Env): (res: Response) => Promise<Response> {
+const CONTROL = ["x-sendfile", "x-lighttpd-send-file", "x-accel-redirect", "x-accel-buffering", "x-accel-charset", "x-accel-expires", "x-accel-limit-rate"];
+export function backendHook(hooks: RouteHooks, req: Request, env: Env, route?: { sendfile: { allow: boolean } | null }): (res: Response) => Promise<Response> {
+  if (route && !route.sendfile?.allow && !hooks.throttle) {
+    // Nothing to serve or pace: only the control fields go (the headers are proxy.ts's own copy).
+    return (res) => {
+      for (const h of CONTROL) res.headers.delete(h);
+      return Promise.resolve(res);
+    };
+  }
   return async (res) => {
     const served = await hooks.sendfile(req, res, env);
     return hooks.throttle ? hooks.throttle(served) : served;

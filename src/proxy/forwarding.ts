@@ -36,12 +36,18 @@ export function upstreamHeaders(incoming: Headers, options: ForwardingOptions): 
   const chain = forwardedChain(incoming.get("x-forwarded-for"), peer, options.trustedProxies);
   if (chain.length) out.set("x-forwarded-for", chain.join(", "));
   else out.delete("x-forwarded-for");
-  const pub = new URL(options.publicOrigin);
-  const proto = pub.protocol.slice(0, -1);
+  const pub = parsedOrigin(options.publicOrigin);
+  const proto = pub.proto;
   out.set("x-forwarded-proto", proto);
   out.set("x-forwarded-host", pub.host);
   if (options.forwarded) out.set("forwarded", forwardedHeader(chain, proto, pub.host));
   return out;
+}
+
+/** `publicOrigin` is a URL origin ("https://host[:port]"): split it without a URL parse per request. */
+function parsedOrigin(origin: string): { proto: string; host: string } {
+  const sep = origin.indexOf("://");
+  return { proto: origin.slice(0, sep), host: origin.slice(sep + 3) };
 }
 
 /** Headers for the client: the backend's, without hop-by-hop fields. */

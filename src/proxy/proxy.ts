@@ -15,7 +15,7 @@
  * onBackendResponse hook) decides what they mean.
  */
 import type { ProxyBackend, ProxyRoute } from "../config/proxy-config";
-import { canonicalRequestPath } from "../http/path";
+import { canonicalRequestPath, type PathResult } from "../http/path";
 import { plain } from "../http/plain";
 import { rewriteLocation } from "../base/serve-locally";
 import { contentLength, onBodyEnd, watchUpload } from "./body";
@@ -32,9 +32,14 @@ export interface ProxyOptions {
    * returned instead. The plug-in point for sendfile and throttling.
    */
   onBackendResponse?: (res: Response, backend: ProxyBackend) => Promise<Response>;
+  /** canonicalRequestPath(req.url), when the caller already has it. */
+  path?: PathResult;
+  /** The request URL's host, when the caller already parsed it. */
+  clientHost?: string;
 }
 
 const NULL_BODY = new Set([101, 204, 205, 304]);
+const LOAD_AWARE = new Set<string>(["fair", "least-loaded", "p2c", "bounded-hash"]);
 
 type Attempt =
   | { ok: true; res: Response }
@@ -44,13 +49,13 @@ type Attempt =
 export async function proxyRequest(route: ProxyRoute, req: Request, ctx: ExecutionContext, env: object, publicOrigin: string, options: ProxyOptions = {}): Promise<Response> {
   const name = `proxy route ${route.host ?? ""}${route.prefix}`;
   // The canonical path, not the raw one: "/app/../admin" must not leave the route's prefix.
-  const path = canonicalRequestPath(req.url);
+  const path = options.path ?? canonicalRequestPath(req.url);
   if (!path.ok) return plain(path.status, `bad request path: ${path.reason}`);
   // matchRoute chose the route for this canonical path; anything else is a caller's mistake.
   if (!routeCovers(route, path.path)) return plain(404, `${name} does not serve ${path.path}`);
   const target = path.path + (path.query ? `?${path.query}` : "");
   const forwarded = upstreamHeaders(req.headers, { publicOrigin, trustedProxies: route.trustedProxies, forwarded: route.forwarded });
-  const upstream = rewriteRequest(route.rewriteRequest, target, new URL(req.url).host, forwarded);
+  const upstream = rewriteRequest(route.rewriteRequest, target, options.clientHost ?? new URL(req.url).host, forwarded);
   // A Host header is only honoured by Cloudflare for hosts of the zone (workerd never
   // honours it): elsewhere the backend sees its URL's host, the public one in X-Forwarded-Host.
   if (upstream.host !== null) upstream.headers.set("host", upstream.host);
@@ -113,7 +118,10 @@ export async function proxyRequest(route: ProxyRoute, req: Request, ctx: Executi
 
 /** One try at one backend: response headers within route.timeoutMs of the last progress. */
 async function attempt(route: ProxyRoute, req: Request, ctx: ExecutionContext, backend: ProxyBackend, target: string, headers: Headers, hasBody: boolean): Promise<Attempt> {
+  // Not AbortSignal.timeout: the limit is on the wait for headers only, and that signal
+  // would also cut a long response body off mid-stream.
   const controller = new AbortController();
+  const signal = controller.signal;
   let timer: ReturnType<typeof setTimeout> | null = null;
   const arm = () => {
     clearTimeout(timer);
@@ -129,15 +137,15 @@ async function attempt(route: ProxyRoute, req: Request, ctx: ExecutionContext, b
       headers,
       body: upload ? upload.body : emptyBody ? "" : null,
       redirect: "manual",
-      signal: controller.signal,
+      signal,
     });
     return { ok: true, res };
   } catch (e) {
     if (upload?.clientFailed()) return { ok: false, kind: "client", detail: "the request body could not be read to its end" };
-    if (controller.signal.aborted) return { ok: false, kind: "timeout", detail: `no answer within ${route.timeoutMs} ms` };
+    if (signal.aborted) return { ok: false, kind: "timeout", detail: `no answer within ${route.timeoutMs} ms` };
     return { ok: false, kind: "refused", detail: `cannot connect: ${(e as Error).message}` };
   } finally {
-    clearTimeout(timer);
+    if (timer !== null) clearTimeout(timer);
   }
 }
 
@@ -146,5 +154,12 @@ function respond(route: ProxyRoute, res: Response, backend: ProxyBackend, public
   const headers = rewriteResponse(route.rewriteResponse, downstreamHeaders(res.headers), (loc) => rewriteLocation(loc, backend.url, publicOrigin));
   // 204/205/304 (and 1xx) cannot carry a body, whatever the backend sent (RFC 9110 §15.3.5, §15.4.5).
   const body = NULL_BODY.has(res.status) ? null : res.body;
-  return onBodyEnd(new Response(body, { status: res.status, statusText: res.statusText, headers }), release, ctx);
+  const out = new Response(body, { status: res.status, statusText: res.statusText, headers });
+  // Only load-aware balancers read in-flight counts: others need no end-of-body hook, and
+  // the backend's body then streams natively (no pipe through a FixedLengthStream).
+  if (!LOAD_AWARE.has(route.balancer)) {
+    release();
+    return out;
+  }
+  return onBodyEnd(out, release, ctx);
 }

@@ -30,10 +30,11 @@ export interface RequestRewrite {
  * other name on that upstream header (absent headers are not created). `headers` is copied.
  */
 export function rewriteRequest(rules: readonly RewriteRule[], target: string, clientHost: string, headers: Headers): RequestRewrite {
-  const out = new Headers(headers);
   let uri = target;
   let host: string | null = null;
-  if (rules.length === 0) return { target: uri, host, headers: out };
+  // No rules: the caller's headers (a fresh copy from upstreamHeaders) are used as they are.
+  if (rules.length === 0) return { target: uri, host, headers };
+  const out = new Headers(headers);
   const rewritten = rewriteValue(rules, "uri", target);
   // A rule must not turn the request target into something that is not a path.
   if (rewritten !== null) uri = rewritten.startsWith("/") ? rewritten : `/${rewritten}`;
@@ -54,8 +55,9 @@ export function rewriteRequest(rules: readonly RewriteRule[], target: string, cl
  * ones); with one, the rules alone decide. Set-Cookie is rewritten cookie by cookie.
  */
 export function rewriteResponse(rules: readonly RewriteRule[], headers: Headers, defaultLocation: (location: string) => string): Headers {
+  const location = headers.get("location");
+  if (rules.length === 0 && location === null) return headers;
   const out = new Headers(headers);
-  const location = out.get("location");
   const names = new Set(rules.map((r) => r.header));
   if (location !== null && !names.has("location")) out.set("location", defaultLocation(location));
   for (const name of names) {
