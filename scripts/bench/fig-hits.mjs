@@ -1,0 +1,152 @@
+/**
+ * Figures 1 and 2: serving stored copies.
+ *   1. 1 KiB hit req/s from the Cache API vs a bare caches.default.match worker
+ *      (+ the REVALIDATE_SECONDS=0 line vs match + conditional HEAD to the origin)
+ *   2. bulk hit throughput of the big object from R2 vs a bare R2 pass-through
+ */
+import { curlDownload, httpGet, median, sampleRss, steadyRss, wrk } from "./clients.mjs";
+import { cpuMs } from "./stack.mjs";
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const MB = 1e6;
+
+/** Key of the node's R2 data object for `path` (found by listing, so no layout is assumed). */
+export async function r2DataKey(stack, path) {
+  const res = await fetch(`${stack.url("bench-admin")}/r2-list?prefix=`);
+  const keys = (await res.json()).map((o) => o.key).filter((k) => k.endsWith(path) && !k.startsWith("meta"));
+  if (keys.length !== 1) throw new Error(`expected one R2 data object for ${path}, found: ${keys.join(", ") || "none"}`);
+  return keys[0];
+}
+
+/** Cache-Status of a node answer for `path` (HEAD, so no body and no download slot). */
+async function cacheStatusOf(url, headers = {}) {
+  const r = await fetch(url, { method: "HEAD", headers });
+  return `${r.status} ${r.headers.get("cache-status") ?? ""}`;
+}
+
+export async function figureHitRate(ctx) {
+  const { stack, origin, files, quick, note } = ctx;
+  const path = files.hit.path;
+
+  // Node: miss (fill) -> R2 hit (warms the Cache API in waitUntil) -> Cache API hits.
+  let status = "";
+  for (let i = 0; i < 10 && !status.includes("cache-api"); i++) {
+    await httpGet(stack.url("node-fresh") + path);
+    await sleep(300);
+    status = await cacheStatusOf(stack.url("node-fresh") + path);
+  }
+  if (!status.includes("cache-api")) throw new Error(`node never served ${path} from the Cache API (${status})`);
+  const revalStatus = await cacheStatusOf(stack.url("node") + path);
+  // Baseline: its own Cache API entry with the same bytes and validators.
+  const o = await fetch(origin.url + path);
+  const body = await o.arrayBuffer();
+  const put = await fetch(`${stack.url("bench-admin")}/cache${path}`, {
+    method: "PUT", body, headers: { etag: o.headers.get("etag") ?? "", "last-modified": o.headers.get("last-modified") ?? "" },
+  });
+  if (!put.ok) throw new Error(`priming the baseline cache failed: ${put.status}`);
+  for (const b of ["bench-cache", "bench-cache-head"]) {
+    const r = await httpGet(stack.url(b) + path);
+    if (r.status !== 200 || r.bytes !== files.hit.size) throw new Error(`${b} answered ${r.status} with ${r.bytes} bytes`);
+  }
+
+  // Short interleaved rounds and medians: other load on a 2-core machine comes and goes.
+  const seconds = 2;
+  const rounds = quick ? 2 : 5;
+  const connections = 8;
+  const targets = ["node-fresh", "bench-cache", "node", "bench-cache-head"];
+  for (const t of targets) await wrk(stack.url(t) + path, { connections, seconds: 1 }); // JIT warm-up
+  await sleep(500);
+  const rps = Object.fromEntries(targets.map((t) => [t, []]));
+  const heads = Object.fromEntries(targets.map((t) => [t, 0]));
+  const requests = Object.fromEntries(targets.map((t) => [t, 0]));
+  const cpu = Object.fromEntries(targets.map((t) => [t, 0]));
+  const bad = [];
+  for (let r = 0; r < rounds; r++) {
+    for (const t of targets) {
+      await origin.control.reset();
+      const cpu0 = await cpuMs(stack.pid());
+      const w = await wrk(stack.url(t) + path, { connections, seconds });
+      await sleep(500); // requests wrk cut off still finish (and HEAD the origin) after it exits
+      cpu[t] += (await cpuMs(stack.pid())) - cpu0;
+      heads[t] += (await origin.control.stats(path)).heads;
+      requests[t] += w.requests;
+      if (w.non2xx || w.errors) bad.push(`${t}: ${w.non2xx} non-2xx, ${w.errors} socket errors`);
+      rps[t].push(w.rps);
+    }
+  }
+  const m = Object.fromEntries(targets.map((t) => [t, median(rps[t])]));
+  note(`1: wrk -t1 -c${connections} -d${seconds}s, ${rounds} alternating round(s), median; node answers "${status}" (REVALIDATE_SECONDS=31536000, ${heads["node-fresh"]} origin HEADs during its runs) and, with REVALIDATE_SECONDS=0, "${revalStatus}" (${heads.node} origin HEADs for ${requests.node} requests).`);
+  if (bad.length) note(`1: load errors: ${bad.join("; ")}`);
+  const us = (t) => ((cpu[t] * 1000) / requests[t]).toFixed(0);
+  note(`1: workerd CPU per request (all its threads, whole runs): node-fresh ${us("node-fresh")} us vs bench-cache ${us("bench-cache")} us; node (REVALIDATE_SECONDS=0) ${us("node")} us vs bench-cache-head ${us("bench-cache-head")} us; req/s per round: ${targets.map((t) => `${t} ${rps[t].map((x) => x.toFixed(0)).join("/")}`).join(", ")}.`);
+  return [
+    {
+      id: "1", what: "1 KiB hit req/s, Cache API (REVALIDATE_SECONDS=31536000: no origin HEAD)",
+      node: m["node-fresh"], baseline: m["bench-cache"], unit: "req/s", ratio: m["node-fresh"] / m["bench-cache"],
+      goal: ">= 0.9", pass: m["node-fresh"] / m["bench-cache"] >= 0.9,
+    },
+    {
+      id: "1b", what: "1 KiB hit req/s, REVALIDATE_SECONDS=0 (conditional HEAD per hit) vs match + HEAD",
+      node: m.node, baseline: m["bench-cache-head"], unit: "req/s", ratio: m.node / m["bench-cache-head"],
+      goal: ">= 0.9", pass: m.node / m["bench-cache-head"] >= 0.9,
+    },
+  ];
+}
+
+export async function figureBigHit(ctx) {
+  const { stack, files, note } = ctx;
+  const { path, size } = files.big;
+  // Normally stored by figure 4 already; otherwise fill it now (not timed).
+  const stored = await fetch(stack.url("node-r2") + path, { method: "HEAD" });
+  if (!(stored.headers.get("cache-status") ?? "").includes("hit")) {
+    const f = await httpGet(stack.url("node") + path, { "cf-connecting-ip": "10.2.0.254" });
+    if (f.status !== 200 || f.bytes !== size) throw new Error(`fill of ${path}: ${f.status}, ${f.bytes} bytes`);
+  }
+  const key = await r2DataKey(stack, path);
+  const ip = { "cf-connecting-ip": "10.2.0.1" };
+  const runs = 1;
+  // This runtime streams R2 at tens of MB/s (CPU-bound in Miniflare's R2 simulator), so a
+  // 1 GiB body would take most of the time budget: the rate is measured over at most this long.
+  const maxSeconds = ctx.quick ? 10 : 20;
+  const got = { node: [], baseline: [] };
+  const speeds = { node: [], baseline: [] };
+  const growth = { node: [], baseline: [] };
+  for (let i = 0; i < runs; i++) {
+    for (const [who, worker, target, headers] of [
+      ["baseline", "bench-r2", `/${key}`, {}],
+      ["node", "node-r2", path, ip],
+    ]) {
+      // Fresh workerd per download: RSS growth then belongs to this download alone.
+      await stack.restart();
+      const pid = stack.pid();
+      const url = stack.url(worker) + target; // new ports after a restart
+      if (who === "node") {
+        const s = await cacheStatusOf(url, headers);
+        if (!s.includes("detail=r2")) throw new Error(`node-r2 does not serve ${path} from R2: ${s}`);
+      } else {
+        await fetch(`${stack.url("bench-r2")}/warm-up-miss`).then((r) => r.arrayBuffer());
+      }
+      const before = await steadyRss(pid, 3);
+      const sampler = sampleRss(pid, 100);
+      const d = await curlDownload(url, headers, { maxSeconds });
+      const { peak } = sampler.stop();
+      if (d.status !== 200 || (d.complete && d.bytes !== size)) throw new Error(`${who} download: ${d.status}, ${d.bytes} of ${size} bytes`);
+      got[who].push(d.complete ? "all" : `${(d.bytes / MB).toFixed(0)} MB in ${d.seconds.toFixed(0)} s`);
+      speeds[who].push(d.bytesPerSec / MB);
+      growth[who].push((peak - before) / MB);
+    }
+  }
+  const node = median(speeds.node);
+  const baseline = median(speeds.baseline);
+  note(`2: curl -o /dev/null --max-time ${maxSeconds} of the stored ${fmtSize(size)} object (R2, multipart; body received: node ${got.node.join(", ")}, baseline ${got.baseline.join(", ")}), ${runs} run(s) each in a fresh workerd; node worker "node-r2" (REVALIDATE_SECONDS=31536000, CACHE_API_MAX_BYTES=0 so it reads R2 like the baseline; guard on); baseline GETs the R2 key ${key}. workerd RSS grew ${median(growth.node).toFixed(0)} MB (node) / ${median(growth.baseline).toFixed(0)} MB (baseline) meanwhile: Miniflare's R2 reads a multipart object into memory ahead of the reader.`);
+  return [{
+    id: "2", what: `${fmtSize(size)} hit throughput from R2`, node, baseline, unit: "MB/s", ratio: node / baseline,
+    goal: ">= 0.9", pass: node / baseline >= 0.9,
+  }];
+}
+
+export function fmtSize(bytes) {
+  if (bytes >= 1024 ** 3 && bytes % 1024 ** 3 === 0) return `${bytes / 1024 ** 3} GiB`;
+  if (bytes >= 1024 ** 2) return `${+(bytes / 1024 ** 2).toFixed(2)} MiB`;
+  return `${+(bytes / 1024).toFixed(2)} KiB`;
+}

@@ -1,0 +1,180 @@
+/**
+ * Offload node benchmark: the node and bare baseline workers in ONE workerd (Miniflare
+ * API, direct sockets), same run, figures printed as ratios against the baselines.
+ * Run through `bash scripts/bench-node`; BENCH_QUICK=1 for a shorter run (256 MiB instead
+ * of 1 GiB, shorter load runs); BENCH_ONLY=1,3 runs only those figures (ids as printed);
+ * BENCH_BUNDLE=path/index.js measures a prebuilt bundle (a patched copy of src/);
+ * BENCH_NODE_VARS='{"MAX_CONNECTIONS_PER_CLIENT":"0"}' adds vars to every node worker.
+ * Speed goals live here, never in timed unit tests.
+ *
+ * Everything runs on temp state (origin files, R2/Cache/DO persistence, the bundle), all
+ * removed at the end; the Markdown table goes to bench-results/node.md.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildWorkerBundle, readWorkerConfig } from "../stack/worker-build.mjs";
+import { startOrigin } from "./origin.mjs";
+import { cleanup, installSignalHandlers, onCleanup } from "./procs.mjs";
+import { startBenchStack } from "./stack.mjs";
+import { figureBigHit, figureHitRate, fmtSize } from "./fig-hits.mjs";
+import { figureSlowClients } from "./fig-memory.mjs";
+import { figureCoalescing, figureFillMemory, figureFirstByte } from "./fig-fills.mjs";
+import { markdown, textTable } from "./report.mjs";
+import { startNoiseMonitor } from "./noise.mjs";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const QUICK = process.env.BENCH_QUICK === "1";
+const MiB = 1024 ** 2;
+const FRESH_SECONDS = "31536000"; // REVALIDATE_SECONDS for "no origin HEAD on a hit"
+
+const started = performance.now();
+const log = (msg) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s] ${msg}\n`);
+
+/** The files the origin serves (deterministic pattern content, one seed per path). */
+function plan() {
+  const big = QUICK ? 256 * MiB : 1024 * MiB;
+  const f = (p, size) => ({ path: p, size });
+  const reps = QUICK ? 3 : 5;
+  return {
+    hit: f("/hit-1k.bin", 1024),
+    big: f(QUICK ? "/big-256m.bin" : "/big-1g.bin", big),
+    fillSmall: f(`/fill-${big / 4 / MiB}m.bin`, big / 4),
+    // Below the node's 8 MiB R2 part size, so it is stored with one put (see fig-memory.mjs).
+    slow: f("/slow-8m.bin", 8 * MiB - 64 * 1024),
+    coalesce: f("/coalesce.bin", (QUICK ? 16 : 32) * MiB),
+    warm: [f("/warm-a.bin", 2 * MiB), f("/warm-b.bin", 2 * MiB)],
+    ttfbWarm: f("/ttfb-warm.bin", 16 * MiB),
+    ttfb: Array.from({ length: reps }, (_, i) => ({ node: f(`/ttfb-node-${i}.bin`, 16 * MiB), direct: f(`/ttfb-origin-${i}.bin`, 16 * MiB) })),
+  };
+}
+
+function allFiles(files) {
+  return [files.hit, files.big, files.fillSmall, files.slow, files.coalesce, ...files.warm, files.ttfbWarm, ...files.ttfb.flatMap((p) => [p.node, p.direct])];
+}
+
+/** Other busy processes skew every figure on a 2-core machine: say so. */
+async function otherWorkerds() {
+  const mine = new Set([process.pid]);
+  let n = 0;
+  for (const e of await readdir("/proc")) {
+    if (!/^\d+$/.test(e) || mine.has(Number(e))) continue;
+    const comm = await readFile(`/proc/${e}/comm`, "utf8").catch(() => "");
+    if (comm.startsWith("workerd")) n++;
+  }
+  return n;
+}
+
+function gitDescribe() {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT }).toString().trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], { cwd: ROOT }).toString().trim() ? " + uncommitted src changes" : "";
+    return head + dirty;
+  } catch {
+    return "unknown";
+  }
+}
+
+async function main() {
+  installSignalHandlers();
+  const tmp = await mkdtemp(path.join(os.tmpdir(), "offload-bench-"));
+  onCleanup(() => rm(tmp, { recursive: true, force: true }));
+  const files = plan();
+  const notes = [];
+  const note = (n) => notes.push(n);
+  const header = [
+    `${new Date().toISOString()}, commit ${gitDescribe()}, Node ${process.version}, miniflare ${JSON.parse(await readFile(path.join(ROOT, "node_modules/miniflare/package.json"), "utf8")).version}`,
+    `${QUICK ? "QUICK mode (BENCH_QUICK=1)" : "full mode"}: big object ${fmtSize(files.big.size)}; ${os.cpus().length} cores, load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}, ${await otherWorkerds()} other workerd process(es) running`,
+    "runtime: workerd through the Miniflare API, one process for node and baseline workers (same R2 bucket, same Cache API), direct sockets; fresh temp persist dir",
+    `node workers: "node" = wrangler.toml [vars] (REVALIDATE_SECONDS=0, guard 2 per client+URL); "node-fresh" = REVALIDATE_SECONDS=${FRESH_SECONDS} (no origin HEAD on hits); "node-r2" = REVALIDATE_SECONDS=${FRESH_SECONDS} + CACHE_API_MAX_BYTES=0 (serves R2 like the R2 baseline)`,
+  ];
+
+  log("building the worker bundle (wrangler deploy --dry-run)...");
+  const building = new AbortController();
+  onCleanup(async () => building.abort());
+  // BENCH_BUNDLE: measure a prebuilt bundle instead (e.g. a patched copy of src/ being tried out).
+  const bundlePath = process.env.BENCH_BUNDLE
+    ? path.resolve(process.env.BENCH_BUNDLE)
+    : await buildWorkerBundle({ root: ROOT, outdir: path.join(tmp, "build"), signal: building.signal });
+  if (process.env.BENCH_BUNDLE) header.push(`BENCH_BUNDLE=${bundlePath} (not built from src/)`);
+
+  const origin = await startOrigin(path.join(tmp, "origin"));
+  log(`origin ${origin.url}; generating ${allFiles(files).length} files...`);
+  for (const f of allFiles(files)) await origin.control.createFile(f.path, f.size);
+
+  const workerConfig = await readWorkerConfig(ROOT);
+  // BENCH_NODE_VARS='{"NAME":"value"}': extra vars for every node worker (trying variants).
+  const extraVars = JSON.parse(process.env.BENCH_NODE_VARS ?? "{}");
+  if (Object.keys(extraVars).length) header.push(`BENCH_NODE_VARS=${JSON.stringify(extraVars)} (all node workers)`);
+  const base = { ...workerConfig.vars, ...extraVars, ORIGIN_URL: origin.url };
+  const stack = await startBenchStack({
+    bundlePath,
+    workerConfig,
+    persistDir: path.join(tmp, "state"),
+    originUrl: origin.url,
+    nodes: {
+      node: base, // first: owns the Durable Objects
+      "node-fresh": { ...base, REVALIDATE_SECONDS: FRESH_SECONDS },
+      "node-r2": { ...base, REVALIDATE_SECONDS: FRESH_SECONDS, CACHE_API_MAX_BYTES: "0" },
+    },
+    onBoot: installSignalHandlers,
+  });
+  onCleanup(() => stack.close());
+  const ctx = { stack, origin, files, quick: QUICK, note, log };
+
+  // [id, title, function, timing-sensitive]; order matters: 4 stores the big object 2 reads.
+  const figures = [
+    ["4", "cold-fill peak RSS growth", figureFillMemory, false],
+    ["6", "first byte of a cold object", figureFirstByte, true],
+    ["5", "origin bytes, 20 concurrent cold clients", figureCoalescing, false],
+    ["1", "1 KiB hit req/s", figureHitRate, true],
+    ["2", `${fmtSize(files.big.size)} hit throughput`, figureBigHit, true],
+    ["3", "RSS per in-flight download", figureSlowClients, false],
+  ];
+  const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim()).filter(Boolean);
+  if (only) header.push(`BENCH_ONLY=${only.join(",")}: other figures skipped`);
+  const rows = [];
+  const noise = startNoiseMonitor();
+  onCleanup(async () => noise.stop());
+  const busyFigures = [];
+  for (const [id, what, fn, timing] of figures.filter(([id]) => !only || only.includes(id))) {
+    log(`figure ${id}: ${what}...`);
+    noise.mark();
+    try {
+      rows.push(...(await fn(ctx)));
+    } catch (err) {
+      rows.push({ id, what, error: true, goal: "" });
+      note(`${id}: could not be measured: ${err instanceof Error ? err.message : err}`);
+    }
+    const others = noise.mark();
+    busyFigures.push(`${id}: ${others.toFixed(2)}`);
+    if (timing && others > 0.25) note(`${id}: other processes used ${others.toFixed(2)} cores on average meanwhile (of ${os.cpus().length}): a timing figure, unreliable; rerun on a quiet machine.`);
+  }
+  header.push(`CPU used by other processes per figure (cores): ${busyFigures.join(", ")}`);
+  rows.sort((a, b) => a.id.localeCompare(b.id, "en", { numeric: true }));
+  notes.sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+  header.push(`total bench time ${((performance.now() - started) / 1000).toFixed(0)} s; load average at end ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+
+  const table = textTable(rows);
+  console.log(`\n${header.join("\n")}\n\n${table}\n\nNotes:\n${notes.map((n) => `- ${n}`).join("\n")}\n`);
+  const outDir = path.join(ROOT, "bench-results");
+  await mkdir(outDir, { recursive: true });
+  // Results are machine-local: keep the folder out of git without touching the repo's .gitignore.
+  await writeFile(path.join(outDir, ".gitignore"), "*\n");
+  await writeFile(path.join(outDir, "node.md"), markdown({ rows, notes, header }));
+  log(`wrote ${path.relative(ROOT, path.join(outDir, "node.md"))}`);
+  return rows.some((r) => r.error) ? 1 : 0;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (err) {
+  console.error(err instanceof Error ? err.stack : err);
+} finally {
+  log("stopping workerd and the origin, removing temp state...");
+  await cleanup();
+}
+process.exit(code);

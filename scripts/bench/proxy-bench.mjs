@@ -1,0 +1,292 @@
+/**
+ * Reverse-proxy bench: the base worker's PROXY_ROUTES (wrangler.base.toml bundle) and a
+ * bare pass-through worker (fetch(backend + path), returned as is) in ONE workerd
+ * (Miniflare API, direct sockets), in front of the same real Node backend (its own
+ * process, two ports). Same run, ratios:
+ *   1. req/s of a 1 KiB GET: route round-robin over both ports, forwarding headers on
+ *      (X-Forwarded-* and RFC 7239 Forwarded) vs the bare worker; wrk -t1 -c8,
+ *      alternating rounds, median.
+ *   2. 64 MiB streamed through the route vs the bare worker (curl, MB/s), alternating.
+ *   3. throttle accuracy through routes throttled at V.92, 64000 and 1000000 B/s.
+ * Run through `bash scripts/bench-proxy`; BENCH_QUICK=1 for shorter runs (3 s throttle
+ * windows); BENCH_ONLY=1,2 runs only those figures; BENCH_BUNDLE=path/index.js measures a
+ * prebuilt base bundle (a patched copy of src/; then no Markdown is written).
+ * Temp state removed at the end; the Markdown goes to bench-results/proxy.md.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildWorkerBundle, readWorkerConfig } from "../stack/worker-build.mjs";
+import { cpuMs } from "./base-stack.mjs";
+import { mdTable, textTable } from "./base-report.mjs";
+import { curlDownload, median, wrk } from "./clients.mjs";
+import { startNoiseMonitor } from "./noise.mjs";
+import { cleanup, installSignalHandlers, onCleanup } from "./procs.mjs";
+import { BASE, PASS, startBackend, startProxyStack } from "./proxy-stack.mjs";
+import { PROXY_RATES, timedDownload } from "./proxy-throttle.mjs";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const QUICK = process.env.BENCH_QUICK === "1";
+const MiB = 1024 ** 2;
+const BIG = 64 * MiB;
+const THROTTLE_SECONDS = QUICK ? 3 : 10;
+const TOLERANCE = 0.05;
+const CLIENT = { "cf-connecting-ip": "192.0.2.10", "user-agent": "bench" };
+const SMALL_PATH = "/p/small";
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",").map((s) => s.trim())) : null;
+const PREBUILT = process.env.BENCH_BUNDLE ? path.resolve(process.env.BENCH_BUNDLE) : null;
+
+const started = performance.now();
+const log = (msg) => process.stderr.write(`[bench-proxy ${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s] ${msg}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "n/a");
+
+function gitDescribe() {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT }).toString().trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], { cwd: ROOT }).toString().trim() ? " + uncommitted src changes" : "";
+    return head + dirty;
+  } catch {
+    return "unknown";
+  }
+}
+
+async function otherWorkerds() {
+  let n = 0;
+  for (const e of await readdir("/proc")) {
+    if (!/^\d+$/.test(e)) continue;
+    const comm = await readFile(`/proc/${e}/comm`, "utf8").catch(() => "");
+    if (comm.startsWith("workerd")) n++;
+  }
+  return n;
+}
+
+function get(agent, url, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent, headers }, (res) => {
+      const chunks = [];
+      res.on("data", (d) => chunks.push(d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+  });
+}
+
+/* ------------------------------------------------------------------ figure 1 */
+
+async function figureRequests({ stack, backend, note }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  const url = (w) => stack.url(w) + SMALL_PATH;
+
+  // What the backend receives through the route: forwarding headers, both ports in turn.
+  const echo = JSON.parse((await get(agent, stack.url(BASE) + "/p/echo", CLIENT)).body.toString());
+  const h = echo.headers;
+  const problems = [];
+  if (h["x-forwarded-for"] !== CLIENT["cf-connecting-ip"]) problems.push(`X-Forwarded-For ${h["x-forwarded-for"]}`);
+  if (!/^for=192\.0\.2\.10;proto=http;host=/.test(h.forwarded ?? "")) problems.push(`Forwarded ${h.forwarded}`);
+  if (h["x-forwarded-proto"] !== "http" || !h["x-forwarded-host"]) problems.push(`X-Forwarded-Proto/Host ${h["x-forwarded-proto"]} ${h["x-forwarded-host"]}`);
+  if (problems.length) throw new Error(`the route did not forward as configured: ${problems.join("; ")}`);
+  note(`1: backend saw through the route: X-Forwarded-For: ${h["x-forwarded-for"]}; Forwarded: ${h.forwarded}; X-Forwarded-Proto: ${h["x-forwarded-proto"]}; X-Forwarded-Host: ${h["x-forwarded-host"]}`);
+
+  await fetch(backend.urls[0] + "/__reset");
+  for (let i = 0; i < 100; i++) {
+    const r = await get(agent, url(BASE), CLIENT);
+    if (r.status !== 200 || r.body.length !== 1024) throw new Error(`route answered ${r.status} with ${r.body.length} bytes`);
+  }
+  const split = await (await fetch(backend.urls[0] + "/__stats")).json();
+  const perPort = backend.ports.map((p) => split[p] ?? 0);
+  if (perPort.some((n) => n !== 50)) throw new Error(`round-robin over 2 ports gave ${perPort.join("/")} of 100`);
+  const pass = await get(agent, url(PASS), CLIENT);
+  if (pass.status !== 200 || pass.body.length !== 1024) throw new Error(`bare worker answered ${pass.status} with ${pass.body.length} bytes`);
+  note(`1: 100 sequential GETs through the route reached the ports ${perPort.join(" / ")} (round-robin); both workers answer 200 with 1024 body bytes`);
+
+  for (let i = 0; i < 300; i++) for (const w of [BASE, PASS]) await get(agent, url(w), CLIENT);
+  agent.destroy();
+
+  const connections = 8;
+  const seconds = QUICK ? 2 : 3;
+  const rounds = QUICK ? 4 : 6;
+  for (const w of [BASE, PASS]) await wrk(url(w), { connections, seconds: 2, headers: CLIENT });
+  const rps = { [BASE]: [], [PASS]: [] };
+  const cpu = { [BASE]: [], [PASS]: [] };
+  const bad = [];
+  for (let r = 0; r < rounds; r++) {
+    for (const w of r % 2 ? [PASS, BASE] : [BASE, PASS]) {
+      const c0 = await cpuMs(stack.pid());
+      const res = await wrk(url(w), { connections, seconds, headers: CLIENT });
+      const c1 = await cpuMs(stack.pid());
+      if (res.non2xx || res.errors) bad.push(`${w}: ${res.non2xx} non-2xx/3xx, ${res.errors} socket errors`);
+      rps[w].push(res.rps);
+      cpu[w].push(((c1 - c0) * 1000) / res.requests);
+      await sleep(200);
+    }
+  }
+  const proxy = median(rps[BASE]);
+  const bare = median(rps[PASS]);
+  note(`1: wrk -t1 -c${connections} -d${seconds}s with CF-Connecting-IP, ${rounds} rounds alternating which runs first, median; per round: route ${rps[BASE].map((x) => x.toFixed(0)).join("/")}, bare ${rps[PASS].map((x) => x.toFixed(0)).join("/")} req/s`);
+  note(`1: workerd CPU per request (median over rounds; user+sys of the whole workerd process / wrk requests): route ${median(cpu[BASE]).toFixed(0)} µs, bare ${median(cpu[PASS]).toFixed(0)} µs`);
+  if (bad.length) note(`1: load errors: ${bad.join("; ")}`);
+  const ratio = proxy / bare;
+  return {
+    row: ["1", "1 KiB GET req/s: route (round-robin, 2 ports, forwarding on) vs bare fetch()", `${fmt(proxy)} req/s`, `${fmt(bare)} req/s`, `${ratio.toFixed(2)}x`, "≥ 0.90", ratio >= 0.9 ? "pass" : "MISS"],
+    pass: ratio >= 0.9,
+  };
+}
+
+/* ------------------------------------------------------------------ figure 2 */
+
+async function figureStream({ stack, note }) {
+  const url = (w) => `${stack.url(w)}/p/bytes?n=${BIG}`;
+  const rounds = QUICK ? 3 : 5;
+  for (const w of [BASE, PASS]) {
+    const r = await curlDownload(url(w), CLIENT);
+    if (r.status !== 200 || r.bytes !== BIG) throw new Error(`${w}: ${r.status} with ${r.bytes} of ${BIG} bytes`);
+  }
+  const speed = { [BASE]: [], [PASS]: [] };
+  const cpu = { [BASE]: [], [PASS]: [] };
+  for (let r = 0; r < rounds; r++) {
+    for (const w of r % 2 ? [PASS, BASE] : [BASE, PASS]) {
+      const c0 = await cpuMs(stack.pid());
+      const d = await curlDownload(url(w), CLIENT);
+      const c1 = await cpuMs(stack.pid());
+      if (d.status !== 200 || d.bytes !== BIG) throw new Error(`${w}: ${d.status} with ${d.bytes} of ${BIG} bytes`);
+      speed[w].push(d.bytesPerSec / 1e6);
+      cpu[w].push((c1 - c0) / (BIG / MiB));
+      await sleep(200);
+    }
+  }
+  const proxy = median(speed[BASE]);
+  const bare = median(speed[PASS]);
+  note(`2: curl -o /dev/null of ${BIG / MiB} MiB (Content-Length from the backend, streamed in 64 KiB writes), ${rounds} rounds alternating, median; per round: route ${speed[BASE].map((x) => x.toFixed(0)).join("/")}, bare ${speed[PASS].map((x) => x.toFixed(0)).join("/")} MB/s`);
+  note(`2: workerd CPU per MiB (median): route ${median(cpu[BASE]).toFixed(2)} ms, bare ${median(cpu[PASS]).toFixed(2)} ms`);
+  const ratio = proxy / bare;
+  return ["2", `${BIG / MiB} MiB streamed: route vs bare fetch() (MB/s = 10^6 B/s)`, `${fmt(proxy)} MB/s`, `${fmt(bare)} MB/s`, `${ratio.toFixed(2)}x`, "≥ 0.90", ratio >= 0.9 ? "pass" : "MISS"];
+}
+
+/* ------------------------------------------------------------------ figure 3 */
+
+async function figureThrottle({ stack, note }) {
+  const rows = [];
+  for (const r of PROXY_RATES) {
+    const n = Math.ceil(r.bytesPerSecond * (THROTTLE_SECONDS + 5));
+    log(`  ${r.label}: one download through /t/${r.key}/, ${THROTTLE_SECONDS} s...`);
+    const c0 = await cpuMs(stack.pid());
+    const t = performance.now();
+    const d = await timedDownload(`${stack.url(BASE)}/t/${r.key}/bytes?n=${n}`, THROTTLE_SECONDS, CLIENT);
+    const cpu = ((await cpuMs(stack.pid())) - c0) / ((performance.now() - t) / 1000);
+    const err = (d.bytesPerSecond - r.bytesPerSecond) / r.bytesPerSecond;
+    if (d.contentLength !== String(n)) note(`3: ${r.label}: Content-Length ${d.contentLength ?? "absent"}, expected ${n}`);
+    rows.push([`"throttle": ${JSON.stringify(r.spec)}`, fmt(r.bytesPerSecond), fmt(d.bytesPerSecond), `${err >= 0 ? "+" : ""}${fmt(err * 100, 2)}`, Math.abs(err) <= TOLERANCE ? "yes" : "NO", fmt(cpu, 1)]);
+    await sleep(300);
+  }
+  note(`3: one download per route for ${THROTTLE_SECONDS} s: bytes after the first data event / time from it to the last event in the window (Node http client; backend body = rate × ${THROTTLE_SECONDS + 5} s, with Content-Length, kept end to end); routes /t/<rate>/ round-robin over both ports`);
+  return rows;
+}
+
+/* ------------------------------------------------------------------ main */
+
+async function main() {
+  installSignalHandlers();
+  const tmp = await mkdtemp(path.join(os.tmpdir(), "offload-bench-proxy-"));
+  onCleanup(() => rm(tmp, { recursive: true, force: true }));
+  const noise = startNoiseMonitor();
+  onCleanup(async () => noise.stop());
+  const notes = [];
+  const note = (n) => notes.push(n);
+  const header = [
+    `${new Date().toISOString()}, commit ${gitDescribe()}, Node ${process.version}, miniflare ${JSON.parse(await readFile(path.join(ROOT, "node_modules/miniflare/package.json"), "utf8")).version}`,
+    `${QUICK ? "QUICK mode (BENCH_QUICK=1)" : "full mode"}; ${os.cpus().length} cores, load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}, ${await otherWorkerds()} workerd process(es) running before ours`,
+    "runtime: workerd through the Miniflare API, ONE process for the base (wrangler.base.toml bundle, PROXY_ROUTES) and the bare pass-through worker (fetch(BACKEND + path), returned as is), direct sockets; backend: one Node process on two keep-alive ports; no Cron Trigger",
+  ];
+
+  let bundlePath = PREBUILT;
+  if (bundlePath) {
+    header.push(`bundle: ${bundlePath} (BENCH_BUNDLE, not built from src/)`);
+  } else {
+    log("building the base bundle (wrangler deploy --dry-run -c wrangler.base.toml)...");
+    const building = new AbortController();
+    onCleanup(async () => building.abort());
+    bundlePath = await buildWorkerBundle({ root: ROOT, outdir: path.join(tmp, "build"), config: "wrangler.base.toml", signal: building.signal });
+  }
+  const workerConfig = await readWorkerConfig(ROOT, "wrangler.base.toml");
+
+  const backend = await startBackend();
+  log(`backend ${backend.urls.join(", ")} (pid ${backend.pid})`);
+  const backends = backend.urls.map((url, i) => ({ id: `b${i + 1}`, url }));
+  const routes = [
+    { prefix: "/p/", backends, balancer: "round-robin", forwarded: true },
+    ...PROXY_RATES.map((r) => ({ prefix: `/t/${r.key}/`, backends, balancer: "round-robin", throttle: r.spec })),
+  ];
+  header.push(`PROXY_ROUTES: ${JSON.stringify(routes)}`);
+  const stack = await startProxyStack({
+    bundlePath,
+    workerConfig,
+    persistDir: path.join(tmp, "state"),
+    baseVars: { ...workerConfig.vars, ORIGIN_URL: backend.urls[0], PROXY_ROUTES: JSON.stringify(routes) },
+    passBackend: backend.urls[0],
+    onBoot: installSignalHandlers,
+  });
+  onCleanup(() => stack.close());
+  log(`workerd pid ${stack.pid()}: base ${stack.url(BASE)}, bare ${stack.url(PASS)}`);
+
+  const ctx = { stack, backend, note };
+  const head = ["#", "figure", "proxy", "baseline", "ratio", "goal", "result"];
+  const rows = [];
+  const others = [];
+  let failed = false;
+  const figure = async (id, what, fn) => {
+    if (ONLY && !ONLY.has(id)) return true;
+    log(`figure ${id}: ${what}...`);
+    noise.mark();
+    try {
+      await fn();
+    } catch (err) {
+      failed = true;
+      note(`${id}: could not be measured: ${err instanceof Error ? err.message : err}`);
+      return false;
+    } finally {
+      others.push(`${id}: ${noise.mark().toFixed(2)}`);
+    }
+    return true;
+  };
+  if (!(await figure("1", "1 KiB GET req/s", async () => rows.push((await figureRequests(ctx)).row)))) rows.push(["1", "1 KiB GET req/s", "error", "", "", "≥ 0.90", "MISS"]);
+  if (!(await figure("2", `${BIG / MiB} MiB stream`, async () => rows.push(await figureStream(ctx))))) rows.push(["2", `${BIG / MiB} MiB streamed`, "error", "", "", "≥ 0.90", "MISS"]);
+  const tHead = ["route throttle", "target B/s", "measured B/s", "error %", "within ±5 %", "workerd CPU ms/s"];
+  let tRows = [];
+  if (!(await figure("3", "throttle accuracy", async () => (tRows = await figureThrottle(ctx))))) tRows = [["error", "", "", "", "NO", ""]];
+
+  note(`cores used by other processes (not ours) during each figure, average: ${others.join(", ")} (2 cores in total: anything above ~0.1 skews the figures)`);
+  header.push(`total bench time ${((performance.now() - started) / 1000).toFixed(0)} s; load average at end ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+
+  const right = new Set([2, 3, 4]);
+  const tRight = new Set([1, 2, 3, 5]);
+  console.log(`\n${header.join("\n")}\n\n${textTable(head, rows, right)}\n\nThrottle through a proxy route (${THROTTLE_SECONDS} s per download${QUICK ? ", QUICK" : ""})\n${textTable(tHead, tRows, tRight)}\n\nNotes:\n${notes.map((n) => `- ${n}`).join("\n")}\n`);
+  const md = [
+    "# Reverse-proxy (PROXY_ROUTES) benchmark", "", ...header.map((h) => `- ${h}`), "",
+    "## Route vs bare pass-through", "", mdTable(head, rows, right), "",
+    `## Throttle through a proxy route (${THROTTLE_SECONDS} s per download)`, "", mdTable(tHead, tRows, tRight), "",
+    "## Notes", "", ...notes.map((n) => `- ${n}`), "",
+  ].join("\n");
+  if (PREBUILT) return failed ? 1 : 0; // a patched bundle's figures are not the project's
+  const outDir = path.join(ROOT, "bench-results");
+  await mkdir(outDir, { recursive: true });
+  await writeFile(path.join(outDir, ".gitignore"), "*\n");
+  await writeFile(path.join(outDir, "proxy.md"), md);
+  log("wrote bench-results/proxy.md");
+  return failed ? 1 : 0;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (err) {
+  console.error(err instanceof Error ? err.stack : err);
+} finally {
+  log("stopping workerd and the backend, removing temp state...");
+  await cleanup();
+}
+process.exit(code);

@@ -1,0 +1,47 @@
+/**
+ * The result table (terminal and Markdown). A row:
+ *   { id, what, node, baseline, unit, ratio, ratioIsDelta?, goal, pass }
+ * pass: true / false; a figure that could not be measured has an `error`.
+ */
+
+function num(v, unit) {
+  if (!Number.isFinite(v)) return "n/a";
+  const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
+  return `${v.toFixed(digits)} ${unit}`;
+}
+
+function cells(row) {
+  if (row.error) return [row.id, row.what, "error", "", "", row.goal ?? "", "MISS"];
+  const ratio = row.ratioIsDelta
+    ? `${row.ratio >= 0 ? "+" : ""}${row.ratio.toFixed(1)} ms`
+    : Number.isFinite(row.ratio) ? `${row.ratio.toFixed(2)}x` : "n/a";
+  return [row.id, row.what, num(row.node, row.unit), num(row.baseline, row.unit), ratio, row.goal, row.pass ? "pass" : "MISS"];
+}
+
+const HEAD = ["#", "figure", "node", "baseline", "ratio", "goal", "result"];
+
+export function textTable(rows) {
+  const all = [HEAD, ...rows.map(cells)];
+  const widths = HEAD.map((_, i) => Math.max(...all.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((c, i) => (i >= 2 && i <= 4 ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join(" | ");
+  return [line(HEAD), widths.map((w) => "-".repeat(w)).join("-+-"), ...all.slice(1).map(line)].join("\n");
+}
+
+export function markdown({ rows, notes, header }) {
+  const esc = (s) => String(s).replaceAll("|", "\\|");
+  const out = [
+    "# Offload node benchmark",
+    "",
+    ...header.map((h) => `- ${esc(h)}`),
+    "",
+    `| ${HEAD.join(" | ")} |`,
+    `|${HEAD.map((_, i) => (i >= 2 && i <= 4 ? "---:" : "---")).join("|")}|`,
+    ...rows.map((r) => `| ${cells(r).map(esc).join(" | ")} |`),
+    "",
+    "## Notes",
+    "",
+    ...notes.map((n) => `- ${n}`),
+    "",
+  ];
+  return out.join("\n");
+}

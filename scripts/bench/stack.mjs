@@ -1,0 +1,142 @@
+/**
+ * The bench's own Miniflare: the node workers AND the bare baseline workers in ONE
+ * workerd process (same R2 bucket, same Cache API store, same runtime), each on its
+ * own direct socket. startNodeStack (scripts/stack/miniflare-stack.mjs) only runs node
+ * workers, so the options are built here the same way it builds them.
+ *
+ * Node workers (all run the real bundle; the first one owns the Durable Objects):
+ *   node        wrangler.toml [vars] + bench overrides (REVALIDATE_SECONDS=0 by default)
+ *   node-fresh  the same with REVALIDATE_SECONDS=<fresh> (no origin HEAD on a hit)
+ */
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { BASELINE_SCRIPTS } from "./baselines.mjs";
+
+/**
+ * @param {object} o
+ * @param {string} o.bundlePath
+ * @param {import("../stack/worker-build.mjs").WorkerConfig} o.workerConfig
+ * @param {string} o.persistDir
+ * @param {Record<string, Record<string, string>>} o.nodes node worker name -> vars (first = DO owner)
+ * @param {string} o.originUrl given to the baselines that talk to the origin
+ * @param {() => void} [o.onBoot] after every (re)start (Miniflare re-registers signal hooks)
+ */
+export async function startBenchStack({ bundlePath, workerConfig, persistDir, nodes, originUrl, onBoot }) {
+  const nodeNames = Object.keys(nodes);
+  const owner = nodeNames[0];
+  const direct = [{ host: "127.0.0.1", port: 0 }];
+  const workers = [
+    ...nodeNames.map((name) => ({
+      name,
+      modules: true,
+      scriptPath: bundlePath,
+      modulesRoot: path.dirname(bundlePath), // bundle may live outside the cwd (temp dir)
+      compatibilityDate: workerConfig.compatibilityDate,
+      compatibilityFlags: workerConfig.compatibilityFlags,
+      bindings: { ...nodes[name], NODE_ID: name },
+      r2Buckets: workerConfig.r2Buckets,
+      durableObjects: Object.fromEntries(workerConfig.durableObjects.map((d) => [
+        d.binding,
+        name === owner
+          ? { className: d.className, useSQLite: d.sqlite }
+          : { className: d.className, scriptName: owner, useSQLite: d.sqlite },
+      ])),
+      unsafeDirectSockets: direct,
+    })),
+    ...Object.entries(BASELINE_SCRIPTS).map(([name, script]) => ({
+      name,
+      modules: true,
+      script,
+      compatibilityDate: workerConfig.compatibilityDate,
+      compatibilityFlags: workerConfig.compatibilityFlags,
+      bindings: { ORIGIN_URL: originUrl },
+      r2Buckets: workerConfig.r2Buckets, // same binding -> same bucket as the nodes
+      unsafeDirectSockets: direct,
+    })),
+  ];
+  const options = convertV4MiniflareOptions({
+    host: "127.0.0.1",
+    port: 0,
+    resourcePersistencePath: path.resolve(persistDir),
+    handleStructuredLogs: (l) => { if (l.level === "error" || l.level === "warn") process.stderr.write(`[workerd ${l.level}] ${l.message}\n`); },
+    workers,
+  });
+
+  /** worker name -> direct socket (new ports after a restart). */
+  const targets = new Map();
+  /** @type {Miniflare | undefined} */
+  let mf;
+  let workerdPid = 0;
+
+  async function boot() {
+    const before = new Set(await workerdChildren());
+    mf = new Miniflare(options);
+    await mf.ready;
+    for (const w of workers) {
+      const u = await mf.unsafeGetDirectURL(w.name);
+      targets.set(w.name, { host: u.hostname, port: Number(u.port) });
+    }
+    const fresh = (await workerdChildren()).filter((p) => !before.has(p));
+    if (fresh.length !== 1) throw new Error(`expected one new workerd child process, found ${fresh.length}`);
+    workerdPid = fresh[0];
+    onBoot?.();
+  }
+
+  try {
+    await boot();
+  } catch (err) {
+    await mf?.dispose().catch(() => {});
+    throw err;
+  }
+
+  return {
+    /** Direct socket URL of a worker (no CF-Connecting-IP: set it yourself where the guard matters). */
+    url: (name) => `http://${targets.get(name).host}:${targets.get(name).port}`,
+    target: (name) => targets.get(name),
+    pid: () => workerdPid,
+    /** Fresh workerd process, same options and persist dir (for memory figures). */
+    async restart() {
+      await mf?.dispose();
+      mf = undefined;
+      await boot();
+    },
+    async close() {
+      await mf?.dispose().catch(() => {});
+      mf = undefined;
+    },
+  };
+}
+
+/** PIDs of workerd processes whose parent is this Node process. */
+async function workerdChildren() {
+  const out = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
+      // pid (comm) state ppid ...; comm may contain spaces, so split after the last ')'.
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === process.pid && comm.startsWith("workerd")) out.push(Number(entry));
+    } catch { /* process ended while we looked */ }
+  }
+  return out;
+}
+
+/** CPU time (user + system) a process has used so far, in ms. */
+export async function cpuMs(pid) {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // fields 14-15 (utime, stime), USER_HZ = 100
+}
+
+/** Resident set size of a process in bytes (VmRSS), or NaN when it is gone. */
+export async function rssBytes(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
