@@ -26,6 +26,7 @@ async function cacheStatusOf(url, headers = {}) {
 
 export async function figureHitRate(ctx) {
   const { stack, origin, files, quick, note } = ctx;
+  await stack.restart(); // no background work left over from the figure before
   const path = files.hit.path;
 
   // Node: miss (fill) -> R2 hit (warms the Cache API in waitUntil) -> Cache API hits.
