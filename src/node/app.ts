@@ -59,7 +59,7 @@ export function offloadNode(): Hono<NodeEnv> {
     const guard = beginGuard(config, c.env.CONCURRENCY, c.env, req, key, ctx);
     let res: Response;
     try {
-      res = await serveObject({ req, key, config, env: c.env, ctx });
+      res = await serveObject({ req, key, config, env: c.env, ctx, sizeKnown: (n) => guard.sizeKnown(n) });
     } catch (e) {
       guard.abandon();
       throw e;

@@ -18,6 +18,8 @@ export interface ObjectRequest {
   config: NodeConfig;
   env: Env;
   ctx: ExecutionContext;
+  /** Told the body size as soon as it is known (the guard then asks for a slot early). */
+  sizeKnown?: (length: number) => void;
 }
 
 /**
@@ -37,6 +39,7 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
     copy = await r2.lookup(key);
     if (copy) warmCache(o, cache, r2, copy.meta);
   }
+  if (copy) o.sizeKnown?.(copy.meta.length);
 
   if (copy && config.revalidateSeconds > 0) {
     const ageMs = Date.now() - copy.meta.storedAt;
@@ -49,6 +52,7 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
   }
 
   const check = await revalidate(config, key, copy?.meta ?? null);
+  if (check.kind === "changed") o.sizeKnown?.(check.head.length);
   switch (check.kind) {
     case "unchanged": {
       o.ctx.waitUntil(cache.markValidated(key, copy!.meta.version, config.revalidateSeconds).catch(() => {}));
