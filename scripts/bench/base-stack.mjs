@@ -18,9 +18,8 @@
  * Direct sockets carry `cfBlobHeader: "MF-CF-Blob"` (miniflare sets it on every direct
  * socket), so a client may send request.cf as JSON in that header.
  */
-import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
-import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { bootWorkerd } from "./workerd-boot.mjs";
 
 export const BASELINE_307 = "bench-307";
 export const ADMIN = "bench-base-admin";
@@ -111,66 +110,6 @@ export async function startBaseStack({ bundlePath, workerConfig, persistDir, bas
     { ...common, name: FULL_307_SIGNED, script: fullHeaders307 },
     { ...common, name: ADMIN, script: admin, r2Buckets: workerConfig.r2Buckets, durableObjects: { HEALTH: { className: "HealthRegistry", scriptName: owner, useSQLite: true } } },
   ];
-  const options = convertV4MiniflareOptions({
-    host: "127.0.0.1",
-    port: 0,
-    resourcePersistencePath: path.resolve(persistDir),
-    handleStructuredLogs: (l) => { if (l.level === "error" || l.level === "warn") process.stderr.write(`[workerd ${l.level}] ${l.message}\n`); },
-    workers,
-  });
-
-  const before = new Set(await workerdChildren());
-  const mf = new Miniflare(options);
-  const targets = new Map();
-  let pid = 0;
-  try {
-    await mf.ready;
-    for (const w of workers) {
-      const u = await mf.unsafeGetDirectURL(w.name);
-      targets.set(w.name, `http://${u.hostname}:${u.port}`);
-    }
-    const fresh = (await workerdChildren()).filter((p) => !before.has(p));
-    pid = fresh.length === 1 ? fresh[0] : 0;
-  } catch (err) {
-    await mf.dispose().catch(() => {});
-    throw err;
-  }
-  onBoot?.();
-  let closed = false;
-  return {
-    url: (name) => targets.get(name),
-    pid: () => pid,
-    async close() {
-      if (closed) return;
-      closed = true;
-      await mf.dispose().catch(() => {});
-    },
-  };
+  return bootWorkerd({ workers, persistDir, onBoot });
 }
-
-/** PIDs of workerd processes whose parent is this Node process. */
-async function workerdChildren() {
-  const out = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
-      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === process.pid && comm.startsWith("workerd")) out.push(Number(entry));
-    } catch { /* gone */ }
-  }
-  return out;
-}
-
-/** CPU time (user + system) of a process in ms, from /proc/<pid>/stat; NaN when unknown. */
-export async function cpuMs(pid) {
-  if (!pid) return Number.NaN;
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in USER_HZ (100)
-  } catch {
-    return Number.NaN;
-  }
-}
+export { cpuMs } from "./workerd-boot.mjs";

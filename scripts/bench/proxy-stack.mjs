@@ -7,11 +7,10 @@
  *
  * No Cron Trigger is configured: no health probe ever runs.
  */
-import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { startChild } from "./procs.mjs";
+import { bootWorkerd } from "./workerd-boot.mjs";
 
 export const BASE = "base";
 export const PASS = "bench-pass";
@@ -68,52 +67,5 @@ export async function startProxyStack({ bundlePath, workerConfig, persistDir, ba
     },
     { ...common, name: PASS, script: passThrough, bindings: { BACKEND: passBackend } },
   ];
-  const options = convertV4MiniflareOptions({
-    host: "127.0.0.1",
-    port: 0,
-    resourcePersistencePath: path.resolve(persistDir),
-    handleStructuredLogs: (l) => { if (l.level === "error" || l.level === "warn") process.stderr.write(`[workerd ${l.level}] ${l.message}\n`); },
-    workers,
-  });
-  const before = new Set(await workerdChildren());
-  const mf = new Miniflare(options);
-  const urls = new Map();
-  let pid = 0;
-  try {
-    await mf.ready;
-    for (const w of workers) {
-      const u = await mf.unsafeGetDirectURL(w.name);
-      urls.set(w.name, `http://${u.hostname}:${u.port}`);
-    }
-    const fresh = (await workerdChildren()).filter((p) => !before.has(p));
-    pid = fresh.length === 1 ? fresh[0] : 0;
-  } catch (err) {
-    await mf.dispose().catch(() => {});
-    throw err;
-  }
-  onBoot?.();
-  let closed = false;
-  return {
-    url: (name) => urls.get(name),
-    pid: () => pid,
-    async close() {
-      if (closed) return;
-      closed = true;
-      await mf.dispose().catch(() => {});
-    },
-  };
-}
-
-async function workerdChildren() {
-  const out = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
-      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === process.pid && comm.startsWith("workerd")) out.push(Number(entry));
-    } catch { /* gone */ }
-  }
-  return out;
+  return bootWorkerd({ workers, persistDir, onBoot });
 }

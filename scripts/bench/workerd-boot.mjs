@@ -1,0 +1,75 @@
+/**
+ * One Miniflare (one workerd process) for a bench's workers, each on its own direct
+ * socket; returns their URLs and the workerd PID (for RSS and CPU readings).
+ */
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+
+/**
+ * @param {{ workers: object[], persistDir: string, onBoot?: () => void }} opts
+ * @returns {Promise<{ url(name: string): string | undefined, pid(): number, close(): Promise<void> }>}
+ */
+export async function bootWorkerd({ workers, persistDir, onBoot }) {
+  const options = convertV4MiniflareOptions({
+    host: "127.0.0.1",
+    port: 0,
+    resourcePersistencePath: path.resolve(persistDir),
+    handleStructuredLogs: (l) => { if (l.level === "error" || l.level === "warn") process.stderr.write(`[workerd ${l.level}] ${l.message}\n`); },
+    workers,
+  });
+  const before = new Set(await workerdChildren());
+  const mf = new Miniflare(options);
+  const urls = new Map();
+  let pid = 0;
+  try {
+    await mf.ready;
+    for (const w of workers) {
+      const u = await mf.unsafeGetDirectURL(w.name);
+      urls.set(w.name, `http://${u.hostname}:${u.port}`);
+    }
+    const fresh = (await workerdChildren()).filter((p) => !before.has(p));
+    pid = fresh.length === 1 ? fresh[0] : 0;
+  } catch (err) {
+    await mf.dispose().catch(() => {});
+    throw err;
+  }
+  onBoot?.();
+  let closed = false;
+  return {
+    url: (name) => urls.get(name),
+    pid: () => pid,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await mf.dispose().catch(() => {});
+    },
+  };
+}
+
+/** PIDs of workerd processes whose parent is this Node process. */
+export async function workerdChildren() {
+  const out = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === process.pid && comm.startsWith("workerd")) out.push(Number(entry));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+/** CPU time (user + system) a process has used so far, in ms; NaN when unreadable. */
+export async function cpuMs(pid) {
+  if (!pid) return Number.NaN;
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in USER_HZ (100)
+  } catch {
+    return Number.NaN;
+  }
+}
