@@ -8,10 +8,11 @@
  *   node        wrangler.toml [vars] + bench overrides (REVALIDATE_SECONDS=0 by default)
  *   node-fresh  the same with REVALIDATE_SECONDS=<fresh> (no origin HEAD on a hit)
  */
-import { readdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { BASELINE_SCRIPTS } from "./baselines.mjs";
+import { workerdChildren } from "./workerd-boot.mjs";
 
 /**
  * @param {object} o
@@ -106,22 +107,6 @@ export async function startBenchStack({ bundlePath, workerConfig, persistDir, no
       mf = undefined;
     },
   };
-}
-
-/** PIDs of workerd processes whose parent is this Node process. */
-async function workerdChildren() {
-  const out = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
-      // pid (comm) state ppid ...; comm may contain spaces, so split after the last ')'.
-      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === process.pid && comm.startsWith("workerd")) out.push(Number(entry));
-    } catch { /* process ended while we looked */ }
-  }
-  return out;
 }
 
 /** CPU time (user + system) a process has used so far, in ms. */

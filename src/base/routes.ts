@@ -1,6 +1,6 @@
 import { ConfigError } from "../config/fields";
 import type { ProxyRoute } from "../config/proxy-config";
-import { createSendfile, type SendfileHandler } from "../proxy/sendfile/sendfile";
+import { CONTROL_HEADERS, createSendfile, type SendfileHandler } from "../proxy/sendfile/sendfile";
 import { responseThrottle, type ResponseThrottle } from "../throttle";
 
 /** What a proxy route does to a backend's answer: X-Sendfile first, then the throttle. */
@@ -27,12 +27,11 @@ export function routeHooks(route: ProxyRoute): RouteHooks {
   return { sendfile, throttle };
 }
 
-const CONTROL = ["x-sendfile", "x-lighttpd-send-file", "x-accel-redirect", "x-accel-buffering", "x-accel-charset", "x-accel-expires", "x-accel-limit-rate"];
 export function backendHook(hooks: RouteHooks, req: Request, env: Env, route?: { sendfile: { allow: boolean } | null }): (res: Response) => Promise<Response> {
   if (route && !route.sendfile?.allow && !hooks.throttle) {
     // Nothing to serve or pace: only the control fields go (the headers are proxy.ts's own copy).
     return (res) => {
-      for (const h of CONTROL) res.headers.delete(h);
+      for (const h of CONTROL_HEADERS) res.headers.delete(h);
       return Promise.resolve(res);
     };
   }

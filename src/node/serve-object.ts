@@ -57,7 +57,7 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
     case "unchanged": {
       o.ctx.waitUntil(cache.markValidated(key, copy!.meta.version, config.revalidateSeconds).catch(() => {}));
       const served = await respondFromCopy(o.req, copy!, cacheStatus(node, { fwd: "stale", fwdStatus: check.fwdStatus, detail: copy!.tier }));
-      return served ?? fill(o, copy!.meta, cache);
+      return served ?? fill(o, copy!.meta);
     }
     case "changed": {
       copy?.body.dispose();
@@ -69,7 +69,7 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
         const served = await respondFromCopy(o.req, r2.copy(elsewhere), cacheStatus(node, { fwd: "miss", fwdStatus: 200, detail: "r2" }));
         if (served) return served;
       }
-      return missing(o, check.head, check.version, cache);
+      return missing(o, check.head, check.version);
     }
     case "uncacheable":
       copy?.body.dispose();
@@ -95,7 +95,7 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
 }
 
 /** Not stored in this version: answer what can be answered without the body, else fill. */
-async function missing(o: ObjectRequest, head: OriginHead & { length: number }, version: string, cache: CacheTier): Promise<Response> {
+async function missing(o: ObjectRequest, head: OriginHead & { length: number }, version: string): Promise<Response> {
   const node = o.config.nodeId;
   const status = cacheStatus(node, { fwd: "miss", fwdStatus: 200 });
   if (o.req.method === "HEAD") {
@@ -112,10 +112,10 @@ async function missing(o: ObjectRequest, head: OriginHead & { length: number }, 
     o.ctx.waitUntil(followFill(o, version).then((r) => (r.kind === "live" ? r.body.cancel() : undefined)).catch(() => {}));
     return passThrough(o.config, o.req, o.key, cacheStatus(node, { fwd: "partial", detail: "filling" }));
   }
-  return fill(o, { ...head, version }, cache);
+  return fill(o, { ...head, version });
 }
 
-async function fill(o: ObjectRequest, expected: Pick<StoredMeta, "version">, cache: CacheTier): Promise<Response> {
+async function fill(o: ObjectRequest, expected: Pick<StoredMeta, "version">): Promise<Response> {
   const node = o.config.nodeId;
   const r = await followFill(o, expected.version);
   if (r.kind === "stored") {
@@ -126,7 +126,6 @@ async function fill(o: ObjectRequest, expected: Pick<StoredMeta, "version">, cac
     if (r.uncacheable) return passThrough(o.config, o.req, o.key, cacheStatus(node, { fwd: "miss", detail: "no-validator" }));
     return plain(r.status, r.reason, { "cache-status": cacheStatus(node, { fwd: "miss", detail: "fill-failed" }) });
   }
-  void cache;
   const headers = representationHeaders(r.head, cacheStatus(node, { fwd: "miss", fwdStatus: 200, stored: true }));
   headers.set("content-length", String(r.head.length));
   return new Response(r.body, { status: 200, headers });

@@ -62,7 +62,8 @@ export interface SendfileWarning {
 /** Fields in which a backend names the file, in the order they are looked at. */
 export const SENDFILE_HEADERS = ["x-sendfile", "x-lighttpd-send-file", "x-accel-redirect"] as const;
 /** Backend-to-proxy control fields, never forwarded to a client. */
-const CONTROL_HEADERS = [...SENDFILE_HEADERS, "x-accel-buffering", "x-accel-charset", "x-accel-expires", "x-accel-limit-rate"];
+/** Every header that controls the proxy, never forwarded to a client. */
+export const CONTROL_HEADERS = [...SENDFILE_HEADERS, "x-accel-buffering", "x-accel-charset", "x-accel-expires", "x-accel-limit-rate"];
 /** Fields of the backend's answer that still apply to the file served in its place. */
 const KEPT_FROM_BACKEND = ["content-disposition", "cache-control", "expires"];
 
