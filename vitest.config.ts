@@ -19,6 +19,7 @@ const control = local(process.env.TEST_CONTROL_PORT);
 // nginx serving the origin's files (global-setup starts it when installed); "" = no nginx.
 const nginx = findNginx() ? local(process.env.TEST_NGINX_PORT) : "";
 const [t1, t2, t3] = process.env.TEST_TARGET_PORTS.split(",");
+const [b1, b2, b3] = process.env.TEST_BACKEND_PORTS.split(",");
 
 export default defineConfig({
   test: {
@@ -41,6 +42,9 @@ export default defineConfig({
                 TEST_CONTROL_URL: control,
                 TEST_NGINX_URL: nginx,
               },
+              // The base worker's real OffloadStats, which the node's STATS binding
+              // (script_name = "offload-base") reports to: see test/node/stats-base-worker.mjs.
+              workers: [await (await import("./test/node/stats-base-worker.mjs")).statsBaseWorker()],
             },
           }),
         ],
@@ -76,6 +80,25 @@ export default defineConfig({
                 TEST_TARGET_CONTROL_URL: local(process.env.TEST_TARGET_CONTROL_PORT),
                 TEST_BACKEND_PORTS: process.env.TEST_BACKEND_PORTS,
                 TEST_BACKEND_CONTROL_URL: local(process.env.TEST_BACKEND_CONTROL_PORT),
+                // mod_athena farms over the echo backends (test/support/proxy-backends.mjs).
+                FARMS: JSON.stringify({
+                  farm_one: {
+                    members: [{ id: "web1", url: local(b1!) }, { id: "web2", url: local(b2!) }],
+                    fallbackUrl: "https://sorry.example.net",
+                    health: { path: "/health", expect: [200], intervalSeconds: 1, timeoutMs: 500, rise: 2, fall: 2 },
+                    qos: ["farm_gold"],
+                  },
+                  farm_stats: {
+                    algorithm: "least-loaded",
+                    statsTtlSeconds: 2,
+                    members: [{ id: "s1", url: local(b1!) }, { id: "s2", url: local(b2!) }, { id: "s3", url: local(b3!) }],
+                  },
+                  farm_gold: { members: [{ id: "gold1", url: local(b3!) }] },
+                }),
+                ATH_TOKEN: "ath-test-token-0123456789",
+                ATH_COOKIE_KEYS: "c2:cookie-test-secret-0002,c1:cookie-test-secret-0001",
+                ADMIN_TOKEN: "admin-test-token-0123456789",
+                STATS_FLUSH_SECONDS: "0",
               },
             },
           }),

@@ -1,9 +1,12 @@
 // Wiring only: the base worker (mod_offload's redirecting side) and its Durable Objects.
 import { offloadBase } from "./base/app";
 import { runHealthChecks } from "./health/run-checks";
+import { runFarmChecks } from "./farms/health-checks";
 
 export { ConcurrencyLimiter } from "./limits/concurrency-limiter";
 export { HealthRegistry } from "./health/registry";
+export { FarmRegistry } from "./farms/registry";
+export { OffloadStats } from "./stats/offload-stats";
 
 const app = offloadBase();
 
@@ -11,6 +14,6 @@ export default {
   fetch: app.fetch,
   // Active health checks: Cron Triggers in production; the local stack fires them itself.
   scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext) {
-    ctx.waitUntil(runHealthChecks(env));
+    ctx.waitUntil(Promise.all([runHealthChecks(env), runFarmChecks(env)]));
   },
 } satisfies ExportedHandler<Env>;

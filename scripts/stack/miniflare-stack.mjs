@@ -5,7 +5,8 @@
  * fail with SQLITE_BUSY. Inside one Miniflare the nodes share the R2 bucket, the Cache
  * API store and the Durable Objects (defined by the first node, referenced by the
  * others via scriptName), so request coalescing and per-client limits span all nodes,
- * as they span colos in production.
+ * as they span colos in production. With the base in the stack, the nodes' bindings to
+ * the base's own Durable Objects (script_name, e.g. STATS) point at the base worker.
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,6 +19,26 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..
 /** node-a, node-b, ... */
 export function nodeName(i) {
   return `node-${String.fromCharCode(97 + i)}`;
+}
+
+/** The stack's name for the base worker (wrangler.base.toml names it e.g. "offload-base"). */
+export const BASE_WORKER = "base";
+
+/**
+ * The nodes' bindings to Durable Objects of the base worker (wrangler.toml `script_name`
+ * = the base's `name`, e.g. STATS -> OffloadStats), pointed at the stack's base worker.
+ * Without a base in the stack (or for any other script_name) the binding is left out:
+ * workerd refuses to start with a binding to a worker it does not run, and the node's
+ * code treats a missing binding as "feature off" (e.g. no offload totals).
+ * @param {import("./worker-build.mjs").WorkerConfig} node
+ * @param {import("./worker-build.mjs").WorkerConfig} [base]
+ */
+export function objectsOfBase(node, base) {
+  if (!base) return {};
+  const defined = new Map(base.durableObjects.map((d) => [d.className, d]));
+  return Object.fromEntries(node.externalDurableObjects
+    .filter((d) => d.scriptName === base.name && defined.has(d.className))
+    .map((d) => [d.binding, { className: d.className, scriptName: BASE_WORKER, useSQLite: defined.get(d.className).sqlite }]));
 }
 
 /**
@@ -46,7 +67,7 @@ export function nodeName(i) {
  */
 export async function startNodeStack({ bundlePath, vars, ports, persistDir, host = "127.0.0.1", workerConfig, onWorkerLog, base }) {
   const config = workerConfig ?? (await readWorkerConfig(REPO_ROOT));
-  const names = [...ports.map((_, i) => nodeName(i)), ...(base ? ["base"] : [])];
+  const names = [...ports.map((_, i) => nodeName(i)), ...(base ? [BASE_WORKER] : [])];
   const publicPorts = [...ports, ...(base ? [base.port] : [])];
   /** @type {Map<string, { host: string, port: number }>} */
   const targets = new Map();
@@ -61,6 +82,7 @@ export async function startNodeStack({ bundlePath, vars, ports, persistDir, host
   }
 
   const owner = names[0];
+  const baseObjects = objectsOfBase(config, base?.workerConfig);
   const workers = names.slice(0, ports.length).map((name) => ({
     name,
     modules: true,
@@ -69,19 +91,22 @@ export async function startNodeStack({ bundlePath, vars, ports, persistDir, host
     compatibilityFlags: config.compatibilityFlags,
     bindings: { ...vars, NODE_ID: name },
     r2Buckets: config.r2Buckets,
-    durableObjects: Object.fromEntries(config.durableObjects.map((d) => [
-      d.binding,
-      name === owner
-        ? { className: d.className, useSQLite: d.sqlite }
-        : { className: d.className, scriptName: owner, useSQLite: d.sqlite },
-    ])),
+    durableObjects: {
+      ...Object.fromEntries(config.durableObjects.map((d) => [
+        d.binding,
+        name === owner
+          ? { className: d.className, useSQLite: d.sqlite }
+          : { className: d.className, scriptName: owner, useSQLite: d.sqlite },
+      ])),
+      ...baseObjects,
+    },
     // Port 0: workerd picks a free loopback port; we ask for it with unsafeGetDirectURL.
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
   }));
   if (base) {
     const c = base.workerConfig;
     workers.push({
-      name: "base",
+      name: BASE_WORKER,
       modules: true,
       scriptPath: base.bundlePath,
       compatibilityDate: c.compatibilityDate,
@@ -124,7 +149,7 @@ export async function startNodeStack({ bundlePath, vars, ports, persistDir, host
   if (base && base.workerConfig.crons.length > 0) {
     const every = base.cronEveryMs ?? 10_000;
     const fire = async () => {
-      const worker = await mf.getWorker("base");
+      const worker = await mf.getWorker(BASE_WORKER);
       await worker.scheduled({ cron: base.workerConfig.crons[0] }).catch((e) => console.error(`base cron: ${e.message}`));
     };
     void fire();

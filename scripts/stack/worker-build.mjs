@@ -48,10 +48,15 @@ export async function buildWorkerBundle({ root, outdir, signal, config = "wrangl
 
 /**
  * @typedef {object} WorkerConfig
+ * @property {string} name the worker's name (what other workers' script_name refers to)
  * @property {string} compatibilityDate
  * @property {string[]} compatibilityFlags
  * @property {Record<string, string>} vars [vars] defaults
  * @property {{ binding: string, className: string, sqlite: boolean }[]} durableObjects
+ *   bindings to classes this worker defines (and exports)
+ * @property {{ binding: string, className: string, scriptName: string }[]} externalDurableObjects
+ *   bindings with a `script_name`: the class lives in that other worker. Kept apart so a
+ *   caller that defines every listed class in this worker never defines a foreign one.
  * @property {Record<string, string>} r2Buckets binding -> bucket name
  * @property {string[]} crons Cron Trigger schedules
  */
@@ -67,13 +72,22 @@ export async function readWorkerConfig(root, file = "wrangler.toml") {
   const c = unstable_readConfig({ config: path.join(root, file) });
   const sqlite = new Set((c.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []));
   return {
+    name: c.name,
     compatibilityDate: c.compatibility_date,
     compatibilityFlags: c.compatibility_flags ?? [],
     crons: c.triggers?.crons ?? [],
     vars: Object.fromEntries(Object.entries(c.vars ?? {}).map(([k, v]) => [k, String(v)])),
-    durableObjects: (c.durable_objects?.bindings ?? []).map((b) => ({
+    durableObjects: (c.durable_objects?.bindings ?? []).filter((b) => !isExternal(b, c.name)).map((b) => ({
       binding: b.name, className: b.class_name, sqlite: sqlite.has(b.class_name),
+    })),
+    externalDurableObjects: (c.durable_objects?.bindings ?? []).filter((b) => isExternal(b, c.name)).map((b) => ({
+      binding: b.name, className: b.class_name, scriptName: b.script_name,
     })),
     r2Buckets: Object.fromEntries((c.r2_buckets ?? []).map((b) => [b.binding, b.bucket_name])),
   };
+}
+
+/** A script_name naming the worker itself is the same as none (wrangler treats it so). */
+function isExternal(binding, workerName) {
+  return Boolean(binding.script_name) && binding.script_name !== workerName;
 }

@@ -20,6 +20,12 @@ import { parseProxyRoutes, type ProxyRoute } from "../config/proxy-config";
 import { matchRoute } from "../proxy/match";
 import { proxyRequest } from "../proxy/proxy";
 import { chooseTargets, type TargetChoice } from "./targets";
+import { parseFarmsConfig } from "../config/farms-config";
+import { athBalance, athUpdate } from "../farms/ath-routes";
+import { farmRanking } from "../farms/proxy-ranking";
+import type { LoadedFarms } from "../farms/runtime";
+import { adminRoutes } from "../admin/routes";
+import { parseAdminToken } from "../config/admin-config";
 
 interface Loaded {
   config: BaseConfig;
@@ -28,6 +34,8 @@ interface Loaded {
   signer: { key: SigningKey; imported: Promise<CryptoKey> } | null;
   routes: ProxyRoute[];
   hooks: Map<ProxyRoute, RouteHooks>;
+  farms: LoadedFarms;
+  adminToken: string | null;
 }
 type BaseEnv = { Bindings: Env; Variables: { base: Loaded } };
 
@@ -48,10 +56,13 @@ function load(env: object): Loaded | ConfigError {
           if (problem) throw new ConfigError(`${field}[${i}].url`, problem);
         });
       }
-      const routes = parseProxyRoutes(env as Record<string, unknown>);
+      const farmsConfig = parseFarmsConfig(env as Record<string, unknown>);
+      const cookieKeys = parseSigningKeys(farmsConfig.cookieKeys);
+      if (cookieKeys.errors.length) throw new ConfigError("ATH_COOKIE_KEYS", cookieKeys.errors.join("; "));
+      const routes = parseProxyRoutes(env as Record<string, unknown>, "PROXY_ROUTES", farmsConfig.farms);
       const first = keys[0];
       const signer = first ? { key: first, imported: importSigningKey(first) } : null;
-      l = { config, keys, signer, routes, hooks: new Map(routes.map((r) => [r, routeHooks(r)])) };
+      l = { config, keys, signer, routes, hooks: new Map(routes.map((r) => [r, routeHooks(r)])), farms: { config: farmsConfig, cookieKeys: cookieKeys.keys }, adminToken: parseAdminToken(env as Record<string, unknown>) };
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       l = e;
@@ -76,8 +87,15 @@ export function offloadBase(): Hono<BaseEnv> {
     await next();
   });
 
+  // The operator's page and API (before the catch-all, which would proxy or offload it).
+  app.route("/", adminRoutes() as unknown as Hono<BaseEnv>);
+
+  // mod_athena: stats pushed by the members' agents, and query mode.
+  app.get("/ath/update", (c) => athUpdate(c.get("base").farms, c.req.raw, c.env));
+  app.get("/ath/balance/", (c) => athBalance(c.get("base").farms, c.req.raw, c.env, c.executionCtx as unknown as ExecutionContext));
+
   app.all("*", async (c) => {
-    const { config, signer, routes, hooks } = c.get("base");
+    const { config, signer, routes, hooks, farms } = c.get("base");
     const req = c.req.raw;
     const ctx = c.executionCtx as unknown as ExecutionContext;
     const path = canonicalRequestPath(req.url);
@@ -89,7 +107,8 @@ export function offloadBase(): Hono<BaseEnv> {
     // mod_proxy_core: a configured route sends the request to its backend pool instead.
     const route = matchRoute(routes, url.host, path.path);
     if (route) {
-      return proxyRequest(route, req, ctx, c.env, publicOrigin, { onBackendResponse: backendHook(hooks.get(route)!, req, c.env, route), path, clientHost: url.host });
+      const ranking = route.farm ? await farmRanking(farms, { ...route, farm: route.farm }, req, path.path, c.env, ctx) : undefined;
+      return proxyRequest(route, req, ctx, c.env, publicOrigin, { onBackendResponse: backendHook(hooks.get(route)!, req, c.env, route), path, clientHost: url.host, ...(ranking ? { ranking } : {}) });
     }
     const status = (detail: string) => cacheStatus(config.baseId, { fwd: "bypass", detail });
 

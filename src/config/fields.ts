@@ -78,3 +78,11 @@ export function cidrList(vars: RawVars, field: string): Cidr[] {
   });
 }
 
+
+/** A whole number inside a JSON config object (not a string var); `fallback` is clamped into range. */
+export function wholeNumber(v: unknown, where: string, fallback: number, min: number, max: number): number {
+  if (v === undefined) return Math.max(min, Math.min(max, fallback));
+  if (typeof v !== "number" || !Number.isInteger(v)) throw new ConfigError(where, "must be a whole number");
+  if (v < min || v > max) throw new ConfigError(where, `${v} is outside ${min}..${max}`);
+  return v;
+}

@@ -7,6 +7,7 @@
  */
 
 import type { Cidr } from "../net/ip.ts";
+import { statsFlushSeconds } from "../stats/flush-seconds.ts";
 import { absoluteUrl, boolean, cidrList, integer, raw, token, type RawVars } from "./fields.ts";
 
 export { ConfigError, type RawVars } from "./fields.ts";
@@ -44,6 +45,8 @@ export interface NodeConfig {
   throttle: string | null;
   /** Bytes of each download sent before pacing starts (nginx limit_rate_after). */
   throttleBurstBytes: number;
+  /** Seconds between flushes of the offload totals to the base's OffloadStats (0 = every answer). */
+  statsFlushSeconds: number;
 }
 
 /** Every variable parseNodeConfig reads (the local stack passes these through from its environment). */
@@ -51,7 +54,7 @@ export const NODE_VAR_NAMES = [
   "ORIGIN_URL", "NODE_ID", "MAX_CONNECTIONS_PER_CLIENT", "GUARD_MIN_BYTES", "CONNECTION_ALLOWLIST",
   "REVALIDATE_SECONDS", "CACHE_API_MAX_BYTES", "ORIGIN_TIMEOUT_MS", "LEASE_SECONDS",
   "RETRY_AFTER_SECONDS", "CACHE_KEY_QUERY", "FORWARD_CREDENTIALS", "REQUIRE_SIGNED_URLS", "SIGNING_KEYS",
-  "THROTTLE", "THROTTLE_BURST_BYTES",
+  "THROTTLE", "THROTTLE_BURST_BYTES", "STATS_FLUSH_SECONDS",
 ] as const;
 
 /** Largest object the Cache API accepts (Workers limit), exclusive. */
@@ -75,6 +78,7 @@ export function parseNodeConfig(vars: RawVars): NodeConfig {
     signingKeys: raw(vars, "SIGNING_KEYS") ?? "",
     throttle: raw(vars, "THROTTLE") ?? null,
     throttleBurstBytes: integer(vars, "THROTTLE_BURST_BYTES", 0, 0, Number.MAX_SAFE_INTEGER),
+    statsFlushSeconds: statsFlushSeconds(vars),
   };
 }
 

@@ -16,7 +16,7 @@
  */
 import type { StrategyName } from "../balancers/types.ts";
 import { parseCidr, type Cidr } from "../net/ip.ts";
-import { absoluteUrl, ConfigError, type RawVars } from "./fields.ts";
+import { absoluteUrl, ConfigError, wholeNumber, type RawVars } from "./fields.ts";
 import { targetList } from "./targets.ts";
 
 /** Any shared balancer strategy, or "fair": fewest requests in flight (per isolate). */
@@ -45,6 +45,12 @@ export interface RewriteRule {
 export interface ProxyRoute {
   /** Where it was configured, e.g. "PROXY_ROUTES[0]". */
   field: string;
+  /**
+   * Set when the backend names a farm (`"backends": "http://farm_one/reports"`): the farm's
+   * chosen member replaces the farm name, `path` is kept in front of the request path,
+   * and `backends` is empty.
+   */
+  farm: { name: string; path: string } | null;
   /** Path prefix, matched on a segment boundary ("/app/" also takes "/app"). */
   prefix: string;
   /** Lowercase host ("www.example.com", or with ":port" to match the port too); null = any host. */
@@ -86,7 +92,11 @@ export const PROXY_BALANCERS: readonly ProxyBalancer[] = [...(Object.keys(SHARED
 const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const HOST = /^(?:\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::\d{1,5})?$/;
 
-export function parseProxyRoutes(vars: RawVars, field = "PROXY_ROUTES"): ProxyRoute[] {
+/**
+ * `farms`: configured farm names and member counts. A backend URL whose host is one of
+ * them, without a port, names that farm.
+ */
+export function parseProxyRoutes(vars: RawVars, field = "PROXY_ROUTES", farms: ReadonlyMap<string, { members: readonly unknown[] }> = new Map()): ProxyRoute[] {
   const value = vars[field];
   if (value === undefined || value === null || (typeof value === "string" && value.trim() === "")) return [];
   let entries: unknown;
@@ -101,7 +111,7 @@ export function parseProxyRoutes(vars: RawVars, field = "PROXY_ROUTES"): ProxyRo
 
   const seen = new Map<string, string>();
   const routes = entries.map((entry, i) => {
-    const r = route(entry, `${field}[${i}]`);
+    const r = route(entry, `${field}[${i}]`, farms);
     // "/app" and "/app/" match the same requests: one route per (host, prefix).
     const key = `${r.host ?? "*"} ${r.prefix.replace(/(.)\/$/, "$1")}`;
     const other = seen.get(key);
@@ -113,15 +123,19 @@ export function parseProxyRoutes(vars: RawVars, field = "PROXY_ROUTES"): ProxyRo
   return routes.sort((a, b) => b.prefix.length - a.prefix.length || Number(b.host !== null) - Number(a.host !== null));
 }
 
-function route(entry: unknown, where: string): ProxyRoute {
+function route(entry: unknown, where: string, farms: ReadonlyMap<string, { members: readonly unknown[] }>): ProxyRoute {
   if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw new ConfigError(where, "must be an object with prefix and backends");
   const e = entry as Record<string, unknown>;
   for (const k of Object.keys(e)) {
     if (!KNOWN_FIELDS.includes(k)) throw new ConfigError(`${where}.${k}`, `unknown field (known: ${KNOWN_FIELDS.join(", ")})`);
   }
-  const backends = backendList(e["backends"], `${where}.backends`);
+  const farm = farmReference(e["backends"], farms);
+  if (farm && e["balancer"] !== undefined) throw new ConfigError(`${where}.balancer`, `a farm route balances with farm ${farm.name}'s algorithm (set FARMS.${farm.name}.algorithm)`);
+  const backends = farm ? [] : backendList(e["backends"], `${where}.backends`);
+  const pool = farm ? farms.get(farm.name)!.members.length : backends.length;
   return {
     field: where,
+    farm,
     prefix: prefix(e["prefix"], `${where}.prefix`),
     host: host(e["host"], `${where}.host`),
     backends,
@@ -130,9 +144,9 @@ function route(entry: unknown, where: string): ProxyRoute {
     rewriteResponse: rules(e["rewriteResponse"], `${where}.rewriteResponse`, "response"),
     sendfile: sendfile(e["sendfile"], `${where}.sendfile`),
     throttle: throttle(e["throttle"], `${where}.throttle`),
-    throttleBurstBytes: whole(e["throttleBurstBytes"], `${where}.throttleBurstBytes`, 0, 0, Number.MAX_SAFE_INTEGER),
-    timeoutMs: whole(e["timeoutMs"], `${where}.timeoutMs`, 15_000, 100, 600_000),
-    retries: whole(e["retries"], `${where}.retries`, backends.length - 1, 0, 10),
+    throttleBurstBytes: wholeNumber(e["throttleBurstBytes"], `${where}.throttleBurstBytes`, 0, 0, Number.MAX_SAFE_INTEGER),
+    timeoutMs: wholeNumber(e["timeoutMs"], `${where}.timeoutMs`, 15_000, 100, 600_000),
+    retries: wholeNumber(e["retries"], `${where}.retries`, pool - 1, 0, 10),
     fallbackUrl: e["fallbackUrl"] === undefined ? null : absoluteUrl({ [`${where}.fallbackUrl`]: e["fallbackUrl"] }, `${where}.fallbackUrl`),
     forwarded: flag(e["forwarded"], `${where}.forwarded`, false),
     trustedProxies: cidrs(e["trustedProxies"], `${where}.trustedProxies`),
@@ -150,6 +164,22 @@ function host(v: unknown, where: string): string | null {
   if (v === undefined || v === null) return null;
   if (typeof v !== "string" || !HOST.test(v.toLowerCase())) throw new ConfigError(where, `must be a host name, optionally with :port (e.g. "www.example.com")`);
   return v.toLowerCase();
+}
+
+/** `"http://farm_one/path"` (alone, or as a one-entry list) when farm_one is a configured farm. */
+function farmReference(v: unknown, farms: ReadonlyMap<string, unknown>): ProxyRoute["farm"] {
+  const only = Array.isArray(v) && v.length === 1 ? v[0] : v;
+  if (typeof only !== "string") return null;
+  let url: URL;
+  try {
+    url = new URL(only);
+  } catch {
+    return null;
+  }
+  // Farm names are case-sensitive; URL parsing lowercases hosts, so read the name from the text.
+  const name = /^https?:\/\/([^/:?#]+)/.exec(only)?.[1];
+  if (!name || url.port || url.search || url.hash || !farms.has(name)) return null;
+  return { name, path: url.pathname.replace(/\/+$/, "") };
 }
 
 function backendList(v: unknown, where: string): ProxyBackend[] {
@@ -227,13 +257,6 @@ function throttle(v: unknown, where: string): string | number | null {
   if (typeof v === "string" && v.trim() !== "") return v.trim();
   if (typeof v === "number" && Number.isFinite(v) && v >= 0) return v;
   throw new ConfigError(where, 'must be a rate (e.g. "V.92", "64 KiB/s") or bytes per second');
-}
-
-function whole(v: unknown, where: string, fallback: number, min: number, max: number): number {
-  if (v === undefined) return Math.max(min, Math.min(max, fallback));
-  if (typeof v !== "number" || !Number.isInteger(v)) throw new ConfigError(where, "must be a whole number");
-  if (v < min || v > max) throw new ConfigError(where, `${v} is outside ${min}..${max}`);
-  return v;
 }
 
 function flag(v: unknown, where: string, fallback: boolean): boolean {

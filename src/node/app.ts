@@ -8,6 +8,7 @@ import { passThrough } from "./pass-through";
 import { plain } from "../http/plain";
 import { serveObject } from "./serve-object";
 import { checkSignedUrl } from "./signed-url";
+import { recordServed } from "../stats/recorder";
 import { downloadsInFlight } from "../limits/load-gauge";
 import type { SigningKey } from "../signing/redirect-token";
 import type { ResponseThrottle } from "../throttle";
@@ -41,33 +42,15 @@ export function offloadNode(): Hono<NodeEnv> {
   app.get(HEALTH_PATH, (c) => c.json({ node: c.get("config").nodeId, load: downloadsInFlight(c.env) }, 200, { "cache-control": "no-store" }));
 
   app.on(["GET", "HEAD"], "*", async (c) => {
-    const config = c.get("config");
-    const req = c.req.raw;
     // Hono types its own ExecutionContext; at run time it is the platform's.
     const ctx = c.executionCtx as unknown as ExecutionContext;
-    const path = canonicalRequestPath(req.url);
+    const path = canonicalRequestPath(c.req.url);
     if (!path.ok) return plain(path.status, `bad request path: ${path.reason}`);
-    const signed = await checkSignedUrl(config.requireSignedUrls, c.get("keys"), path.path, path.query, req.headers);
-    if (!signed.ok) return plain(403, `forbidden: this node serves only links from the base (${signed.reason})`);
-    const key = path.path + (config.cacheKeyQuery && signed.query ? `?${signed.query}` : "");
-
-    if (config.forwardCredentials && (req.headers.has("cookie") || req.headers.has("authorization"))) {
-      // RFC 9111 §3.5: a shared cache does not store answers to authenticated requests.
-      return passThrough(config, req, key, cacheStatus(config.nodeId, { fwd: "request", detail: "credentials" }));
-    }
-
-    const guard = beginGuard(config, c.env.CONCURRENCY, c.env, req, key, ctx);
-    let res: Response;
-    try {
-      res = await serveObject({ req, key, config, env: c.env, ctx, sizeKnown: (n) => guard.sizeKnown(n) });
-    } catch (e) {
-      guard.abandon();
-      throw e;
-    }
-    const guarded = await guard.finish(res);
-    // mod_dialup per node download: the paced body still holds its download slot.
-    const throttle = c.get("throttle");
-    return throttle && (guarded.status === 200 || guarded.status === 206) ? throttle(guarded) : guarded;
+    const res = await answer(c.get("config"), c.get("keys"), c.get("throttle"), c.env, ctx, c.req.raw, path);
+    // Offload totals for the admin page: the final answer, after guard and throttle, so a
+    // refusal counts as one and a paced download as served. Flushed in the background.
+    recordServed(c.env, ctx, path.path, res);
+    return res;
   });
 
   app.all("*", () => plain(405, "method not allowed: this node serves GET and HEAD", { allow: "GET, HEAD" }));
@@ -78,5 +61,37 @@ export function offloadNode(): Hono<NodeEnv> {
   });
 
   return app;
+}
+
+/** One GET/HEAD of a checked path: signed-URL check, credentials, guard, object, pacing. */
+async function answer(
+  config: NodeConfig,
+  keys: SigningKey[],
+  throttle: ResponseThrottle | null,
+  env: Env,
+  ctx: ExecutionContext,
+  req: Request,
+  path: { path: string; query: string },
+): Promise<Response> {
+  const signed = await checkSignedUrl(config.requireSignedUrls, keys, path.path, path.query, req.headers);
+  if (!signed.ok) return plain(403, `forbidden: this node serves only links from the base (${signed.reason})`);
+  const key = path.path + (config.cacheKeyQuery && signed.query ? `?${signed.query}` : "");
+
+  if (config.forwardCredentials && (req.headers.has("cookie") || req.headers.has("authorization"))) {
+    // RFC 9111 §3.5: a shared cache does not store answers to authenticated requests.
+    return passThrough(config, req, key, cacheStatus(config.nodeId, { fwd: "request", detail: "credentials" }));
+  }
+
+  const guard = beginGuard(config, env.CONCURRENCY, env, req, key, ctx);
+  let res: Response;
+  try {
+    res = await serveObject({ req, key, config, env, ctx, sizeKnown: (n) => guard.sizeKnown(n) });
+  } catch (e) {
+    guard.abandon();
+    throw e;
+  }
+  const guarded = await guard.finish(res);
+  // mod_dialup per node download: the paced body still holds its download slot.
+  return throttle && (guarded.status === 200 || guarded.status === 206) ? throttle(guarded) : guarded;
 }
 

@@ -9,7 +9,7 @@
  * ways. When the attempt cannot connect or times out before any byte reached the client,
  * the backend is marked down (failover.ts) and, for idempotent requests without a body,
  * the next ranked backend is tried, up to route.retries times. When no backend answered:
- * 307 to route.fallbackUrl, else 502 (504 when every failure was a timeout).
+ * 307 to the fallback URL (the farm's, else the route's), else 502 (504 when every failure was a timeout).
  *
  * X-Sendfile / X-Accel-Redirect are left in the response: the caller (or the
  * onBackendResponse hook) decides what they mean.
@@ -36,6 +36,23 @@ export interface ProxyOptions {
   path?: PathResult;
   /** The request URL's host, when the caller already parsed it. */
   clientHost?: string;
+  /** The backends already ranked by someone else (a farm route: src/farms/proxy-ranking.ts). */
+  ranking?: Ranking;
+}
+
+/** A pool's preference order for one request, and where its failures are reported. */
+export interface Ranking {
+  ranked: ProxyBackend[];
+  excluded: { id: string; url: string; reason: string }[];
+  fallbackUrl: string | null;
+  /** A failure, or a marked backend answering again; default: the base's HealthRegistry. */
+  report?: (backend: ProxyBackend, ok: boolean, detail: string) => void;
+}
+
+/** A plain route's ranking: the route's balancer over its backends, failures to the HealthRegistry. */
+function routeRanking(env: object, route: ProxyRoute, path: string): Ranking {
+  const { ranked, selection } = rankBackends(env, route, path, Date.now());
+  return { ranked, excluded: selection.excluded.map((e) => ({ id: e.target.id, url: e.target.url, reason: e.reason })), fallbackUrl: route.fallbackUrl };
 }
 
 const NULL_BODY = new Set([101, 204, 205, 304]);
@@ -65,7 +82,7 @@ export async function proxyRequest(route: ProxyRoute, req: Request, ctx: Executi
   if (hasBody && contentLength(req.headers) === null) upstream.headers.delete("content-length");
   const blocker = retryBlocker(req.method, hasBody);
   const maxAttempts = blocker ? 1 : 1 + route.retries;
-  const { ranked, selection } = rankBackends(env, route, path.path, Date.now());
+  const { ranked, excluded, fallbackUrl, report = (b: ProxyBackend, ok: boolean, detail: string) => reportPassive(env, ctx, b.url, ok, detail) } = options.ranking ?? routeRanking(env, route, path.path);
   const failures: { backend: ProxyBackend; kind: FailureKind; detail: string }[] = [];
   let attempts = 0;
 
@@ -77,7 +94,7 @@ export async function proxyRequest(route: ProxyRoute, req: Request, ctx: Executi
     const release = holdInFlight(env, backend.url);
     const result = await attempt(route, req, ctx, backend, upstream.target, upstream.headers, hasBody);
     if (result.ok) {
-      if (recordSuccess(env, backend.url)) reportPassive(env, ctx, backend.url, true, "answered again");
+      if (recordSuccess(env, backend.url)) report(backend, true, "answered again");
       const res = respond(route, result.res, backend, publicOrigin, release, ctx);
       if (!options.onBackendResponse) return res;
       try {
@@ -95,19 +112,19 @@ export async function proxyRequest(route: ProxyRoute, req: Request, ctx: Executi
     }
     const mark = recordFailure(env, backend.url, result.kind, result.detail, Date.now());
     console.log(JSON.stringify({ msg: "proxy backend failed", route: route.field, backend: backend.id, url: backend.url, kind: result.kind, detail: result.detail, failures: mark.failures, backoffMs: mark.downUntil - Date.now() }));
-    reportPassive(env, ctx, backend.url, false, result.detail);
+    report(backend, false, result.detail);
     failures.push({ backend, kind: result.kind, detail: result.detail });
   }
 
-  if (route.fallbackUrl) {
-    const location = route.fallbackUrl + target;
+  if (fallbackUrl) {
+    const location = fallbackUrl + target;
     return new Response(`no backend of ${name} answered; redirecting to ${location}\n`, {
       status: 307,
       headers: { location, "cache-control": "private, no-store", "content-type": "text/plain; charset=utf-8" },
     });
   }
   const marks = passiveMarks(env);
-  const skipped = selection.excluded.map((e) => ({ id: e.target.id, reason: e.reason, kind: marks.get(e.target.url)?.kind }));
+  const skipped = excluded.map((e) => ({ id: e.id, reason: e.reason, kind: marks.get(e.url)?.kind }));
   const reasons = [...failures.map((f) => `${f.backend.id}: ${f.detail}`), ...skipped.map((s) => `${s.id}: ${s.reason}`)];
   const kinds = [...failures.map((f) => f.kind), ...skipped.map((s) => s.kind)];
   const status = kinds.length > 0 && kinds.every((k) => k === "timeout") ? 504 : 502;

@@ -1,0 +1,162 @@
+/**
+ * /_admin: the operator's page (HTML) and the same data and actions as JSON under
+ * /_admin/api (see README "Admin"). Everything needs ADMIN_TOKEN (session.ts); without
+ * it the answer is 401 and a sign-in form, never data.
+ */
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { BaseConfig } from "../config/base-config";
+import type { FarmsConfig } from "../config/farms-config";
+import { plain } from "../http/plain";
+import { purgeObject, setMemberState, type ActionResult } from "./actions";
+import { farmsData, healthData, statsData } from "./data";
+import { dashboardPage, loginPage } from "./page";
+import { authenticate, csrfProblem, csrfToken, endSession, newSession, type AdminAuth } from "./session";
+
+export interface AdminDeps {
+  config: BaseConfig;
+  farms: { config: FarmsConfig };
+  adminToken: string | null;
+}
+type AdminEnv = { Bindings: Env; Variables: { base: AdminDeps; auth: AdminAuth } };
+type C = Context<AdminEnv>;
+
+const SECURITY_HEADERS = {
+  "cache-control": "no-store",
+  // No script at all; styles are inline; forms post only to us; never framed.
+  "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "same-origin",
+};
+
+const isApi = (c: C) => c.req.path.startsWith("/_admin/api/");
+const secure = (c: C) => new URL(c.req.url).protocol === "https:";
+const token = (c: C) => c.get("base").adminToken!;
+
+async function page(c: C, status: 200 | 401, body: Promise<string> | string, extra: Record<string, string> = {}): Promise<Response> {
+  return new Response(await body, { status, headers: { "content-type": "text/html; charset=utf-8", ...SECURITY_HEADERS, ...extra } });
+}
+
+function unauthorized(c: C, message: string | null): Promise<Response> | Response {
+  // Bearer, not Basic, in the challenge: Basic would make browsers pop up their own
+  // dialog over the sign-in form. Basic credentials are still accepted.
+  const challenge = { "www-authenticate": 'Bearer realm="offload-admin"' };
+  if (isApi(c)) return plain(401, "authentication required: Authorization: Bearer <ADMIN_TOKEN>", { ...challenge, ...SECURITY_HEADERS });
+  return page(c, 401, loginPage(message) as Promise<string>, challenge);
+}
+
+export function adminRoutes(): Hono<AdminEnv> {
+  const app = new Hono<AdminEnv>();
+  const limit = bodyLimit({ maxSize: 16 * 1024, onError: () => plain(413, "request body too large for an admin action (16 KiB at most)") });
+
+  app.use("/_admin/*", async (c, next) => {
+    if (!c.get("base").adminToken) return plain(503, "the admin is off: set the ADMIN_TOKEN secret to use it");
+    await next();
+  });
+  app.use("/_admin", async (c, next) => (c.get("base").adminToken ? next() : plain(503, "the admin is off: set the ADMIN_TOKEN secret to use it")));
+
+  app.get("/_admin/login", (c) => page(c, 200, loginPage(null) as Promise<string>));
+  app.post("/_admin/login", limit, async (c) => {
+    const origin = c.req.header("origin");
+    if (origin && origin !== new URL(c.req.url).origin) return plain(403, "cross-origin sign-in refused");
+    const form = await c.req.parseBody();
+    const given = typeof form["token"] === "string" ? form["token"] : "";
+    const auth = await authenticate(new Headers({ authorization: `Bearer ${given}` }), token(c));
+    if (!given || !auth) return page(c, 401, loginPage("Wrong admin token.") as Promise<string>, { "www-authenticate": 'Bearer realm="offload-admin"' });
+    return new Response(null, { status: 303, headers: { location: "/_admin", "set-cookie": await newSession(token(c), secure(c)), ...SECURITY_HEADERS } });
+  });
+
+  // Everything below needs a valid token or session.
+  const guard = async (c: C, next: () => Promise<void>) => {
+    const auth = await authenticate(c.req.raw.headers, token(c));
+    if (!auth) return unauthorized(c, null);
+    c.set("auth", auth);
+    await next();
+  };
+  app.use("/_admin", guard);
+  app.use("/_admin/*", guard);
+
+  const dashboard = async (c: C) => {
+    const { config, farms } = c.get("base");
+    const [farmList, health, stats, csrf] = await Promise.all([farmsData(farms.config, c.env), healthData(config, farms.config, c.env), statsData(c.env, 60, 10), csrfToken(token(c), c.get("auth"))]);
+    const done = c.req.query("done");
+    const error = c.req.query("error");
+    const flash = error ? { text: error.slice(0, 300), error: true } : done ? { text: done.slice(0, 300), error: false } : null;
+    return page(c, 200, dashboardPage({ farms: farmList, health, stats, csrf, flash, now: Date.now() }) as Promise<string>);
+  };
+  app.get("/_admin", dashboard);
+  app.get("/_admin/", dashboard);
+
+  // HTML forms: POST, CSRF-checked, then back to the page with a message (PRG).
+  const form = async (c: C): Promise<Record<string, string> | Response> => {
+    const body = await c.req.parseBody();
+    const fields = Object.fromEntries(Object.entries(body).filter(([, v]) => typeof v === "string")) as Record<string, string>;
+    const problem = await csrfProblem(c.req.raw, token(c), c.get("auth"), fields["csrf"] ?? null);
+    return problem ? plain(403, `refused: ${problem}`) : fields;
+  };
+  const back = (r: ActionResult<unknown>, done: string) =>
+    new Response(null, { status: 303, headers: { location: `/_admin?${new URLSearchParams(r.ok ? { done } : { error: r.reason })}`, ...SECURITY_HEADERS } });
+
+  app.post("/_admin/members", limit, async (c) => {
+    const f = await form(c);
+    if (f instanceof Response) return f;
+    const r = await setMemberState(c.get("base").farms.config, c.env, f["farm"] ?? "", f["member"] ?? "", f["state"] ?? "", `admin (${c.get("auth").kind})`);
+    // A bad farm/member/state is the client's error: say so with its status, not a redirect.
+    if (!r.ok) return plain(r.status, r.reason);
+    return back(r, `${r.value.farm}/${r.value.member} is now ${r.value.state}`);
+  });
+  app.post("/_admin/purge", limit, async (c) => {
+    const f = await form(c);
+    if (f instanceof Response) return f;
+    const r = await purgeObject(c.env.STORE, f["path"] ?? "");
+    if (!r.ok) return plain(r.status, r.reason);
+    return back(r, r.value.stored ? `purged ${r.value.path}` : `${r.value.path} was not stored (Cache API entry of this colo dropped if any)`);
+  });
+  app.post("/_admin/logout", limit, async (c) => {
+    const f = await form(c);
+    if (f instanceof Response) return f;
+    return new Response(null, { status: 303, headers: { location: "/_admin/login", "set-cookie": endSession(secure(c)), ...SECURITY_HEADERS } });
+  });
+
+  registerApi(app);
+  app.all("/_admin/*", () => plain(404, "no such admin page or API (see README \"Admin\")"));
+  return app;
+}
+
+function registerApi(app: Hono<AdminEnv>): void {
+  const json = (c: C, body: unknown, status: 200 = 200) => c.json(body, status, SECURITY_HEADERS);
+  const result = (c: C, r: ActionResult<unknown>) => (r.ok ? json(c, r.value) : plain(r.status, r.reason));
+  const jsonBody = async (c: C): Promise<Record<string, unknown> | Response> => {
+    // A browser cannot send this type cross-site without a CORS preflight (which we never answer).
+    if (!/^application\/json\b/i.test(c.req.header("content-type") ?? "")) return plain(415, "send Content-Type: application/json");
+    const body = await c.req.json().catch(() => null);
+    return typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : plain(400, "body must be a JSON object");
+  };
+  const limit = bodyLimit({ maxSize: 16 * 1024, onError: () => plain(413, "request body too large (16 KiB at most)") });
+
+  app.get("/_admin/api/farms", async (c) => json(c, { farms: await farmsData(c.get("base").farms.config, c.env) }));
+  app.get("/_admin/api/farms/:farm", async (c) => {
+    const farm = (await farmsData(c.get("base").farms.config, c.env)).find((f) => f.name === c.req.param("farm"));
+    return farm ? json(c, farm) : plain(404, `unknown farm ${JSON.stringify(c.req.param("farm").slice(0, 80))}`);
+  });
+  app.post("/_admin/api/farms/:farm/members/:member", limit, async (c) => {
+    const body = await jsonBody(c);
+    if (body instanceof Response) return body;
+    const state = typeof body["state"] === "string" ? body["state"] : "";
+    return result(c, await setMemberState(c.get("base").farms.config, c.env, c.req.param("farm"), c.req.param("member"), state, `api (${c.get("auth").kind})`));
+  });
+  app.get("/_admin/api/health", async (c) => json(c, await healthData(c.get("base").config, c.get("base").farms.config, c.env)));
+  app.get("/_admin/api/stats", async (c) => {
+    const minutes = Number(c.req.query("minutes") ?? 60);
+    const top = Number(c.req.query("top") ?? 10);
+    if (!Number.isInteger(minutes) || minutes < 1 || minutes > 2880) return plain(400, "minutes must be a whole number from 1 to 2880");
+    if (!Number.isInteger(top) || top < 1 || top > 100) return plain(400, "top must be a whole number from 1 to 100");
+    const stats = await statsData(c.env, minutes, top);
+    return stats ? json(c, stats) : plain(503, "offload statistics are unavailable (no STATS binding, or it did not answer)");
+  });
+  app.post("/_admin/api/purge", limit, async (c) => {
+    const body = await jsonBody(c);
+    if (body instanceof Response) return body;
+    return result(c, await purgeObject(c.env.STORE, typeof body["path"] === "string" ? body["path"] : ""));
+  });
+}

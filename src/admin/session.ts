@@ -1,0 +1,66 @@
+/**
+ * Who may use /_admin, and CSRF protection for its forms.
+ *
+ * ADMIN_TOKEN is the one secret. It is accepted as a bearer token or a Basic password
+ * (scripts, curl), or exchanged once on the login form for a session cookie:
+ *
+ *     offload_admin=<nonce>.<expires>.<mac>     mac = HMAC(ADMIN_TOKEN, "admin-session/v1\n" + nonce + "\n" + expires)
+ *
+ * HttpOnly, SameSite=Strict, Path=/_admin, Secure over https. Changing ADMIN_TOKEN ends
+ * every session. Browsers send cookies and Basic credentials by themselves, so every
+ * form carries a CSRF token bound to the session (HMAC of its nonce; of "basic" under
+ * Basic auth) and a cross-origin Origin header is refused (OWASP's synchroniser token
+ * plus origin check). Bearer requests are never sent by a browser on its own and need
+ * neither; JSON API writes need `Content-Type: application/json`, which a cross-site
+ * form cannot send without a CORS preflight we never grant.
+ */
+import { presentedToken, sameSecret } from "../auth/secret-token";
+import { hmacBase64url } from "../auth/hmac";
+import { cookieValue } from "../farms/sticky-cookie";
+
+export const SESSION_COOKIE = "offload_admin";
+const SESSION_SECONDS = 8 * 3600;
+
+export interface AdminAuth {
+  kind: "bearer" | "basic" | "session";
+  /** What the CSRF token is bound to. */
+  seed: string;
+}
+
+export async function authenticate(headers: Headers, adminToken: string, now = Date.now()): Promise<AdminAuth | null> {
+  const auth = headers.get("authorization");
+  if (auth) {
+    if (!(await sameSecret(presentedToken(headers), adminToken))) return null;
+    return { kind: /^bearer /i.test(auth) ? "bearer" : "basic", seed: "basic" };
+  }
+  const parts = cookieValue(headers.get("cookie"), SESSION_COOKIE)?.split(".") ?? [];
+  if (parts.length !== 3) return null;
+  const [nonce, expires, mac] = parts as [string, string, string];
+  if (!/^[A-Za-z0-9_-]{16,64}$/.test(nonce) || !/^\d{1,15}$/.test(expires) || Number(expires) * 1000 <= now) return null;
+  const expected = await hmacBase64url(adminToken, `admin-session/v1\n${nonce}\n${expires}`);
+  return (await sameSecret(mac, expected)) ? { kind: "session", seed: nonce } : null;
+}
+
+/** A Set-Cookie value for a new session. */
+export async function newSession(adminToken: string, secure: boolean, now = Date.now()): Promise<string> {
+  const nonce = [...crypto.getRandomValues(new Uint8Array(18))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const expires = Math.floor(now / 1000) + SESSION_SECONDS;
+  const mac = await hmacBase64url(adminToken, `admin-session/v1\n${nonce}\n${expires}`);
+  return `${SESSION_COOKIE}=${nonce}.${expires}.${mac}; Path=/_admin; Max-Age=${SESSION_SECONDS}; HttpOnly; SameSite=Strict${secure ? "; Secure" : ""}`;
+}
+
+export function endSession(secure: boolean): string {
+  return `${SESSION_COOKIE}=; Path=/_admin; Max-Age=0; HttpOnly; SameSite=Strict${secure ? "; Secure" : ""}`;
+}
+
+export function csrfToken(adminToken: string, auth: AdminAuth): Promise<string> {
+  return hmacBase64url(adminToken, `admin-csrf/v1\n${auth.seed}`);
+}
+
+/** Why a form post must be refused, or null: a foreign Origin, or a missing/wrong CSRF token. */
+export async function csrfProblem(req: Request, adminToken: string, auth: AdminAuth, presented: string | null): Promise<string | null> {
+  const origin = req.headers.get("origin");
+  if (origin !== null && origin !== new URL(req.url).origin) return `cross-origin form post from ${origin.slice(0, 100)}`;
+  if (auth.kind === "bearer") return null;
+  return (await sameSecret(presented, await csrfToken(adminToken, auth))) ? null : "missing or wrong CSRF token (reload the page and try again)";
+}

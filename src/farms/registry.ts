@@ -1,0 +1,119 @@
+import { DurableObject } from "cloudflare:workers";
+import type { AdminState, FarmEvent, MemberRecord, MemberStats, Probe } from "./types";
+
+const MEMBER = "m:";
+const EVENT = "e:";
+const CHECKED = "c:";
+const EVENTS_KEPT = 500;
+
+/** Storage key of a member: farm and member names cannot hold "/" (config checks them). */
+const memberKey = (farm: string, member: string) => `${MEMBER}${farm}/${member}`;
+
+function fresh(now: number): MemberRecord {
+  return { admin: "enabled", healthy: true, reason: "", successes: 0, failures: 0, checkedAt: 0, changedAt: now, stats: null };
+}
+
+/**
+ * mod_athena's farm state, one object for every isolate: per member the operator's state
+ * (enabled, disabled, drain), health (up/down after rise/fall checks, as in HAProxy) and
+ * the last pushed stats, plus a log of transitions. Membership itself is configuration
+ * (FARMS): callers check farm and member names before calling, so nothing is ever stored
+ * for a name that is not configured. Members start enabled and up: a fresh deploy must
+ * not refuse traffic before its first check.
+ */
+export class FarmRegistry extends DurableObject<Env> {
+  async snapshot(): Promise<Record<string, MemberRecord>> {
+    const out: Record<string, MemberRecord> = {};
+    for (const [k, v] of await this.ctx.storage.list<MemberRecord>({ prefix: MEMBER })) out[k.slice(MEMBER.length)] = v;
+    return out;
+  }
+
+  async events(limit = 100): Promise<FarmEvent[]> {
+    const list = await this.ctx.storage.list<FarmEvent>({ prefix: EVENT, reverse: true, limit: Math.max(1, Math.min(limit, EVENTS_KEPT)) });
+    return [...list.values()];
+  }
+
+  async setAdmin(farm: string, member: string, admin: AdminState, by: string): Promise<FarmEvent | null> {
+    const r = await this.record(farm, member);
+    if (r.admin === admin) return null;
+    const event: FarmEvent = { at: Date.now(), farm, member, kind: "admin", state: admin, reason: `${r.admin} -> ${admin} by ${by}` };
+    r.admin = admin;
+    await this.ctx.storage.put(memberKey(farm, member), r);
+    await this.log([event]);
+    return event;
+  }
+
+  async pushStats(farm: string, member: string, stats: MemberStats): Promise<void> {
+    const r = await this.record(farm, member);
+    r.stats = stats;
+    await this.ctx.storage.put(memberKey(farm, member), r);
+  }
+
+  /** Active checks or passive failures of one farm's members; returns the health transitions. */
+  async observe(farm: string, probes: Probe[], thresholds: { rise: number; fall: number }): Promise<FarmEvent[]> {
+    const now = Date.now();
+    const events: FarmEvent[] = [];
+    const updated: Record<string, MemberRecord> = {};
+    for (const p of probes) {
+      const r = updated[p.member] ?? (await this.record(farm, p.member));
+      r.checkedAt = now;
+      if (p.ok) {
+        r.successes += 1;
+        r.failures = 0;
+        if (!r.healthy && r.successes >= thresholds.rise) events.push(this.flip(r, farm, p.member, true, `up after ${r.successes} good ${p.source} check(s): ${p.detail}`, now));
+      } else {
+        r.failures += 1;
+        r.successes = 0;
+        if (r.healthy) r.reason = `${p.source}: ${p.detail}`;
+        if (r.healthy && r.failures >= thresholds.fall) events.push(this.flip(r, farm, p.member, false, `down after ${r.failures} failed ${p.source} check(s): ${p.detail}`, now));
+      }
+      updated[p.member] = r;
+    }
+    await this.ctx.storage.put(Object.fromEntries(Object.entries(updated).map(([m, r]) => [memberKey(farm, m), r])));
+    await this.log(events);
+    return events;
+  }
+
+  /** True (and the time noted) when `farm` was last checked at least `intervalMs` ago. */
+  async claimCheck(farm: string, intervalMs: number, now = Date.now()): Promise<boolean> {
+    const last = (await this.ctx.storage.get<number>(CHECKED + farm)) ?? 0;
+    // A little slack: a one-minute Cron fires at about, not exactly, 60 s intervals.
+    if (now - last < intervalMs - 1000) return false;
+    await this.ctx.storage.put(CHECKED + farm, now);
+    return true;
+  }
+
+  /** Drop state of members no longer configured (called with every configured "farm/member"). */
+  async forgetAllBut(keep: string[]): Promise<number> {
+    const wanted = new Set(keep);
+    const stale = [...(await this.ctx.storage.list({ prefix: MEMBER })).keys()].filter((k) => !wanted.has(k.slice(MEMBER.length)));
+    // storage.delete takes at most 128 keys per call.
+    for (let i = 0; i < stale.length; i += 128) await this.ctx.storage.delete(stale.slice(i, i + 128));
+    return stale.length;
+  }
+
+  private async record(farm: string, member: string): Promise<MemberRecord> {
+    return (await this.ctx.storage.get<MemberRecord>(memberKey(farm, member))) ?? fresh(Date.now());
+  }
+
+  private flip(r: MemberRecord, farm: string, member: string, healthy: boolean, reason: string, now: number): FarmEvent {
+    r.healthy = healthy;
+    r.reason = reason;
+    r.changedAt = now;
+    return { at: now, farm, member, kind: "health", state: healthy ? "up" : "down", reason };
+  }
+
+  private async log(events: FarmEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    // Structured transition logs (Workers Logs / Logpush pick up console output as JSON).
+    for (const e of events) console.log(JSON.stringify({ msg: "farm member transition", ...e }));
+    let seq = (await this.ctx.storage.get<number>("seq")) ?? 0;
+    const entries: Record<string, FarmEvent> = {};
+    for (const e of events) entries[`${EVENT}${String(++seq).padStart(12, "0")}`] = e;
+    await this.ctx.storage.put<unknown>({ ...entries, seq });
+    if (seq > EVENTS_KEPT) {
+      const old = await this.ctx.storage.list({ prefix: EVENT, end: `${EVENT}${String(seq - EVENTS_KEPT + 1).padStart(12, "0")}` });
+      if (old.size) await this.ctx.storage.delete([...old.keys()]);
+    }
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * A writer's counts since its last flush, per minute and per file: plain data, so the
+ * recorder only decides when to flush. Minutes are the writer's clock, as in the batch.
+ */
+import type { Served } from "./classify";
+import type { FileCounts, MinuteBucket, StatsBatch } from "./types";
+import { MINUTE_MS } from "./validate-batch";
+
+export interface Pending {
+  buckets: Map<number, { bucket: MinuteBucket; files: Map<string, FileCounts> }>;
+  /** File entries over all buckets: what a batch's size grows with. */
+  fileEntries: number;
+}
+
+export function emptyPending(): Pending {
+  return { buckets: new Map(), fileEntries: 0 };
+}
+
+export function addServed(p: Pending, now: number, path: string, s: Served): void {
+  const minute = now - (now % MINUTE_MS);
+  let m = p.buckets.get(minute);
+  if (!m) {
+    m = { bucket: { minute, copyBytes: 0, originBytes: 0, copyResponses: 0, originResponses: 0, refusals: 0, files: [] }, files: new Map() };
+    p.buckets.set(minute, m);
+  }
+  const b = m.bucket;
+  if (s.kind === "refused") {
+    // A refusal moved no file bytes: counted per minute only.
+    b.refusals += 1;
+    return;
+  }
+  const copy = s.kind === "copy";
+  if (copy) {
+    b.copyBytes += s.bytes;
+    b.copyResponses += 1;
+  } else {
+    b.originBytes += s.bytes;
+    b.originResponses += 1;
+  }
+  let f = m.files.get(path);
+  if (!f) {
+    m.files.set(path, (f = { path, bytes: 0, responses: 0, copyBytes: 0 }));
+    p.fileEntries += 1;
+  }
+  f.bytes += s.bytes;
+  f.responses += 1;
+  if (copy) f.copyBytes += s.bytes;
+}
+
+export function isEmpty(p: Pending): boolean {
+  return p.buckets.size === 0;
+}
+
+export function toBatch(p: Pending): StatsBatch {
+  return { buckets: [...p.buckets.values()].map(({ bucket, files }) => ({ ...bucket, files: [...files.values()] })) };
+}

@@ -1,0 +1,92 @@
+/**
+ * What one final answer counts as in the offload totals, read from its status and the
+ * Cache-Status member this project wrote (src/http/cache-status.ts, RFC 9211). Pure: no
+ * platform calls, so every shape the node and the base emit is unit-tested.
+ *
+ *   copy     served from our stored copy: `hit` (fresh copy, Cache API or R2),
+ *            `fwd=stale` (copy confirmed by the origin's 304 / same validators, or
+ *            stale-if-error), `fwd=miss; detail=r2` (the new version was already in R2,
+ *            or a collapsed client served from the copy a fill just stored)
+ *   origin   bytes that crossed from the origin: the live fill (`fwd=miss; stored`),
+ *            pass-through (`fwd=miss; detail=no-validator`, `fwd=request`), ranges of cold
+ *            objects (`fwd=partial`), the base serving or proxying (`fwd=bypass`)
+ *   refused  the download-accelerator guard's 503 (`detail=concurrency-limit`)
+ *   null     everything else: errors, 304, redirects, 404/410: no file bytes moved
+ *
+ * Bytes are the declared Content-Length: an aborted download counts in full (the body
+ * is not watched to the end: counting must never hold a stream), and an answer without
+ * a length (chunked pass-through) counts 0. Bodiless answers (HEAD) count 0 bytes.
+ */
+
+export type ServedKind = "copy" | "origin" | "refused";
+
+export interface Served {
+  kind: ServedKind;
+  bytes: number;
+}
+
+/** RFC 9211 §2: the last member is the cache closest to the client, i.e. ours. */
+export function lastCacheStatusMember(value: string): { id: string; params: Map<string, string | true> } | null {
+  const members = splitOutsideQuotes(value, ",");
+  const last = members[members.length - 1]?.trim();
+  if (!last) return null;
+  const [id = "", ...rest] = splitOutsideQuotes(last, ";").map((s) => s.trim());
+  const params = new Map<string, string | true>();
+  for (const p of rest) {
+    const eq = p.indexOf("=");
+    if (eq < 0) params.set(p.toLowerCase(), true);
+    else params.set(p.slice(0, eq).trim().toLowerCase(), unquote(p.slice(eq + 1).trim()));
+  }
+  return { id: unquote(id), params };
+}
+
+export function classifyServed(res: { status: number; headers: Headers; body: ReadableStream | null }): Served | null {
+  const header = res.headers.get("cache-status");
+  const member = header === null ? null : lastCacheStatusMember(header);
+  if (!member) return null; // not an answer we can place
+  const p = member.params;
+  if (res.status === 503 && p.get("detail") === "concurrency-limit") return { kind: "refused", bytes: 0 };
+  if (res.status !== 200 && res.status !== 206) return null;
+  const kind = servedFromCopy(p) ? "copy" : p.has("fwd") ? "origin" : null;
+  return kind && { kind, bytes: declaredBytes(res) };
+}
+
+function servedFromCopy(p: Map<string, string | true>): boolean {
+  if (p.get("hit") === true) return true;
+  const fwd = p.get("fwd");
+  return fwd === "stale" || (fwd === "miss" && p.get("detail") === "r2");
+}
+
+function declaredBytes(res: { headers: Headers; body: ReadableStream | null }): number {
+  if (res.body === null) return 0;
+  const length = res.headers.get("content-length");
+  if (length === null || !/^\d{1,16}$/.test(length.trim())) return 0;
+  return Number(length.trim());
+}
+
+function unquote(v: string): string {
+  if (!v.startsWith('"') || !v.endsWith('"') || v.length < 2) return v;
+  return v.slice(1, -1).replace(/\\(["\\])/g, "$1");
+}
+
+/** Splits on `sep` except inside RFC 8941 sf-strings (which may hold commas and ;). */
+function splitOutsideQuotes(s: string, sep: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  let quoted = false;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    if (quoted && ch === "\\") {
+      cur += ch + (s[i + 1] ?? "");
+      i++;
+      continue;
+    }
+    if (ch === '"') quoted = !quoted;
+    if (ch === sep && !quoted) {
+      out.push(cur);
+      cur = "";
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out;
+}

@@ -1,0 +1,77 @@
+/**
+ * Counts every answer a writer (node or base) gives into its per-env pending batch and
+ * flushes that batch to the one OffloadStats object through ctx.waitUntil: every
+ * STATS_FLUSH_SECONDS (0 = after every answer), or sooner once it holds over 200 files.
+ * Never slows or fails the answer it counts; a no-op without a STATS binding.
+ */
+import { addServed, emptyPending, isEmpty, toBatch, type Pending } from "./accumulator";
+import { classifyServed } from "./classify";
+import { statsFlushSeconds } from "./flush-seconds";
+import type { OffloadStats } from "./offload-stats";
+
+/** The one object every writer reports to. */
+export const STATS_OBJECT_NAME = "offload-stats";
+/** Flush early past this many file entries: keeps batches (and memory) small on busy isolates. */
+export const FLUSH_FILE_ENTRIES = 200;
+
+interface Writer {
+  pending: Pending;
+  /** 0 until the first flush: an isolate's first answer is reported at once. */
+  lastFlush: number;
+  /** null: STATS_FLUSH_SECONDS is invalid (the config reports it), so nothing is recorded. */
+  flushMs: number | null;
+}
+
+// Per isolate and deployment, as every module-level cache here: a WeakMap keyed by env.
+const writers = new WeakMap<object, Writer>();
+
+type StatsNamespace = DurableObjectNamespace<OffloadStats>;
+
+function statsNamespace(env: object): StatsNamespace | null {
+  const ns = (env as { STATS?: Partial<StatsNamespace> }).STATS;
+  if (typeof ns?.idFromName !== "function" || typeof ns.get !== "function") return null;
+  return ns as StatsNamespace;
+}
+
+function writerOf(env: object): Writer {
+  let w = writers.get(env);
+  if (!w) {
+    let flushMs: number | null = null;
+    try {
+      flushMs = statsFlushSeconds(env as Record<string, unknown>) * 1000;
+    } catch (e) {
+      console.error(JSON.stringify({ msg: "offload stats disabled", error: String(e) }));
+    }
+    writers.set(env, (w = { pending: emptyPending(), lastFlush: 0, flushMs }));
+  }
+  return w;
+}
+
+/** Count `res` (the final answer for canonical `path`) and flush when due. */
+export function recordServed(env: object, ctx: ExecutionContext, path: string, res: Response): void {
+  const ns = statsNamespace(env);
+  if (!ns) return;
+  const served = classifyServed(res);
+  if (!served) return;
+  const w = writerOf(env);
+  if (w.flushMs === null) return;
+  const now = Date.now();
+  addServed(w.pending, now, path, served);
+  if (now - w.lastFlush >= w.flushMs || w.pending.fileEntries > FLUSH_FILE_ENTRIES) flush(ns, ctx, w, now);
+}
+
+function flush(ns: StatsNamespace, ctx: ExecutionContext, w: Writer, now: number): void {
+  if (isEmpty(w.pending)) return;
+  const batch = toBatch(w.pending);
+  w.pending = emptyPending();
+  w.lastFlush = now;
+  const stats = ns.get(ns.idFromName(STATS_OBJECT_NAME));
+  // A failed flush is logged and its counts dropped, never retried or re-queued: when the
+  // object is overloaded or down, every isolate retrying would only add to its load (a
+  // retry storm); the totals are for a chart, and a gap there is the honest record.
+  const sent = stats.record(batch).catch((e: unknown) => {
+    const lost = batch.buckets.reduce((n, b) => n + b.copyResponses + b.originResponses + b.refusals, 0);
+    console.error(JSON.stringify({ msg: "offload stats flush failed", answersDropped: lost, error: String(e) }));
+  });
+  ctx.waitUntil(sent);
+}

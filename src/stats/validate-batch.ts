@@ -1,0 +1,75 @@
+/**
+ * Checks a StatsBatch before anything is stored. The batch arrives over RPC from any
+ * writer (a node of an older deploy, a bug), so every field is checked and the first bad
+ * one is named in the thrown Error: a rejected batch stores nothing at all.
+ */
+import { MAX_PATH_BYTES } from "../http/path";
+import type { FileCounts, MinuteBucket, StatsBatch } from "./types";
+
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 3_600_000;
+/** How long minutes and per-hour file rows are kept (and the longest summary window). */
+export const RETENTION_MINUTES = 48 * 60;
+/** 1 PiB per minute per writer: far above any real link, far below 2^53 after summing. */
+export const MAX_BYTES = 2 ** 50;
+export const MAX_RESPONSES = 1_000_000_000;
+/** The node's canonical paths are at most this many bytes (so at most as many characters). */
+export const MAX_PATH_LENGTH = MAX_PATH_BYTES;
+export const MAX_BUCKETS = RETENTION_MINUTES;
+export const MAX_FILES = 5000;
+/** Minutes this far ahead of the object's clock are a writer's bug, not clock skew. */
+const MAX_FUTURE_MS = 5 * MINUTE_MS;
+
+export class BatchError extends Error {
+  constructor(field: string, reason: string) {
+    super(`invalid stats batch: ${field}: ${reason}`);
+    this.name = "BatchError";
+  }
+}
+
+function count(v: unknown, field: string, max: number): number {
+  if (typeof v !== "number" || !Number.isInteger(v)) throw new BatchError(field, `${String(v)} is not a whole number`);
+  if (v < 0 || v > max) throw new BatchError(field, `${v} is outside 0..${max}`);
+  return v;
+}
+
+function file(v: unknown, field: string): FileCounts {
+  if (typeof v !== "object" || v === null) throw new BatchError(field, "is not an object");
+  const f = v as Record<string, unknown>;
+  const path = f.path;
+  if (typeof path !== "string" || !path.startsWith("/")) throw new BatchError(`${field}.path`, "must be a string starting with /");
+  if (path.length > MAX_PATH_LENGTH) throw new BatchError(`${field}.path`, `longer than ${MAX_PATH_LENGTH} characters`);
+  const bytes = count(f.bytes, `${field}.bytes`, MAX_BYTES);
+  const copyBytes = count(f.copyBytes, `${field}.copyBytes`, MAX_BYTES);
+  if (copyBytes > bytes) throw new BatchError(`${field}.copyBytes`, `${copyBytes} exceeds bytes (${bytes})`);
+  return { path, bytes, copyBytes, responses: count(f.responses, `${field}.responses`, MAX_RESPONSES) };
+}
+
+function bucket(v: unknown, field: string, now: number): MinuteBucket {
+  if (typeof v !== "object" || v === null) throw new BatchError(field, "is not an object");
+  const b = v as Record<string, unknown>;
+  const minute = count(b.minute, `${field}.minute`, Number.MAX_SAFE_INTEGER);
+  if (minute % MINUTE_MS !== 0) throw new BatchError(`${field}.minute`, `${minute} is not the start of a minute (epoch ms)`);
+  if (minute > now + MAX_FUTURE_MS) throw new BatchError(`${field}.minute`, `${new Date(minute).toISOString()} is in the future`);
+  if (!Array.isArray(b.files)) throw new BatchError(`${field}.files`, "is not an array");
+  return {
+    minute,
+    copyBytes: count(b.copyBytes, `${field}.copyBytes`, MAX_BYTES),
+    originBytes: count(b.originBytes, `${field}.originBytes`, MAX_BYTES),
+    copyResponses: count(b.copyResponses, `${field}.copyResponses`, MAX_RESPONSES),
+    originResponses: count(b.originResponses, `${field}.originResponses`, MAX_RESPONSES),
+    refusals: count(b.refusals, `${field}.refusals`, MAX_RESPONSES),
+    files: b.files.map((f, i) => file(f, `${field}.files[${i}]`)),
+  };
+}
+
+/** The batch as accepted, or a BatchError naming the first bad field. */
+export function validateBatch(input: unknown, now: number): StatsBatch {
+  if (typeof input !== "object" || input === null) throw new BatchError("batch", "is not an object");
+  const buckets = (input as { buckets?: unknown }).buckets;
+  if (!Array.isArray(buckets)) throw new BatchError("buckets", "is not an array");
+  if (buckets.length > MAX_BUCKETS) throw new BatchError("buckets", `more than ${MAX_BUCKETS} minutes`);
+  const files = buckets.reduce<number>((n, b) => n + (Array.isArray((b as { files?: unknown })?.files) ? (b as { files: unknown[] }).files.length : 0), 0);
+  if (files > MAX_FILES) throw new BatchError("buckets[].files", `more than ${MAX_FILES} file entries in one batch`);
+  return { buckets: buckets.map((b, i) => bucket(b, `buckets[${i}]`, now)) };
+}
