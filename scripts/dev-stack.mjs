@@ -1,5 +1,6 @@
 /**
- * Local stack: demo origin + two offload nodes (one Miniflare process) + edge fronts.
+ * Local stack: demo origin + two offload nodes (one Miniflare process) + edge fronts, the
+ * base, and a demo farm (two tiny member servers) for the farm, proxy and admin features.
  * Started by `bash scripts/start` (which provides Node >= 22 and dependencies).
  *
  * Environment overrides:
@@ -8,19 +9,31 @@
  *   NODE_PORTS   comma-separated public ports, one node each ("8788,8789")
  *   BASE_PORT    the base worker (redirector) port (8787)
  *   CRON_EVERY_SECONDS  how often the base's Cron Trigger (health checks) fires locally (10)
+ *   FARM_PORTS   comma-separated ports of the demo farm's members web1, web2 ("8090,8091");
+ *                not started when FARMS is set
  *   HOST         address the nodes listen on (127.0.0.1)
  *   STATE_DIR    where R2, Durable Object and cache state persist (.dev-state)
  *   DEMO_DIR     folder the demo origin serves (demo/), generated on first run
  *   and every node variable (see NODE_VARS, defaults from wrangler.toml [vars]) and base
- *   variable (BASE_VAR_NAMES, defaults from wrangler.base.toml [vars]; OFFLOAD_NODES
- *   defaults to the local nodes).
+ *   variable (BASE_VARS, defaults from wrangler.base.toml [vars]), with local defaults:
+ *     OFFLOAD_NODES   the local nodes
+ *     FARMS           farm_one: the demo members, round-robin, health-checked, the origin as fallback
+ *     PROXY_ROUTES    /app/ -> http://farm_one (only with the demo FARMS)
+ *     ATH_TOKEN, ADMIN_TOKEN  random per start (printed)
+ *     STATS_FLUSH_SECONDS     2 (base and nodes), so the admin page's totals move quickly
  */
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseAdminToken } from "../src/config/admin-config.ts";
 import { BASE_VAR_NAMES, parseBaseConfig } from "../src/config/base-config.ts";
+import { FARMS_VAR_NAMES, parseFarmsConfig } from "../src/config/farms-config.ts";
 import { NODE_VAR_NAMES, parseNodeConfig } from "../src/config/node-config.ts";
+import { parseProxyRoutes } from "../src/config/proxy-config.ts";
+import { statsFlushSeconds } from "../src/stats/flush-seconds.ts";
 import { startStaticOrigin } from "./origin/static-origin.mjs";
+import { DEMO_PROXY_ROUTES, demoFarmsJson, startDemoFarm } from "./stack/demo-farm.mjs";
 import { ensureDemoFiles } from "./stack/demo-files.mjs";
 import { startNodeStack, nodeName } from "./stack/miniflare-stack.mjs";
 import { buildWorkerBundle, readWorkerConfig } from "./stack/worker-build.mjs";
@@ -29,6 +42,15 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Worker variables passed through from the environment (NODE_ID is set per node). */
 export const NODE_VARS = NODE_VAR_NAMES.filter((name) => name !== "NODE_ID");
+
+/** Base worker variables passed through from the environment: offload, farms, admin, stats. */
+export const BASE_VARS = [...BASE_VAR_NAMES, ...FARMS_VAR_NAMES, "ADMIN_TOKEN", "STATS_FLUSH_SECONDS"];
+
+/** Local default for STATS_FLUSH_SECONDS: totals on the admin page move within seconds. */
+const LOCAL_STATS_FLUSH_SECONDS = "2";
+
+/** A fresh secret per start (24 characters, above the 16 that ATH_TOKEN and ADMIN_TOKEN need). */
+const randomToken = () => randomBytes(18).toString("base64url");
 
 /** Errors we expect (bad config, busy port): message only, exit 1, no stack trace. */
 class StartError extends Error {}
@@ -92,6 +114,12 @@ async function main() {
   const useDemoOrigin = !env.ORIGIN_URL?.trim();
   const basePort = portFrom("BASE_PORT", 8787);
   const cronEverySeconds = portFrom("CRON_EVERY_SECONDS", 10);
+  const useDemoFarm = !env.FARMS?.trim();
+  const farmPortsText = env.FARM_PORTS?.trim() || "8090,8091";
+  const farmPorts = farmPortsText.split(",").map((p) => p.trim());
+  if (useDemoFarm && (farmPorts.length < 1 || farmPorts.length > 16 || farmPorts.some((p) => !/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535))) {
+    throw new StartError(`invalid FARM_PORTS: "${farmPortsText}" (comma-separated port numbers, e.g. 8090,8091)`);
+  }
 
   // 1. Variables: environment over wrangler.toml [vars]; validated with the node's own parser.
   const workerConfig = await readWorkerConfig(ROOT);
@@ -102,6 +130,7 @@ async function main() {
     if (value !== undefined && name !== "NODE_ID") vars[name] = value;
   }
   if (useDemoOrigin) vars.ORIGIN_URL = `http://127.0.0.1:${originPort}`;
+  vars.STATS_FLUSH_SECONDS ??= LOCAL_STATS_FLUSH_SECONDS;
   for (const [i] of nodePorts.entries()) {
     try {
       parseNodeConfig({ ...vars, NODE_ID: nodeName(i) });
@@ -114,7 +143,7 @@ async function main() {
   const baseConfig = await readWorkerConfig(ROOT, "wrangler.base.toml");
   /** @type {Record<string, string>} */
   const baseVars = {};
-  for (const name of new Set([...Object.keys(baseConfig.vars), ...BASE_VAR_NAMES])) {
+  for (const name of new Set([...Object.keys(baseConfig.vars), ...BASE_VARS])) {
     const value = env[name] ?? baseConfig.vars[name];
     if (value !== undefined) baseVars[name] = value;
   }
@@ -122,8 +151,24 @@ async function main() {
   if (!env.OFFLOAD_NODES?.trim()) {
     baseVars.OFFLOAD_NODES = JSON.stringify(nodePorts.map((p, i) => ({ id: nodeName(i), url: `http://${host}:${p}` })));
   }
+  // The demo farm (started below) and what uses it: a farm proxy route, query mode, /_admin.
+  const demoMembers = useDemoFarm ? farmPorts.map((p, i) => ({ id: `web${i + 1}`, url: `http://127.0.0.1:${p}` })) : [];
+  if (useDemoFarm) {
+    baseVars.FARMS = demoFarmsJson(demoMembers, vars.ORIGIN_URL);
+    baseVars.PROXY_ROUTES ??= DEMO_PROXY_ROUTES;
+  }
+  baseVars.ATH_TOKEN ??= randomToken();
+  baseVars.ADMIN_TOKEN ??= randomToken();
+  baseVars.STATS_FLUSH_SECONDS ??= LOCAL_STATS_FLUSH_SECONDS;
+  // The base's own parsers, as the worker runs them: a bad value fails here, naming the field.
+  let farmsConfig;
+  let adminToken;
   try {
     parseBaseConfig(baseVars);
+    farmsConfig = parseFarmsConfig(baseVars);
+    parseProxyRoutes(baseVars, "PROXY_ROUTES", farmsConfig.farms);
+    adminToken = parseAdminToken(baseVars);
+    statsFlushSeconds(baseVars);
   } catch (err) {
     throw new StartError(err instanceof Error ? err.message : String(err));
   }
@@ -134,6 +179,7 @@ async function main() {
     await assertPortFree("127.0.0.1", originPort, "ORIGIN_PORT");
     await assertPortFree("127.0.0.1", controlPort, "ORIGIN_CONTROL_PORT");
   }
+  if (useDemoFarm) for (const p of farmPorts) await assertPortFree("127.0.0.1", Number(p), "FARM_PORTS");
 
   try {
     // 2. Demo origin.
@@ -146,6 +192,11 @@ async function main() {
       console.log(`demo origin    ${origin.url}  (serving demo/, control API ${origin.controlUrl})`);
     } else {
       console.log(`origin         ${vars.ORIGIN_URL}  (from ORIGIN_URL)`);
+    }
+    if (useDemoFarm) {
+      const farm = await startDemoFarm({ ports: farmPorts.map(Number) });
+      stoppers.push(() => farm.close());
+      for (const m of farm.members) console.log(`${`farm ${m.id}`.padEnd(14)} ${m.url}  (demo member of farm_one: GET /health, anything else names it)`);
     }
 
     // 3. Bundle the worker as a deploy would.
@@ -171,12 +222,21 @@ async function main() {
     // net that kills workerd if we ever exit without dispose().
     installSignalHandlers(stop);
     for (const n of stack.nodes) console.log(`${n.name.padEnd(14)} ${n.url}`);
-    if (stack.base) console.log(`${"base".padEnd(14)} ${stack.base.url}  (redirects big files to the nodes; health checks every ${cronEverySeconds} s)`);
+    if (stack.base) {
+      const b = stack.base.url;
+      console.log(`${"base".padEnd(14)} ${b}  (redirects big files to the nodes; health checks every ${cronEverySeconds} s)`);
+      if (adminToken) console.log(`${"admin".padEnd(14)} ${b}/_admin  (token: ${adminToken})`);
+      if (useDemoFarm) console.log(`try: curl -s ${b}/app/hello   (proxied to farm_one: round-robin over ${demoMembers.map((m) => m.id).join(", ")})`);
+      const farmName = farmsConfig.farms.keys().next().value;
+      if (farmName && farmsConfig.athToken) {
+        console.log(`try: curl -s -H 'Authorization: Bearer ${farmsConfig.athToken}' '${b}/ath/balance/?${farmName}'   (query mode: which member to use)`);
+      }
+    }
     console.log(`try: curl -L -o /dev/null ${stack.base?.url ?? stack.nodes[0].url}/iso/distro-64m.iso   (Ctrl-C stops everything)`);
   } catch (err) {
     if (stopping) return; // Ctrl-C mid-start: the abort error is expected, stop() is exiting
     if (err && err.code === "EADDRINUSE") {
-      err = new StartError(`port ${err.port ?? "?"} is already in use (set NODE_PORTS / ORIGIN_PORT to change ports)`);
+      err = new StartError(`port ${err.port ?? "?"} is already in use (set NODE_PORTS / ORIGIN_PORT / FARM_PORTS to change ports)`);
     }
     console.error(err instanceof StartError ? err.message : err);
     await stop(1);

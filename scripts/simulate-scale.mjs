@@ -44,7 +44,7 @@ const FLAGS = [
   ["size-median-mib", 100, "median file size (log-normal)"],
   ["size-sigma", 1.5, "log-normal sigma of file sizes (clamped to 1 MiB .. 8 GiB)"],
   ["cache-api-max-mib", 256, "CACHE_API_MAX_BYTES in MiB (default of node-config.ts)"],
-  ["colo-cache-gib", 10, "Cache API bytes one colo keeps for us before evicting (LRU; not documented by Cloudflare)"],
+  ["colo-cache-gib", 10, "Cache API bytes one colo keeps for us before evicting (LRU, 0 = never; not published by Cloudflare)"],
   ["changes", 0.3, "expected new versions per file over --days (Poisson)"],
   ["fill-mbps", 400, "speed of one fill (origin GET -> R2 multipart), Mbit/s"],
   ["client-mbps", 40, "median client download speed, Mbit/s (log-normal, sigma 0.8)"],
@@ -115,6 +115,12 @@ function parseFlags(args) {
   }
   for (const [name, def] of FLAGS) if (typeof def === "string") p[name] = String(p[name]).split(",").map(Number);
   for (const k of ["files", "requests", "colos"]) p[k] = Math.max(1, Math.round(p[k]));
+  for (const k of ["days", "fill-mbps", "client-mbps", "lease-s", "do-ceiling", "crowd-window-s", "base-rps", "hot-rps", "price-r2-gb-month"]) {
+    if (!(p[k] > 0)) {
+      console.error(`--${k} must be greater than 0`);
+      process.exit(2);
+    }
+  }
   return p;
 }
 
@@ -223,12 +229,12 @@ function num(x, d = 0) {
   return (x < 0 && Number(x.toFixed(d)) !== 0 ? "-" : "") + s + (f ? `.${f}` : "");
 }
 const pct = (a, b) => `${num(b === 0 ? 0 : (100 * a) / b, 1)} %`;
-const usd = (x) => (x < 0.01 && x > 0 ? `$${x.toFixed(5)}` : `$${num(x, 2)}`);
+const usd = (x, d = 2) => `$${num(x, d)}`;
 
-function table(header, rows) {
+function table(header, rows, leftColumns = 1) {
   const all = [header, ...rows].map((r) => r.map(String));
   const w = header.map((_, c) => Math.max(...all.map((r) => r[c].length)));
-  const line = (r) => r.map((v, c) => (c === 0 ? v.padEnd(w[c]) : v.padStart(w[c]))).join("  ").trimEnd();
+  const line = (r) => r.map((v, c) => (c < leftColumns ? v.padEnd(w[c]) : v.padStart(w[c]))).join("  ").trimEnd();
   console.log(line(all[0]));
   console.log(w.map((n) => "-".repeat(n)).join("  "));
   for (const r of all.slice(1)) console.log(line(r));
@@ -239,7 +245,14 @@ function section(title) {
 
 // ---------------------------------------------------------------- 1. traffic (Cache API, R2, origin)
 
-function simulateTraffic(p, colos, { cacheGib = p["colo-cache-gib"], revalidate = p.revalidate } = {}) {
+/**
+ * One pass over one request stream, served by several colo layouts at once. The fills
+ * and the R2 state do not depend on the Cache API (a colo only ever caches a version R2
+ * already has, so a download joins a fill exactly when R2 lacks the current version),
+ * so they are simulated once and shared; each layout has its own colos, per-colo LRU
+ * caches and counters. Layout k picks its colo from the same uniform draw.
+ */
+function simulateTraffic(p, layouts) {
   const rnd = mulberry32(p.seed);
   const T = p.days * 86400;
   const nf = p.files;
@@ -256,12 +269,11 @@ function simulateTraffic(p, colos, { cacheGib = p["colo-cache-gib"], revalidate 
     changes.push(times.sort((a, b) => a - b));
   }
   const fileCdf = zipfCdf(nf, p.zipf);
-  const coloCdf = zipfCdf(colos, p["colo-zipf"]);
   const cacheMax = p["cache-api-max-mib"] * MiB;
-  const capacity = cacheGib > 0 ? cacheGib * GiB : Infinity; // 0 = no eviction
   const F = fillBps(p);
   const heartbeat = p["lease-s"] / 3;
 
+  // Shared state and counters: versions, R2, fills, origin, Durable Objects.
   const ver = new Int32Array(nf);
   const chIdx = new Int32Array(nf);
   const r2Ver = new Int32Array(nf).fill(-1);
@@ -269,54 +281,69 @@ function simulateTraffic(p, colos, { cacheGib = p["colo-cache-gib"], revalidate 
   const firstCommit = new Float64Array(nf).fill(-1);
   const lastMetaWrite = new Float64Array(nf).fill(-Infinity);
   const fills = new Array(nf).fill(null);
-  const caches = Array.from({ length: colos }, () => ({ map: new Map(), bytes: 0 }));
-  const windows = revalidate.filter((w) => w > 0);
-  // Last origin confirmation per (window, colo, file): the Cache API marker of markValidated().
-  const validated = windows.map(() => new Float64Array(colos * nf).fill(-Infinity));
-
-  const c = {
-    downloads: 0, bytes: 0, cacheHit: 0, cacheHitBytes: 0, r2Miss: 0, r2MissBytes: 0,
-    r2Big: 0, r2BigBytes: 0, fromFill: 0, fromFillBytes: 0, classA: 0, classB: 0,
-    cacheFills: 0, evictions: 0, originGets: 0, originBytes: 0, rangeGets: 0, rangeBytes: 0,
-    fillRuns: 0, follows: 0, fillAlarms: 0, fillDoSeconds: 0, detached: 0, waited: 0,
-    limiterCalls: 0, downloadSeconds: 0, metaWrites: 0, metaWritesUnder1s: 0, peakFollowsPerS: 0,
-    heads: windows.map(() => 0), storedByteSeconds: 0, distinct: 0,
-  };
   const seen = new Uint8Array(nf);
+  const g = {
+    downloads: 0, bytes: 0, fromFill: 0, fromFillBytes: 0, classA: 0, classB: 0, originGets: 0,
+    originBytes: 0, rangeGets: 0, rangeBytes: 0, follows: 0, fillAlarms: 0, fillDoSeconds: 0,
+    detached: 0, waited: 0, limiterCalls: 0, downloadSeconds: 0, metaWrites: 0, metaWritesUnder1s: 0,
+    peakFollowsPerS: 0, storedByteSeconds: 0, distinct: 0, T,
+  };
+  // Per layout: colos, caches, what-if HEAD counts, and the R2 reads the cache decides.
+  const L = layouts.map(({ colos, cacheGib, revalidate }) => {
+    const windows = revalidate.filter((w) => w > 0);
+    return {
+      colos, cacheGib, windows,
+      coloCdf: zipfCdf(colos, p["colo-zipf"]),
+      capacity: cacheGib > 0 ? cacheGib * GiB : Infinity, // 0 = never evicts
+      // LRU (Map in recency order) per colo; without eviction, flat arrays are enough.
+      caches: cacheGib > 0 ? Array.from({ length: colos }, () => ({ map: new Map(), bytes: 0 })) : null,
+      flatV: cacheGib > 0 ? null : new Int32Array(colos * nf).fill(-1),
+      flatAt: cacheGib > 0 ? null : new Float64Array(colos * nf),
+      // Last origin confirmation per (window, colo, file): the marker of markValidated().
+      validated: windows.map(() => new Float64Array(colos * nf).fill(-Infinity)),
+      heads: windows.map(() => 0),
+      cacheHit: 0, cacheHitBytes: 0, r2Miss: 0, r2MissBytes: 0, r2Big: 0, r2BigBytes: 0,
+      classB: 0, cacheFills: 0, evictions: 0,
+    };
+  });
 
-  const cachePut = (col, f, v, at) => {
-    const cache = caches[col];
-    const old = cache.map.get(f);
-    if (old) {
+  const cachePut = (l, col, f, v, at) => {
+    l.cacheFills++;
+    if (l.flatV) {
+      l.flatV[col * nf + f] = v;
+      l.flatAt[col * nf + f] = at;
+      return;
+    }
+    const cache = l.caches[col];
+    if (cache.map.has(f)) {
       cache.bytes -= size[f];
       cache.map.delete(f);
     }
     cache.map.set(f, { v, at });
     cache.bytes += size[f];
-    c.cacheFills++;
-    while (cache.bytes > capacity) {
+    while (cache.bytes > l.capacity) {
       const [victim] = cache.map.keys();
       cache.map.delete(victim);
       cache.bytes -= size[victim];
-      c.evictions++;
+      l.evictions++;
     }
   };
   const commit = (f, run) => {
     const s = size[f];
-    c.classA += s < PART_SIZE ? 1 : 2 + Math.ceil(s / PART_SIZE); // put, or create + parts + complete
-    c.classB += 1; // commit(): head of the previous meta pointer
-    c.classA += 1; // the meta/<path> pointer
-    c.metaWrites++;
-    if (run.end - lastMetaWrite[f] < 1) c.metaWritesUnder1s++;
+    g.classA += s < PART_SIZE ? 1 : 2 + Math.ceil(s / PART_SIZE); // put, or create + parts + complete
+    g.classB += 1; // commit(): head of the previous meta pointer
+    g.classA += 1; // the meta/<path> pointer
+    g.metaWrites++;
+    if (run.end - lastMetaWrite[f] < 1) g.metaWritesUnder1s++;
     lastMetaWrite[f] = run.end;
     if (run.ver >= r2Ver[f]) {
       r2Ver[f] = run.ver;
       r2At[f] = run.end;
     }
     if (firstCommit[f] < 0) firstCommit[f] = run.end;
-    c.fillDoSeconds += run.doEnd - run.start;
-    c.fillAlarms += 1 + Math.ceil((run.end - run.start) / FILL_KEEPALIVE_S);
-    c.peakFollowsPerS = Math.max(c.peakFollowsPerS, run.calls.peak());
+    g.fillDoSeconds += run.doEnd - run.start;
+    g.fillAlarms += 1 + Math.ceil((run.end - run.start) / FILL_KEEPALIVE_S);
+    g.peakFollowsPerS = Math.max(g.peakFollowsPerS, run.calls.peak());
     fills[f] = null;
   };
 
@@ -325,7 +352,7 @@ function simulateTraffic(p, colos, { cacheGib = p["colo-cache-gib"], revalidate 
   for (let i = 0; i < p.requests; i++) {
     t += expo(rnd) / rate;
     const f = pick(fileCdf, rnd());
-    const col = pick(coloCdf, rnd());
+    const u = rnd();
     const speed = clientBps(rnd, p);
     while (chIdx[f] < changes[f].length && changes[f][chIdx[f]] <= t) {
       ver[f]++;
@@ -334,91 +361,89 @@ function simulateTraffic(p, colos, { cacheGib = p["colo-cache-gib"], revalidate 
     if (fills[f] && fills[f].end <= t) commit(f, fills[f]);
     const v = ver[f];
     const s = size[f];
-    if (!seen[f]) (seen[f] = 1), c.distinct++;
-    c.downloads++;
-    c.bytes += s;
+    if (!seen[f]) (seen[f] = 1), g.distinct++;
+    g.downloads++;
+    g.bytes += s;
     const dur = s / speed;
-    c.downloadSeconds += dur;
-    c.limiterCalls += 3 + Math.floor(dur / heartbeat); // acquire, renews, release, lease alarm
+    g.downloadSeconds += dur;
+    // acquire, a renew per heartbeat, release; the one pending alarm fires at the earliest
+    // expiry, finds the lease renewed and re-arms (about every lease - heartbeat/2), plus once after.
+    g.limiterCalls += 3 + Math.floor(dur / heartbeat) + Math.floor(dur / (p["lease-s"] - heartbeat / 2));
+    const stored = r2Ver[f]; // what R2's meta/<path> points at now
 
-    // serve-object.ts: Cache API, else R2 (and warm this colo's cache from R2).
-    const cache = caches[col];
-    const entry = cache.map.get(f);
-    let copy = null; // { v, at, tier }
-    if (entry) copy = { v: entry.v, at: entry.at, tier: "cache" };
-    else {
-      c.classB++; // r2.lookup: head meta/<path>
-      if (r2Ver[f] >= 0) {
-        copy = { v: r2Ver[f], at: r2At[f], tier: "r2" };
-        if (s <= cacheMax) {
-          c.classB++; // warmCache: get
-          cachePut(col, f, r2Ver[f], r2At[f]);
+    // serve-object.ts, per layout: Cache API, else R2 (and warm this colo's cache from R2).
+    for (const l of L) {
+      const col = l.colos === 1 ? 0 : pick(l.coloCdf, u);
+      const cache = l.flatV ? null : l.caches[col];
+      const entry = cache ? cache.map.get(f) : l.flatV[col * nf + f] >= 0 ? { v: l.flatV[col * nf + f], at: l.flatAt[col * nf + f] } : undefined;
+      let copyV = -1;
+      let copyAt = 0;
+      if (entry) (copyV = entry.v), (copyAt = entry.at);
+      else {
+        l.classB++; // r2.lookup: head meta/<path>
+        if (stored >= 0) {
+          copyV = stored;
+          copyAt = r2At[f];
+          if (s <= cacheMax) (l.classB++, cachePut(l, col, f, stored, copyAt)); // warmCache: get
+        }
+      }
+      // What-if origin HEADs with REVALIDATE_SECONDS = w (0 = one HEAD per download).
+      for (let k = 0; k < l.windows.length; k++) {
+        const w = l.windows[k];
+        const slot = col * nf + f;
+        if (!(copyV >= 0 && (t - copyAt < w || t - l.validated[k][slot] < w))) {
+          l.heads[k]++;
+          l.validated[k][slot] = t;
+        }
+      }
+      if (copyV === v) {
+        if (entry) {
+          if (cache) cache.map.delete(f), cache.map.set(f, entry); // LRU touch
+          l.cacheHit++;
+          l.cacheHitBytes += s;
+        } else {
+          l.classB++; // get for serving
+          if (s > cacheMax) (l.r2Big++, (l.r2BigBytes += s));
+          else (l.r2Miss++, (l.r2MissBytes += s));
+        }
+        continue;
+      }
+      if (copyV >= 0) {
+        l.classB++; // changed: r2.meta(key), another node may have stored it
+        if (stored === v) {
+          if (s <= cacheMax) (l.classB++, cachePut(l, col, f, v, r2At[f]));
+          l.classB++;
+          if (s > cacheMax) (l.r2Big++, (l.r2BigBytes += s));
+          else (l.r2Miss++, (l.r2MissBytes += s));
         }
       }
     }
-    // What-if origin HEAD counts for REVALIDATE_SECONDS > 0 (0 = one HEAD per download).
-    for (let k = 0; k < windows.length; k++) {
-      const w = windows[k];
-      const slot = col * nf + f;
-      const fresh = copy !== null && (t - copy.at < w || t - validated[k][slot] < w);
-      if (!fresh) {
-        c.heads[k]++;
-        validated[k][slot] = t;
-      }
-    }
+    if (stored === v) continue;
 
-    if (copy && copy.v === v) {
-      if (copy.tier === "cache") {
-        cache.map.delete(f);
-        cache.map.set(f, entry); // LRU touch
-        c.cacheHit++;
-        c.cacheHitBytes += s;
-      } else {
-        c.classB++; // get for serving
-        if (s > cacheMax) (c.r2Big++, (c.r2BigBytes += s));
-        else (c.r2Miss++, (c.r2MissBytes += s));
-      }
-      continue;
-    }
-    if (copy) {
-      c.classB++; // changed: r2.meta(key), another node may have stored it
-      if (r2Ver[f] === v) {
-        if (s <= cacheMax) (c.classB++, cachePut(col, f, v, r2At[f]));
-        c.classB++;
-        if (s > cacheMax) (c.r2Big++, (c.r2BigBytes += s));
-        else (c.r2Miss++, (c.r2MissBytes += s));
-        continue;
-      }
-    }
-    // Fill through the FillCoordinator of (key, version).
-    c.follows++;
-    c.fromFill++;
-    c.fromFillBytes += s;
+    // Not in R2 in this version: follow the FillCoordinator of (key, version).
+    g.follows++;
+    g.fromFill++;
+    g.fromFillBytes += s;
     let run = fills[f];
     if (run && run.ver !== v) commit(f, run), (run = null); // the older fill completes on its own
     let offset = 0;
     if (!run) {
-      c.classB++; // currentRun: head meta/<path>
-      c.originGets++;
-      c.originBytes += s;
-      c.fillRuns++;
+      g.classB++; // currentRun: head meta/<path>
+      g.originGets++;
+      g.originBytes += s;
       run = fills[f] = { ver: v, start: t, end: t + s / F, doEnd: t + s / F, calls: new Buckets() };
     } else {
       offset = (t - run.start) * F;
-      if (offset <= LATE_JOIN_ORIGIN_MAX) (c.rangeGets++, (c.rangeBytes += offset), (c.originBytes += offset));
-      else (c.waited++, c.classB++); // reads the stored copy (inside the object) after completion
+      if (offset <= LATE_JOIN_ORIGIN_MAX) (g.rangeGets++, (g.rangeBytes += offset), (g.originBytes += offset));
+      else (g.waited++, g.classB++); // reads the stored copy (inside the object) after completion
     }
     run.calls.add(t);
-    if (offset <= LATE_JOIN_ORIGIN_MAX && speed < F && s - offset > QUEUE_LIMIT) (c.detached++, c.classB++);
+    if (offset <= LATE_JOIN_ORIGIN_MAX && speed < F && s - offset > QUEUE_LIMIT) (g.detached++, g.classB++);
     run.doEnd = Math.max(run.doEnd, run.end, t + s / speed);
   }
   for (let f = 0; f < nf; f++) if (fills[f]) commit(f, fills[f]);
-  for (let f = 0; f < nf; f++) if (firstCommit[f] >= 0) c.storedByteSeconds += size[f] * Math.max(0, T - firstCommit[f]);
-  c.T = T;
-  c.colos = colos;
-  c.storedBytes = 0;
-  for (let f = 0; f < nf; f++) if (firstCommit[f] >= 0) c.storedBytes += size[f];
-  return c;
+  for (let f = 0; f < nf; f++) if (firstCommit[f] >= 0) g.storedByteSeconds += size[f] * Math.max(0, T - firstCommit[f]);
+  return L.map((l) => ({ ...g, ...l, classB: g.classB + l.classB }));
 }
 
 function printTraffic(p, c) {
@@ -442,11 +467,11 @@ function printTraffic(p, c) {
     ["FillCoordinator calls (follow + alarms)", `${num(c.follows)} + ${num(c.fillAlarms)}; busiest fill ${num(c.peakFollowsPerS)} req/s`],
     ["ConcurrencyLimiter calls", `${num(c.limiterCalls)} (${num(c.limiterCalls / d, 1)} per download)`],
     ["limiter objects alive on average", num(c.downloadSeconds / c.T, 1)],
-  ]);
+  ], 2);
   console.log("");
   table(["REVALIDATE_SECONDS", "origin HEADs", "per download"], [
     ["0 (default)", num(d), "1.000"],
-    ...p.revalidate.filter((w) => w > 0).map((w, k) => [String(w), num(c.heads[k]), (c.heads[k] / d).toFixed(3)]),
+    ...c.windows.map((w, k) => [String(w), num(c.heads[k]), (c.heads[k] / d).toFixed(3)]),
   ]);
 }
 
@@ -627,28 +652,28 @@ function changingFile(p, every) {
 // ---------------------------------------------------------------- main
 
 const p = parseFlags(process.argv.slice(2));
-const started = Date.now();
 console.log("# simulate-scale: edge-offload-cdn on Cloudflare (deterministic model, not a measurement)");
-console.log(`node ${process.version}; flags (override with --name=value, --help lists them):`);
+console.log("flags (override with --name=value, --help lists them):");
 for (const [name] of FLAGS) console.log(`  --${name}=${Array.isArray(p[name]) ? p[name].join(",") : p[name]}`);
 console.log(`code constants: follower queue ${QUEUE_LIMIT / MiB} MiB, late-join origin range <= ${LATE_JOIN_ORIGIN_MAX / MiB} MiB, R2 part ${PART_SIZE / MiB} MiB, fill keep-alive alarm ${FILL_KEEPALIVE_S} s`);
 
 section(`1. Traffic: ${num(p.requests)} downloads over ${p.days} days, ${num(p.files)} files (Zipf ${p.zipf}), ${p.colos} colos (Zipf ${p["colo-zipf"]}), ${p["colo-cache-gib"]} GiB Cache API per colo`);
-const main = simulateTraffic(p, p.colos);
+const sweepCache = p["sweep-cache-gib"] > 0 ? `${p["sweep-cache-gib"]} GiB LRU` : "no eviction";
+const [main, ...sweep] = simulateTraffic(p, [
+  { colos: p.colos, cacheGib: p["colo-cache-gib"], revalidate: p.revalidate },
+  ...p["colo-sweep"].map((n) => ({ colos: Math.max(1, Math.round(n)), cacheGib: p["sweep-cache-gib"], revalidate: [] })),
+]);
 printTraffic(p, main);
 
-const sweepCache = p["sweep-cache-gib"] > 0 ? `${p["sweep-cache-gib"]} GiB LRU` : "no eviction";
 section(`1b. Colo locality: the same downloads spread over N colos, Cache API ${sweepCache} per colo (Cache API is per colo, R2 is global)`);
 table(["colos", "Cache API hits", "R2 Class B/download", "Cache fills from R2", "origin GETs", "origin byte offload"],
-  p["colo-sweep"].map((n) => {
-    const r = simulateTraffic(p, Math.max(1, Math.round(n)), { cacheGib: p["sweep-cache-gib"], revalidate: [] });
-    return [String(n), pct(r.cacheHit, r.downloads), num(r.classB / r.downloads, 2), num(r.cacheFills), num(r.originGets), pct(r.bytes - r.originBytes, r.bytes)];
-  }));
+  sweep.map((r) => [String(r.colos), pct(r.cacheHit, r.downloads), num(r.classB / r.downloads, 2), num(r.cacheFills), num(r.originGets), pct(r.bytes - r.originBytes, r.bytes)]));
 
 section(`2a. Flash crowd: N cold clients of one new ${p["crowd-size-mib"]} MiB file within ${p["crowd-window-s"]} s, one FillCoordinator (ceiling ~${p["do-ceiling"]} req/s)`);
 const crowd = p.crowd.map((n) => flashCrowd(p, Math.max(1, Math.round(n))));
 console.log(`fill takes ${num(crowd[0].fillS, 1)} s at ${p["fill-mbps"]} Mbit/s; only clients arriving during it call the object, later ones read Cache API / R2`);
-table(["clients", "arrivals/s", "object calls", "peak req/s", "of ceiling", "live", "detached", "waited", "origin ranges", "after fill", "peak out Gbit/s"],
+console.log(`clients arriving after the first ${LATE_JOIN_ORIGIN_MAX / MiB} MiB (${num(LATE_JOIN_ORIGIN_MAX / fillBps(p), 2)} s) wait for the stored copy (first byte up to ${num(crowd[0].fillS, 1)} s later), then the object relays it from R2`);
+table(["clients", "arrivals/s", "object calls", "peak req/s", "of ceiling", "kept up", "fell behind", "waited", "origin ranges", "after fill", "relayed Gbit/s"],
   crowd.map((r) => [num(r.n), num(r.n / r.W), num(r.follows), num(r.peak), pct(r.peak, p["do-ceiling"]), num(r.live), num(r.detached), num(r.waited), `${num(r.rangeGets)} (${num(r.rangeBytes / MiB)} MiB)`, num(r.after), num(r.peakGbps, 1)]));
 const saturate = p["do-ceiling"] * p["crowd-window-s"];
 console.log(`saturates at ~${num(p["do-ceiling"])} cold arrivals/s during the fill = ${num(saturate)} clients in ${p["crowd-window-s"]} s (uniform arrivals)`);
@@ -711,8 +736,8 @@ section(`4. Cost of the traffic run in section 1 (list-price defaults; check cur
   ];
   const edge = items.reduce((s, r) => s + r[2], 0);
   table(["item", "quantity", "cost", "per TB served"], [
-    ...items.map(([n, q, cost]) => [n, q, usd(cost), usd(cost / tb)]),
-    ["edge total", "", usd(edge), usd(edge / tb)],
+    ...items.map(([n, q, cost]) => [n, q, usd(cost), usd(cost / tb, 4)]),
+    ["edge total", "", usd(edge), usd(edge / tb, 4)],
   ]);
   console.log(`served ${num(tb, 1)} TB in ${p.days} days (${num(tb / months, 1)} TB/month); Workers Paid $5/month minimum and free allowances not included`);
   console.log("");
@@ -720,7 +745,9 @@ section(`4. Cost of the traffic run in section 1 (list-price defaults; check cur
     p["origin-egress-gb"].map((price) => {
       const without = (c.bytes / 1e9) * price;
       const withOff = (c.originBytes / 1e9) * price;
-      return [`$${price}/GB`, usd(without), usd(withOff), usd((without - withOff) / tb), usd(edge / tb), usd((without - withOff - edge) / tb)];
+      return [`$${price}/GB`, usd(without), usd(withOff), usd((without - withOff) / tb), usd(edge / tb, 4), usd((without - withOff - edge) / tb)];
     }));
+  // R2 keeps every filled version until it changes or 404s: a rarely fetched file costs storage every month.
+  const breakEven = p["origin-egress-gb"].map((price) => `${num(price / p["price-r2-gb-month"], 1)} months at $${price}/GB`).join(", ");
+  console.log(`a stored file costs less than re-sending it from the origin only while it is downloaded at least once per ${breakEven}`);
 }
-console.log(`\n(done in ${((Date.now() - started) / 1000).toFixed(1)} s)`);

@@ -6,6 +6,7 @@
  */
 import type { FarmsConfig } from "../config/farms-config";
 import { canonicalRequestPath } from "../http/path";
+import { quoted } from "../http/plain";
 import { farmRegistry, invalidateFarmRecords } from "../farms/runtime";
 import { ADMIN_STATES, type AdminState, type FarmEvent } from "../farms/types";
 import { CacheTier } from "../node/tiers/cache-tier";
@@ -13,7 +14,6 @@ import { R2Tier } from "../node/tiers/r2-tier";
 
 export type ActionResult<T> = { ok: true; value: T } | { ok: false; status: 400 | 404; reason: string };
 
-const shown = (s: string) => JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}...` : s);
 
 export async function setMemberState(
   farms: FarmsConfig,
@@ -24,9 +24,9 @@ export async function setMemberState(
   by: string,
 ): Promise<ActionResult<{ farm: string; member: string; state: AdminState; event: FarmEvent | null }>> {
   const farm = farms.farms.get(farmName);
-  if (!farm) return { ok: false, status: 404, reason: `unknown farm ${shown(farmName)}` };
-  if (!farm.members.some((m) => m.id === memberId)) return { ok: false, status: 404, reason: `farm ${farm.name} has no member ${shown(memberId)}` };
-  if (!(ADMIN_STATES as readonly string[]).includes(state)) return { ok: false, status: 400, reason: `state must be one of ${ADMIN_STATES.join(", ")}, not ${shown(state)}` };
+  if (!farm) return { ok: false, status: 404, reason: `unknown farm ${quoted(farmName)}` };
+  if (!farm.members.some((m) => m.id === memberId)) return { ok: false, status: 404, reason: `farm ${farm.name} has no member ${quoted(memberId)}` };
+  if (!(ADMIN_STATES as readonly string[]).includes(state)) return { ok: false, status: 400, reason: `state must be one of ${ADMIN_STATES.join(", ")}, not ${quoted(state)}` };
   const event = await farmRegistry(env).setAdmin(farm.name, memberId, state as AdminState, by);
   // This isolate balances on the change at once; others within FARM_VIEW_TTL_MS.
   invalidateFarmRecords(env);

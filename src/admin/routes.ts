@@ -7,7 +7,7 @@ import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { BaseConfig } from "../config/base-config";
 import type { FarmsConfig } from "../config/farms-config";
-import { plain } from "../http/plain";
+import { plain, quoted } from "../http/plain";
 import { purgeObject, setMemberState, type ActionResult } from "./actions";
 import { farmsData, healthData, statsData } from "./data";
 import { dashboardPage, loginPage } from "./page";
@@ -137,7 +137,7 @@ function registerApi(app: Hono<AdminEnv>): void {
   app.get("/_admin/api/farms", async (c) => json(c, { farms: await farmsData(c.get("base").farms.config, c.env) }));
   app.get("/_admin/api/farms/:farm", async (c) => {
     const farm = (await farmsData(c.get("base").farms.config, c.env)).find((f) => f.name === c.req.param("farm"));
-    return farm ? json(c, farm) : plain(404, `unknown farm ${JSON.stringify(c.req.param("farm").slice(0, 80))}`);
+    return farm ? json(c, farm) : plain(404, `unknown farm ${quoted(c.req.param("farm"))}`);
   });
   app.post("/_admin/api/farms/:farm/members/:member", limit, async (c) => {
     const body = await jsonBody(c);

@@ -17,6 +17,7 @@
 import { presentedToken, sameSecret } from "../auth/secret-token";
 import { hmacBase64url } from "../auth/hmac";
 import { cookieValue } from "../farms/sticky-cookie";
+import { quoted } from "../http/plain";
 
 export const SESSION_COOKIE = "offload_admin";
 const SESSION_SECONDS = 8 * 3600;
@@ -60,7 +61,7 @@ export function csrfToken(adminToken: string, auth: AdminAuth): Promise<string> 
 /** Why a form post must be refused, or null: a foreign Origin, or a missing/wrong CSRF token. */
 export async function csrfProblem(req: Request, adminToken: string, auth: AdminAuth, presented: string | null): Promise<string | null> {
   const origin = req.headers.get("origin");
-  if (origin !== null && origin !== new URL(req.url).origin) return `cross-origin form post from ${origin.slice(0, 100)}`;
+  if (origin !== null && origin !== new URL(req.url).origin) return `cross-origin form post from ${quoted(origin)}`;
   if (auth.kind === "bearer") return null;
   return (await sameSecret(presented, await csrfToken(adminToken, auth))) ? null : "missing or wrong CSRF token (reload the page and try again)";
 }

@@ -16,7 +16,7 @@
  * Erasable TypeScript with .ts imports only (plain Node validates it in the local stack).
  */
 import type { StrategyName } from "../balancers/types.ts";
-import { absoluteUrl, ConfigError, integer, raw, wholeNumber, type RawVars } from "./fields.ts";
+import { absoluteUrl, ConfigError, raw, wholeNumber, type RawVars } from "./fields.ts";
 import { targetList } from "./targets.ts";
 
 /** Farm names appear in URLs (`http://farm_one/`), query mode and cookies. */
@@ -62,14 +62,14 @@ export interface FarmsConfig {
   cookieName: string;
   /** Raw "id:secret,id:secret" (first signs, all verify), parsed by the signing module. */
   cookieKeys: string;
-  cookieTtlSeconds: number;
 }
 
-export const FARMS_VAR_NAMES = ["FARMS", "ATH_TOKEN", "ATH_COOKIE", "ATH_COOKIE_KEYS", "ATH_COOKIE_TTL"] as const;
+export const FARMS_VAR_NAMES = ["FARMS", "ATH_TOKEN", "ATH_COOKIE", "ATH_COOKIE_KEYS"] as const;
 
 const ALGORITHMS: readonly StrategyName[] = ["round-robin", "weighted", "hash", "bounded-hash", "least-loaded", "geo", "p2c"];
 const FARM_FIELDS = ["algorithm", "loadMetric", "members", "fallbackUrl", "statsTtlSeconds", "health", "qos"];
 const HEALTH_FIELDS = ["method", "path", "expect", "intervalSeconds", "timeoutMs", "rise", "fall"];
+const MEMBER_FIELDS = ["id", "url", "weight"];
 
 export function parseFarmsConfig(vars: RawVars): FarmsConfig {
   const cookieName = raw(vars, "ATH_COOKIE") ?? "athena";
@@ -82,7 +82,6 @@ export function parseFarmsConfig(vars: RawVars): FarmsConfig {
     athToken,
     cookieName,
     cookieKeys: raw(vars, "ATH_COOKIE_KEYS") ?? "",
-    cookieTtlSeconds: integer(vars, "ATH_COOKIE_TTL", 3600, 10, 30 * 86_400),
   };
 }
 
@@ -112,6 +111,13 @@ function farms(value: unknown): Map<string, Farm> {
 
 function farm(name: string, entry: unknown, where: string): Farm {
   const e = object(entry, where, FARM_FIELDS);
+  // targetList also reads OFFLOAD_NODES' fields (prefixes, location, healthPath), which a
+  // farm would silently ignore: a member's "healthPath" or a misspelt "wieght" is refused.
+  if (Array.isArray(e["members"])) {
+    e["members"].forEach((m, i) => {
+      if (typeof m === "object" && m !== null && !Array.isArray(m)) object(m, `${where}.members[${i}]`, MEMBER_FIELDS);
+    });
+  }
   const members = targetList({ [`${where}.members`]: e["members"] }, `${where}.members`, "mirror").map((t) => ({ id: t.id, url: t.url, weight: t.weight }));
   if (members.length === 0) throw new ConfigError(`${where}.members`, "needs at least one member URL");
   const algorithm = e["algorithm"] ?? "round-robin";

@@ -177,7 +177,8 @@ function farmReference(v: unknown, farms: ReadonlyMap<string, unknown>): ProxyRo
     return null;
   }
   // Farm names are case-sensitive; URL parsing lowercases hosts, so read the name from the text.
-  const name = /^https?:\/\/([^/:?#]+)/.exec(only)?.[1];
+  // A port, even the scheme's default that URL parsing drops (":80"), means a real host.
+  const name = /^https?:\/\/([^/:?#]+)(?=[/?#]|$)/.exec(only)?.[1];
   if (!name || url.port || url.search || url.hash || !farms.has(name)) return null;
   return { name, path: url.pathname.replace(/\/+$/, "") };
 }

@@ -10,7 +10,7 @@
  * registry is touched: nothing is stored for an unknown farm or member or an odd value.
  */
 import { FARM_NAME, type Farm } from "../config/farms-config";
-import { plain } from "../http/plain";
+import { plain, quoted } from "../http/plain";
 import { presentedToken, sameSecret } from "../auth/secret-token";
 import { chooseMember } from "./choose";
 import { farmRecords, farmRegistry, invalidateFarmRecords, nextSequence, stickyClaim, type LoadedFarms } from "./runtime";
@@ -36,15 +36,15 @@ export async function athUpdate(farms: LoadedFarms, req: Request, env: AthEnv): 
   if (denied) return denied;
   const params = url.searchParams;
   for (const name of new Set(params.keys())) {
-    if (!UPDATE_PARAMS.has(name)) return plain(400, `unknown parameter "${name.slice(0, 64)}" (known: ${[...UPDATE_PARAMS].join(", ")})`);
+    if (!UPDATE_PARAMS.has(name)) return plain(400, `unknown parameter ${quoted(name)} (known: ${[...UPDATE_PARAMS].join(", ")})`);
     if (params.getAll(name).length > 1) return plain(400, `parameter "${name}" is given more than once`);
   }
   const farmName = params.get("farm");
   const memberId = params.get("member");
   if (!farmName || !memberId) return plain(400, "farm and member are required, e.g. /ath/update?farm=farm_one&member=web1&load=0.42&conns=17");
   const farm = farms.config.farms.get(farmName);
-  if (!farm) return plain(404, `unknown farm "${farmName.slice(0, 64)}"`);
-  if (!farm.members.some((m) => m.id === memberId)) return plain(404, `farm ${farm.name} has no member "${memberId.slice(0, 64)}"`);
+  if (!farm) return plain(404, `unknown farm ${quoted(farmName)}`);
+  if (!farm.members.some((m) => m.id === memberId)) return plain(404, `farm ${farm.name} has no member ${quoted(memberId)}`);
   const load = params.get("load");
   const conns = params.get("conns");
   if (load === null && conns === null) return plain(400, "nothing to store: give load and/or conns");
@@ -66,7 +66,7 @@ export async function athBalance(farms: LoadedFarms, req: Request, env: AthEnv, 
   if (names.length > 32) return plain(400, "at most 32 farms per query");
   const wanted: Farm[] = [];
   for (const name of names) {
-    if (!FARM_NAME.test(name)) return plain(400, `"${name.slice(0, 64)}" is not a farm name (a letter, then letters, digits, _ or -)`);
+    if (!FARM_NAME.test(name)) return plain(400, `${quoted(name)} is not a farm name (a letter, then letters, digits, _ or -)`);
     const farm = farms.config.farms.get(name);
     if (!farm) return plain(404, `unknown farm "${name}"`);
     wanted.push(farm);

@@ -79,6 +79,7 @@ describe("local stack (scripts/start)", () => {
       ORIGIN_CONTROL_PORT: String(await freePort()),
       NODE_PORTS: `${a},${b}`,
       BASE_PORT: String(basePort),
+      FARM_PORTS: `${await freePort()},${await freePort()}`, // the demo farm's members, off the defaults
       CRON_EVERY_SECONDS: "1",
       STATE_DIR: path.join(dir, "state"),
       DEMO_DIR: path.join(dir, "demo"),

@@ -1,0 +1,108 @@
+import { env } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { cacheStatus, type CacheStatusParams } from "../../../src/http/cache-status";
+import { FLUSH_FILE_ENTRIES, recordServed } from "../../../src/stats/recorder";
+import { sharedStats } from "./support";
+
+/** A deployment's env with some variables changed (same real bindings), as baseWithVars makes. */
+const withVars = (vars: Record<string, string>): object => ({ ...(env as object), ...vars });
+
+function answer(status: number, params: CacheStatusParams, length: number): Response {
+  return new Response("x", { status, headers: { "cache-status": cacheStatus("test-base", params), "content-length": String(length) } });
+}
+const COPY: CacheStatusParams = { hit: true, ttl: 10, detail: "cache-api" };
+const ORIGIN: CacheStatusParams = { fwd: "miss", fwdStatus: 200, stored: true };
+
+const unique = (name: string) => `/stats-test/${crypto.randomUUID()}/${name}`;
+/** So big that a recorded file would surely be among the top 100: absence then means "not recorded". */
+const HUGE = 10 ** 13;
+
+async function fileCounts(path: string) {
+  const sum = await sharedStats().summary({ minutes: 5, top: 100 });
+  return sum.top.find((f) => f.path === path) ?? null;
+}
+
+async function refusals(): Promise<number> {
+  return (await sharedStats().summary({ minutes: 5, top: 1 })).totals.refusals;
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("recordServed -> OffloadStats", () => {
+  it("with STATS_FLUSH_SECONDS=0 every answer's counts arrive in the shared object", async () => {
+    const e = withVars({ STATS_FLUSH_SECONDS: "0" });
+    const path = unique("a.iso");
+    const refusedBefore = await refusals();
+    const ctx = createExecutionContext();
+    recordServed(e, ctx, path, answer(200, ORIGIN, 5_000_000));
+    recordServed(e, ctx, path, answer(200, COPY, 5_000_000));
+    recordServed(e, ctx, path, answer(206, { fwd: "stale", fwdStatus: 304, detail: "r2" }, 1000));
+    recordServed(e, ctx, path, answer(503, { detail: "concurrency-limit" }, 200));
+    recordServed(e, ctx, path, answer(404, { fwd: "miss", fwdStatus: 404 }, 20));
+    await waitOnExecutionContext(ctx);
+
+    expect(await fileCounts(path)).toEqual({ path, bytes: 10_001_000, responses: 3, copyBytes: 5_001_000 });
+    expect(await refusals()).toBe(refusedBefore + 1);
+  });
+
+  it("holds counts until STATS_FLUSH_SECONDS pass, or until the batch holds over 200 files", async () => {
+    const e = withVars({ STATS_FLUSH_SECONDS: "3600" });
+    const path = unique("held.bin");
+    let ctx = createExecutionContext();
+    // An isolate's first answer goes out at once (nothing flushed yet)...
+    recordServed(e, ctx, path, answer(200, COPY, 9_000_000));
+    // ...the next ones wait for the hour to pass.
+    recordServed(e, ctx, path, answer(200, COPY, 9_000_000));
+    await waitOnExecutionContext(ctx);
+    expect(await fileCounts(path)).toMatchObject({ responses: 1, bytes: 9_000_000 });
+
+    ctx = createExecutionContext();
+    for (let i = 0; i < FLUSH_FILE_ENTRIES - 1; i++) recordServed(e, ctx, unique(`f${i}`), answer(200, ORIGIN, 1));
+    await waitOnExecutionContext(ctx);
+    expect(await fileCounts(path)).toMatchObject({ responses: 1 }); // 200 files: still held
+    ctx = createExecutionContext();
+    recordServed(e, ctx, unique("one-more"), answer(200, ORIGIN, 1));
+    await waitOnExecutionContext(ctx);
+    expect(await fileCounts(path)).toMatchObject({ responses: 2, bytes: 18_000_000 });
+  });
+
+  it("is a no-op without a STATS binding", async () => {
+    const { STATS: _dropped, ...rest } = env as unknown as Record<string, unknown>;
+    const path = unique("unbound.bin");
+    const ctx = createExecutionContext();
+    recordServed({ ...rest, STATS_FLUSH_SECONDS: "0" }, ctx, path, answer(200, COPY, HUGE));
+    await waitOnExecutionContext(ctx);
+    expect(await fileCounts(path)).toBeNull();
+  });
+
+  it("logs a failed flush as JSON and drops its counts, without failing the request", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const e = withVars({ STATS_FLUSH_SECONDS: "0" });
+    const ctx = createExecutionContext();
+    // The object refuses a path over 2048 characters: the whole batch is rejected.
+    const tooLong = `/${"x".repeat(3000)}`;
+    recordServed(e, ctx, tooLong, answer(200, COPY, 10));
+    await waitOnExecutionContext(ctx);
+    const logged = errors.mock.calls.map((c) => JSON.parse(String(c[0])) as Record<string, unknown>);
+    expect(logged).toContainEqual(expect.objectContaining({ msg: "offload stats flush failed", answersDropped: 1 }));
+    expect(String(logged.find((l) => l.msg === "offload stats flush failed")?.error)).toMatch(/path: longer than 2048/);
+
+    // The next flush carries only the new answer, not the dropped ones again.
+    const path = unique("after.bin");
+    const next = createExecutionContext();
+    recordServed(e, next, path, answer(200, COPY, HUGE));
+    await waitOnExecutionContext(next);
+    expect(await fileCounts(path)).toEqual({ path, bytes: HUGE, responses: 1, copyBytes: HUGE });
+  });
+
+  it("records nothing (and says so) when STATS_FLUSH_SECONDS is invalid", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const path = unique("bad-setting.bin");
+    const ctx = createExecutionContext();
+    recordServed(withVars({ STATS_FLUSH_SECONDS: "soon" }), ctx, path, answer(200, COPY, HUGE));
+    await waitOnExecutionContext(ctx);
+    expect(await fileCounts(path)).toBeNull();
+    expect(String(errors.mock.calls[0]?.[0])).toMatch(/offload stats disabled.*STATS_FLUSH_SECONDS/);
+  });
+});
