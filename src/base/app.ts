@@ -26,6 +26,8 @@ import { farmRanking } from "../farms/proxy-ranking";
 import type { LoadedFarms } from "../farms/runtime";
 import { adminRoutes } from "../admin/routes";
 import { parseAdminToken } from "../config/admin-config";
+import { statsFlushSeconds } from "../stats/flush-seconds";
+import { recordServed } from "../stats/recorder";
 
 interface Loaded {
   config: BaseConfig;
@@ -56,6 +58,7 @@ function load(env: object): Loaded | ConfigError {
           if (problem) throw new ConfigError(`${field}[${i}].url`, problem);
         });
       }
+      statsFlushSeconds(env as Record<string, unknown>); // validated here, so a bad value answers 500 naming it
       const farmsConfig = parseFarmsConfig(env as Record<string, unknown>);
       const cookieKeys = parseSigningKeys(farmsConfig.cookieKeys);
       if (cookieKeys.errors.length) throw new ConfigError("ATH_COOKIE_KEYS", cookieKeys.errors.join("; "));
@@ -111,19 +114,24 @@ export function offloadBase(): Hono<BaseEnv> {
       return proxyRequest(route, req, ctx, c.env, publicOrigin, { onBackendResponse: backendHook(hooks.get(route)!, req, c.env, route), path, clientHost: url.host, ...(ranking ? { ranking } : {}) });
     }
     const status = (detail: string) => cacheStatus(config.baseId, { fwd: "bypass", detail });
+    // Files the base serves itself are bytes from the origin in the offload totals.
+    const counted = (res: Response) => {
+      recordServed(c.env, ctx, path.path, res);
+      return res;
+    };
 
     const metalinkFile = (req.method === "GET" || req.method === "HEAD") && path.path.endsWith(".meta4") ? path.path.slice(0, -".meta4".length) : null;
     const filePath = metalinkFile ?? path.path;
     const byRequest = requestDecision(config, req.method, filePath, req.headers);
     if (!byRequest.offload) {
       if (metalinkFile) return serveLocally(config, req, target, publicOrigin);
-      return serveLocally(config, req, target, publicOrigin, new Headers({ "cache-status": status(byRequest.reason) }));
+      return counted(await serveLocally(config, req, target, publicOrigin, new Headers({ "cache-status": status(byRequest.reason) })));
     }
     const info = await objectInfo(config, c.env, filePath);
     const byObject = objectDecision(config, info);
     if (!byObject.offload) {
       if (metalinkFile) return serveLocally(config, req, target, publicOrigin);
-      return serveLocally(config, req, target, publicOrigin, new Headers({ "cache-status": status(byObject.reason) }));
+      return counted(await serveLocally(config, req, target, publicOrigin, new Headers({ "cache-status": status(byObject.reason) })));
     }
 
     const health = await healthView(c.env, c.env.HEALTH.get(c.env.HEALTH.idFromName("registry")), ctx);
@@ -140,7 +148,7 @@ export function offloadBase(): Hono<BaseEnv> {
       const slot = await acquireLease(gauge, config.busyThreshold, config.leaseSeconds * 1000, ctx);
       if (slot.ok) {
         extra.set("cache-status", status("under-threshold"));
-        return holdWhileStreaming(slot.lease, await serveLocally(config, req, target, publicOrigin, extra));
+        return counted(holdWhileStreaming(slot.lease, await serveLocally(config, req, target, publicOrigin, extra)));
       }
     }
 
@@ -150,7 +158,7 @@ export function offloadBase(): Hono<BaseEnv> {
       console.log(JSON.stringify({ msg: "no healthy target", path: filePath, excluded: why }));
       if (config.fallbackUrl) return redirect(config, config.fallbackUrl + target, extra, cacheStatus(config.baseId, { fwd: "bypass", detail: "fallback" }));
       extra.set("cache-status", status("no-healthy-target"));
-      return serveLocally(config, req, target, publicOrigin, extra);
+      return counted(await serveLocally(config, req, target, publicOrigin, extra));
     }
     return redirect(config, urlOf(chosen), extra, cacheStatus(config.baseId, { fwd: "bypass", detail: `offload=${chosen.id}` }));
   });
