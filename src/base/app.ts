@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { errorAnswer } from "../platform/error-answer";
 import { parseBaseConfig, type BaseConfig } from "../config/base-config";
 import { ConfigError } from "../config/fields";
 import type { TargetSpec } from "../config/targets";
@@ -163,10 +164,7 @@ export function offloadBase(): Hono<BaseEnv> {
     return redirect(config, urlOf(chosen), extra, cacheStatus(config.baseId, { fwd: "bypass", detail: `offload=${chosen.id}` }));
   });
 
-  app.onError((err) => {
-    console.error(JSON.stringify({ msg: "base error", error: String(err), stack: (err as Error).stack }));
-    return plain(500, "internal error in the offload base");
-  });
+  app.onError((err) => errorAnswer(err, "offload base"));
   return app;
 }
 

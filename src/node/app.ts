@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { errorAnswer } from "../platform/error-answer";
 import { loadConfig } from "../config/load";
 import type { NodeConfig } from "../config/node-config";
 import { cacheStatus } from "../http/cache-status";
@@ -55,10 +56,7 @@ export function offloadNode(): Hono<NodeEnv> {
 
   app.all("*", () => plain(405, "method not allowed: this node serves GET and HEAD", { allow: "GET, HEAD" }));
 
-  app.onError((err) => {
-    console.error(JSON.stringify({ msg: "node error", error: String(err), stack: (err as Error).stack }));
-    return plain(500, "internal error in the offload node");
-  });
+  app.onError((err) => errorAnswer(err, "offload node"));
 
   return app;
 }
