@@ -20,7 +20,16 @@ interface Writer {
   lastFlush: number;
   /** null: STATS_FLUSH_SECONDS is invalid (the config reports it), so nothing is recorded. */
   flushMs: number | null;
+  /** A delayed flush is already waiting (in some request's waitUntil). */
+  scheduled: boolean;
 }
+
+/**
+ * Workers keep a request's waitUntil work alive for about 30 s after the answer: with a
+ * STATS_FLUSH_SECONDS up to this, a delayed flush in the request's waitUntil sends the
+ * counts of an isolate whose traffic stopped. Longer intervals rely on later traffic.
+ */
+const MAX_FLUSH_DELAY_MS = 25_000;
 
 // Per isolate and deployment, as every module-level cache here: a WeakMap keyed by env.
 const writers = new WeakMap<object, Writer>();
@@ -42,7 +51,7 @@ function writerOf(env: object): Writer {
     } catch (e) {
       console.error(JSON.stringify({ msg: "offload stats disabled", error: String(e) }));
     }
-    writers.set(env, (w = { pending: emptyPending(), lastFlush: 0, flushMs }));
+    writers.set(env, (w = { pending: emptyPending(), lastFlush: 0, flushMs, scheduled: false }));
   }
   return w;
 }
@@ -58,6 +67,17 @@ export function recordServed(env: object, ctx: ExecutionContext, path: string, r
   const now = Date.now();
   addServed(w.pending, now, path, served);
   if (now - w.lastFlush >= w.flushMs || w.pending.fileEntries > FLUSH_FILE_ENTRIES) flush(ns, ctx, w, now);
+  else if (!w.scheduled && w.flushMs <= MAX_FLUSH_DELAY_MS) {
+    // Not due yet: flush later from this request's waitUntil, unless a later answer does it first.
+    w.scheduled = true;
+    const delay = w.lastFlush + w.flushMs - now;
+    ctx.waitUntil(
+      new Promise((resolve) => setTimeout(resolve, delay)).then(() => {
+        w.scheduled = false;
+        flush(ns, ctx, w, Date.now());
+      }),
+    );
+  }
 }
 
 function flush(ns: StatsNamespace, ctx: ExecutionContext, w: Writer, now: number): void {

@@ -67,6 +67,19 @@ describe("recordServed -> OffloadStats", () => {
     expect(await fileCounts(path)).toMatchObject({ responses: 2, bytes: 18_000_000 });
   });
 
+  it("sends held counts after STATS_FLUSH_SECONDS even when no further answer comes", async () => {
+    const e = withVars({ STATS_FLUSH_SECONDS: "1" });
+    const path = unique("idle.bin");
+    let ctx = createExecutionContext();
+    recordServed(e, ctx, path, answer(200, COPY, 7)); // first answer: sent at once
+    await waitOnExecutionContext(ctx);
+    ctx = createExecutionContext();
+    recordServed(e, ctx, path, answer(200, COPY, 7)); // held, then sent by its own request's waitUntil
+    expect(await fileCounts(path)).toMatchObject({ responses: 1 });
+    await waitOnExecutionContext(ctx);
+    expect(await fileCounts(path)).toMatchObject({ responses: 2, bytes: 14 });
+  });
+
   it("is a no-op without a STATS binding", async () => {
     const { STATS: _dropped, ...rest } = env as unknown as Record<string, unknown>;
     const path = unique("unbound.bin");
