@@ -75,6 +75,7 @@ const bytes = (n: number) => {
 };
 const pct = (r: number | null) => (r === null ? "–" : `${(r * 100).toFixed(1)} %`);
 const ago = (at: number | null, now: number) => (at ? `${Math.max(0, Math.round((now - at) / 1000))} s ago` : "never");
+const answers = (n: number) => `${n} answer${n === 1 ? "" : "s"}`;
 const time = (at: number) => new Date(at).toISOString().replace("T", " ").slice(0, 19);
 
 function offloadSection(s: StatsSummary | null, csrf: string): Html {
@@ -86,8 +87,8 @@ function offloadSection(s: StatsSummary | null, csrf: string): Html {
   const t = s.totals;
   return html`<h2>Offload, last ${s.windowMinutes} minutes</h2>
 <div class="cards" id="offload-totals">
-  <div class="card">From copies<b>${bytes(t.copyBytes)}</b><span class="muted">${t.copyResponses} answers</span></div>
-  <div class="card">From the origin<b>${bytes(t.originBytes)}</b><span class="muted">${t.originResponses} answers</span></div>
+  <div class="card">From copies<b>${bytes(t.copyBytes)}</b><span class="muted">${answers(t.copyResponses)}</span></div>
+  <div class="card">From the origin<b>${bytes(t.originBytes)}</b><span class="muted">${answers(t.originResponses)}</span></div>
   <div class="card">Byte hit ratio<b>${pct(t.byteHitRatio)}</b></div>
   <div class="card">Hit ratio<b>${pct(t.hitRatio)}</b></div>
   <div class="card">Accelerator refusals<b>${t.refusals}</b><span class="muted">503 from the guard</span></div>

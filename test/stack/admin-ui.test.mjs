@@ -2,7 +2,6 @@
 // demo farm) driven by a real Chromium through playwright-core. Sign in, disable a farm
 // member with its button, and check that query mode and the farm's proxy route stop
 // using it at once; read the offload totals the nodes report; keep a screenshot.
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
@@ -11,6 +10,7 @@ import path from "node:path";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/lib/free-port.mjs";
+import { startStack, stopStack } from "./stack-process.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const CHROMIUM = "/usr/bin/chromium";
@@ -28,39 +28,6 @@ const FARM_VIEW_TTL_MS = 2000;
 
 const SKIP = existsSync(CHROMIUM) ? null : `skipped: ${CHROMIUM} is missing (bash scripts/test installs Debian's chromium when run as root with apt-get)`;
 if (SKIP) console.warn(`admin UI test ${SKIP}`);
-
-/** Starts dev-stack.mjs in its own process group; resolves once it has printed its last line. */
-function startStack(env) {
-  const child = spawn(process.execPath, ["scripts/dev-stack.mjs"], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  let out = "";
-  const ready = new Promise((resolve, reject) => {
-    const onData = (d) => {
-      out += d;
-      if (/\(Ctrl-C stops everything\)$/m.test(out)) resolve(out);
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`stack exited ${code} before it was ready:\n${out}`)));
-  });
-  const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-  return { child, ready, exited, output: () => out };
-}
-
-/** Ctrl-C, as a user stops it; SIGKILL for the whole group if that has not worked in 15 s. */
-async function stopStack(stack) {
-  if (!stack || stack.child.exitCode !== null || stack.child.signalCode !== null) return;
-  const group = -stack.child.pid;
-  try {
-    process.kill(group, "SIGINT");
-  } catch {
-    return;
-  }
-  const timedOut = await Promise.race([stack.exited.then(() => false), new Promise((r) => setTimeout(() => r(true), 15_000))]);
-  try {
-    process.kill(group, "SIGKILL"); // workerd or anything else left in the group
-  } catch {}
-  if (timedOut) await stack.exited;
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

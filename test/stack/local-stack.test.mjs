@@ -1,6 +1,6 @@
 // The local stack exactly as `bash scripts/start` runs it (scripts/dev-stack.mjs), driven
 // over real sockets: raw request paths, distinct TCP peers, aria2c, Ctrl-C.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -9,27 +9,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/lib/free-port.mjs";
+import { startStack } from "./stack-process.mjs";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
 const ISO = "/iso/distro-64m.iso";
 
-
-/** Starts dev-stack.mjs; resolves once every service has printed its address. */
-function startStack(env) {
-  const child = spawn(process.execPath, ["scripts/dev-stack.mjs"], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  let out = "";
-  const ready = new Promise((resolve, reject) => {
-    const onData = (d) => {
-      out += d;
-      if (/^base\s+http:\/\/.*$/m.test(out)) resolve(out);
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`stack exited ${code} before it was ready:\n${out}`)));
-  });
-  const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal, out })));
-  return { child, ready, exited, output: () => out };
-}
 
 /** GET from a chosen source address; resolves with the response, body unread. */
 function getFrom(url, localAddress = "127.0.0.1", headers = {}) {
