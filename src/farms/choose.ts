@@ -9,7 +9,8 @@
  *   as loaded as the busiest fresh one: an agent that stopped reporting must not look idle
  *   and collect every request;
  * - a valid sticky cookie naming a usable member puts it first; one naming another farm
- *   listed in this farm's qos moves the request to that farm (if it has anyone usable);
+ *   listed in this farm's qos moves the request to that farm (if it has anyone usable),
+ *   with this farm's members after that farm's as failover;
  * - with no candidate, the farm's fallback URL.
  */
 import { select, strategyByName } from "../balancers/select";
@@ -22,6 +23,7 @@ import type { MemberRecord } from "./types";
 export interface FarmChoice {
   /** The farm that answered (another one when a QoS cookie moved the request). */
   farm: Farm;
+  /** Most preferred first; members of several farms after a QoS move (see MemberView.farm). */
   ranked: MemberView[];
   excluded: { member: MemberView; reason: string }[];
   /** The cookie's member was put first. */
@@ -54,7 +56,12 @@ export function chooseMember(config: FarmsConfig, farm: Farm, records: Readonly<
   if (claim && claim.farm !== farm.name && farm.qos.includes(claim.farm)) {
     const other = config.farms.get(claim.farm);
     const moved = other ? rankFarm(other, records, ctx, claim) : null;
-    if (moved && moved.ranked.length > 0) return moved;
+    if (moved && moved.ranked.length > 0) {
+      // The own farm's members follow as failover: a client moved to a better farm is
+      // served by its own farm (and its fallback) when every member there fails.
+      const own = rankFarm(farm, records, ctx, null);
+      return { ...moved, ranked: [...moved.ranked, ...own.ranked], excluded: [...moved.excluded, ...own.excluded], fallbackUrl: moved.fallbackUrl ?? own.fallbackUrl };
+    }
   }
   return rankFarm(farm, records, ctx, claim?.farm === farm.name ? claim : null);
 }

@@ -4,10 +4,11 @@
  * passive marks still apply, failures are reported to the FarmRegistry as passive health
  * observations of the member (farms with active checks only), and the farm's fallback URL comes before the route's.
  */
-import type { ProxyRoute } from "../config/proxy-config";
+import type { ProxyBackend, ProxyRoute } from "../config/proxy-config";
 import { passiveState } from "../proxy/failover";
 import type { Ranking } from "../proxy/proxy";
 import { chooseMember } from "./choose";
+import type { MemberView } from "./members";
 import { farmRecords, farmRegistry, nextSequence, stickyClaim, type LoadedFarms } from "./runtime";
 
 export async function farmRanking(
@@ -30,20 +31,27 @@ export async function farmRanking(
     claim,
     passive: (m) => passiveState(env, m.url + suffix, now),
   });
-  const chosen = choice.farm;
-  const fall = chosen.health?.fall ?? 2;
+  // A QoS move ranks members of two farms: each failure is reported for its own farm.
+  const memberOf = new Map<ProxyBackend, MemberView>();
+  const ranked = choice.ranked.map((m) => {
+    const backend = { id: m.id, url: m.url + suffix, weight: m.weight };
+    memberOf.set(backend, m);
+    return backend;
+  });
   return {
-    ranked: choice.ranked.map((m) => ({ id: m.id, url: m.url + suffix, weight: m.weight })),
+    ranked,
     excluded: choice.excluded.map((e) => ({ id: e.member.id, url: e.member.url + suffix, reason: e.reason })),
     fallbackUrl: choice.fallbackUrl ?? route.fallbackUrl,
     report: (backend, ok, detail) => {
+      const member = memberOf.get(backend);
+      const owner = member ? farms.config.farms.get(member.farm) : undefined;
       // Without active checks nothing would ever bring a member the registry marked down
       // back: such farms keep passive failures in this isolate's back-off marks only.
-      if (!chosen.health) return;
-      const probe = { member: backend.id, ok, detail, source: "passive" as const };
+      if (!member || !owner?.health) return;
+      const probe = { member: member.id, ok, detail, source: "passive" as const };
       // One success is proof enough that a marked member answers again (rise 1).
-      const sent = farmRegistry(env).observe(chosen.name, [probe], { rise: 1, fall });
-      ctx.waitUntil(sent.then(() => undefined, (e: unknown) => console.error(JSON.stringify({ msg: "farm passive report failed", farm: chosen.name, member: backend.id, error: String(e) }))));
+      const sent = farmRegistry(env).observe(owner.name, [probe], { rise: 1, fall: owner.health.fall });
+      ctx.waitUntil(sent.then(() => undefined, (e: unknown) => console.error(JSON.stringify({ msg: "farm passive report failed", farm: owner.name, member: member.id, error: String(e) }))));
     },
   };
 }

@@ -114,8 +114,10 @@ describe("chooseMember: sticky and QoS claims", () => {
   it("a claim naming a farm in qos moves the request there (sticky within it if named)", () => {
     let c = chooseMember(config, farm("rr"), {}, ctx({ claim: claim("gold", "") }));
     expect(c.farm.name).toBe("gold");
-    expect(ids(c)).toEqual(["g1", "g2"]);
-    expect(c.fallbackUrl).toBeNull();
+    // The own farm's members follow as failover, and its fallback applies.
+    expect(ids(c)).toEqual(["g1", "g2", "a", "b", "c"]);
+    expect(c.ranked.map((m) => m.farm)).toEqual(["gold", "gold", "rr", "rr", "rr"]);
+    expect(c.fallbackUrl).toBe("https://sorry.example");
     c = chooseMember(config, farm("rr"), {}, ctx({ claim: claim("gold", "g2") }));
     expect(ids(c)[0]).toBe("g2");
     expect(c.sticky).toBe(true);

@@ -1,7 +1,7 @@
 // Sticky sessions and QoS end to end: cookies signed as a backend would sign them, sent
 // to query mode and to a farm proxy route of the real base.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { echo } from "../proxy/support";
+import { backend, echo } from "../proxy/support";
 import { AUTH, balanceMany, C1, freshBase, registry, resetFarms, stickyCookie, URLS, type Base } from "./support";
 
 beforeEach(resetFarms);
@@ -117,5 +117,12 @@ describe("sticky cookie: farm proxy route", () => {
   it("a QoS cookie moves the request to farm_gold's member, path kept", async () => {
     const cookie = await stickyCookie({ farm: "farm_gold", member: "" });
     expect(await proxied(freshBase(ROUTES), 3, cookie)).toEqual(["b2", "b2", "b2"]);
+  });
+
+  it("when farm_gold's member is really down, a QoS client fails over to its own farm_one members", async () => {
+    const cookie = await stickyCookie({ farm: "farm_gold", member: "" });
+    await backend(2, "down");
+    const seen = await proxied(freshBase(ROUTES), 2, cookie);
+    expect(seen.every((b) => b === "b0" || b === "b1"), seen.join()).toBe(true);
   });
 });
