@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { errorAnswer } from "../platform/error-answer";
 import { parseBaseConfig, type BaseConfig } from "../config/base-config";
 import { ConfigError } from "../config/fields";
+import { parsedOnce, type Parsed } from "../config/parsed-once";
 import type { TargetSpec } from "../config/targets";
 import { cacheStatus } from "../http/cache-status";
 import { mirrorUrlProblem } from "../http/link";
@@ -42,38 +43,30 @@ interface Loaded {
 }
 type BaseEnv = { Bindings: Env; Variables: { base: Loaded } };
 
-// Parsed once per env (isolate + deployment); WeakMap keyed by env, as our style allows.
-const loaded = new WeakMap<object, Loaded | ConfigError>();
+// Parsed once per env (isolate + deployment), with the ConfigError naming a bad field.
+const loaded = new WeakMap<object, Parsed<Loaded>>();
 
-function load(env: object): Loaded | ConfigError {
-  let l = loaded.get(env);
-  if (!l) {
-    try {
-      const config = parseBaseConfig(env as Record<string, unknown>);
-      const { keys, errors } = parseSigningKeys(config.signingKeys);
-      if (errors.length) throw new ConfigError("SIGNING_KEYS", errors.join("; "));
-      // Redirect headers are built by concatenation per request; the URLs are checked here, once.
-      for (const [field, list] of [["OFFLOAD_NODES", config.nodes], ["MIRRORS", config.mirrors]] as const) {
-        list.forEach((t, i) => {
-          const problem = mirrorUrlProblem(t.url);
-          if (problem) throw new ConfigError(`${field}[${i}].url`, problem);
-        });
-      }
-      statsFlushSeconds(env as Record<string, unknown>); // validated here, so a bad value answers 500 naming it
-      const farmsConfig = parseFarmsConfig(env as Record<string, unknown>);
-      const cookieKeys = parseSigningKeys(farmsConfig.cookieKeys);
-      if (cookieKeys.errors.length) throw new ConfigError("ATH_COOKIE_KEYS", cookieKeys.errors.join("; "));
-      const routes = parseProxyRoutes(env as Record<string, unknown>, "PROXY_ROUTES", farmsConfig.farms);
-      const first = keys[0];
-      const signer = first ? { key: first, imported: importSigningKey(first) } : null;
-      l = { config, keys, signer, routes, hooks: new Map(routes.map((r) => [r, routeHooks(r)])), farms: { config: farmsConfig, cookieKeys: cookieKeys.keys }, adminToken: parseAdminToken(env as Record<string, unknown>) };
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      l = e;
+function load(env: object): Parsed<Loaded> {
+  return parsedOnce(loaded, env, () => {
+    const config = parseBaseConfig(env as Record<string, unknown>);
+    const { keys, errors } = parseSigningKeys(config.signingKeys);
+    if (errors.length) throw new ConfigError("SIGNING_KEYS", errors.join("; "));
+    // Redirect headers are built by concatenation per request; the URLs are checked here, once.
+    for (const [field, list] of [["OFFLOAD_NODES", config.nodes], ["MIRRORS", config.mirrors]] as const) {
+      list.forEach((t, i) => {
+        const problem = mirrorUrlProblem(t.url);
+        if (problem) throw new ConfigError(`${field}[${i}].url`, problem);
+      });
     }
-    loaded.set(env, l);
-  }
-  return l;
+    statsFlushSeconds(env as Record<string, unknown>); // validated here, so a bad value answers 500 naming it
+    const farmsConfig = parseFarmsConfig(env as Record<string, unknown>);
+    const cookieKeys = parseSigningKeys(farmsConfig.cookieKeys);
+    if (cookieKeys.errors.length) throw new ConfigError("ATH_COOKIE_KEYS", cookieKeys.errors.join("; "));
+    const routes = parseProxyRoutes(env as Record<string, unknown>, "PROXY_ROUTES", farmsConfig.farms);
+    const first = keys[0];
+    const signer = first ? { key: first, imported: importSigningKey(first) } : null;
+    return { config, keys, signer, routes, hooks: new Map(routes.map((r) => [r, routeHooks(r)])), farms: { config: farmsConfig, cookieKeys: cookieKeys.keys }, adminToken: parseAdminToken(env as Record<string, unknown>) };
+  });
 }
 
 /**
@@ -86,7 +79,7 @@ export function offloadBase(): Hono<BaseEnv> {
 
   app.use("*", async (c, next) => {
     const l = load(c.env);
-    if (l instanceof ConfigError) return plain(500, l.message);
+    if (!l.ok) return plain(500, l.error.message);
     c.set("base", l);
     await next();
   });

@@ -154,19 +154,3 @@ export function buildDuplicateLinks(
   }
   return { value: links.join(", "), links, rejected };
 }
-
-/** The Link field value of buildDuplicateLinks; invalid mirrors are left out. */
-export function duplicateLinks(mirrors: readonly Mirror[], max = 5): string {
-  return buildDuplicateLinks(mirrors, max).value;
-}
-
-/**
- * X-Mirrored-By values, one per header line (`headers.append` each): the plain mirror
- * URL, as the pre-RFC 6249 "mirroring web content" convention has it. URLs that are not
- * absolute http/https/ftp URIs are left out, as are repeats.
- */
-export function mirroredBy(urls: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const url of urls) if (mirrorUrlProblem(url) === undefined && !out.includes(url)) out.push(url);
-  return out;
-}

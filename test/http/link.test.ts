@@ -2,12 +2,12 @@ import { describe, it, expect } from "vitest";
 import fc from "fast-check";
 import {
   buildDuplicateLinks,
-  duplicateLinks,
   formatLink,
-  mirroredBy,
   mirrorUrlProblem,
   uriReferenceProblem,
 } from "../../src/http/link";
+
+const dupValue = (...args: Parameters<typeof buildDuplicateLinks>) => buildDuplicateLinks(...args).value;
 
 describe("formatLink (RFC 8288 §3)", () => {
   it("writes target, rel and parameters", () => {
@@ -98,7 +98,7 @@ describe("mirrorUrlProblem", () => {
 describe("duplicateLinks (RFC 6249 §3)", () => {
   it("orders by pri, includes geo and depth when known", () => {
     expect(
-      duplicateLinks([
+      dupValue([
         { url: "https://b.example/f.iso", priority: 2, geo: "DE", depth: 2 },
         { url: "https://a.example/f.iso", priority: 1 },
         { url: "ftp://c.example/f.iso", priority: 2, geo: "us" },
@@ -118,10 +118,10 @@ describe("duplicateLinks (RFC 6249 §3)", () => {
     expect(r.rejected.map((x) => x.url)).toEqual(["https://m2.example/f", "https://m1.example/f", "https://m0.example/f"]);
     expect(r.rejected[0]?.reason).toBe("beyond the first 5");
     expect(buildDuplicateLinks(mirrors, 2).links).toHaveLength(2);
-    expect(duplicateLinks(mirrors, 0)).toBe("");
-    expect(duplicateLinks(mirrors, -1)).toBe("");
-    expect(duplicateLinks(mirrors, Number.NaN)).toBe("");
-    expect(duplicateLinks([])).toBe("");
+    expect(dupValue(mirrors, 0)).toBe("");
+    expect(dupValue(mirrors, -1)).toBe("");
+    expect(dupValue(mirrors, Number.NaN)).toBe("");
+    expect(dupValue([])).toBe("");
   });
 
   it("leaves out invalid mirrors with a reason", () => {
@@ -147,27 +147,18 @@ describe("duplicateLinks (RFC 6249 §3)", () => {
       "depth must be a non-negative integer",
       "scheme mailto: is not http, https or ftp",
     ]);
-    expect(duplicateLinks([{ url: "https://m.example/ok", priority: 999999, depth: 0 }])).toBe(
+    expect(dupValue([{ url: "https://m.example/ok", priority: 999999, depth: 0 }])).toBe(
       "<https://m.example/ok>; rel=duplicate; pri=999999; depth=0",
     );
   });
 
   it("produces a value a Headers object accepts as is", () => {
     const h = new Headers();
-    const value = duplicateLinks([
+    const value = dupValue([
       { url: "https://a.example/x?y=1&z=%20", priority: 1, geo: "fr" },
       { url: "https://[2001:db8::1]/x", priority: 3 },
     ]);
     h.set("Link", value);
     expect(h.get("Link")).toBe(value);
-  });
-});
-
-describe("mirroredBy", () => {
-  it("gives the plain URLs, one value each, skipping bad ones and repeats", () => {
-    expect(
-      mirroredBy(["https://a.example/f", "https://a.example/f", "https://b.example/f\r\nX: y", "ftp://c.example/f"]),
-    ).toEqual(["https://a.example/f", "ftp://c.example/f"]);
-    expect(mirroredBy([])).toEqual([]);
   });
 });
