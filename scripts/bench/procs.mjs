@@ -4,6 +4,7 @@
  * Ctrl-C stops all of them (and the Miniflare/workerd, through registered closers).
  */
 import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
 
 /** @type {Set<import("node:child_process").ChildProcess>} */
 const children = new Set();
@@ -81,4 +82,16 @@ export function run(cmd, args, { timeoutMs = 120_000, okCodes = [0] } = {}) {
       else reject(new Error(`${cmd} ${args.join(" ")} exited ${code ?? signal}: ${stderr.trim().slice(0, 500)}`));
     });
   });
+}
+
+/** CPU time (user + system) `pid` has used so far in ms (/proc/<pid>/stat fields 14-15, USER_HZ = 100); NaN when it is gone. */
+export async function cpuMs(pid) {
+  if (!pid) return Number.NaN;
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }

@@ -13,6 +13,7 @@ import path from "node:path";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { BASELINE_SCRIPTS } from "./baselines.mjs";
 import { workerdChildren } from "./workerd-boot.mjs";
+export { cpuMs } from "./procs.mjs";
 
 /**
  * @param {object} o
@@ -109,12 +110,6 @@ export async function startBenchStack({ bundlePath, workerConfig, persistDir, no
   };
 }
 
-/** CPU time (user + system) a process has used so far, in ms. */
-export async function cpuMs(pid) {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // fields 14-15 (utime, stime), USER_HZ = 100
-}
 
 /** Resident set size of a process in bytes (VmRSS), or NaN when it is gone. */
 export async function rssBytes(pid) {

@@ -20,6 +20,7 @@ import { build } from "esbuild";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { readWorkerConfig } from "../stack/worker-build.mjs";
 import { BENCH_RATES } from "./throttle-rates.mjs";
+import { cpuMs } from "./procs.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const QUICK = process.env.BENCH_QUICK === "1";
@@ -58,12 +59,6 @@ async function workerdChildren() {
   return pids;
 }
 
-/** utime + stime of `pid` in ms (fields 14, 15 of /proc/<pid>/stat, in USER_HZ = 100). */
-async function cpuMs(pid) {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-}
 
 async function rssMiB(pid) {
   const status = await readFile(`/proc/${pid}/status`, "utf8");

@@ -5,6 +5,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+export { cpuMs } from "./procs.mjs";
 
 /**
  * @param {{ workers: object[], persistDir: string, onBoot?: () => void }} opts
@@ -62,14 +63,3 @@ export async function workerdChildren() {
   return out;
 }
 
-/** CPU time (user + system) a process has used so far, in ms; NaN when unreadable. */
-export async function cpuMs(pid) {
-  if (!pid) return Number.NaN;
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in USER_HZ (100)
-  } catch {
-    return Number.NaN;
-  }
-}
