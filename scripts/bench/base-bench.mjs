@@ -8,9 +8,8 @@
  * Run through `bash scripts/bench-base`; BENCH_QUICK=1 for a shorter run. Everything
  * runs on temp state, removed at the end; the Markdown goes to bench-results/base.md.
  */
-import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, open, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -22,6 +21,7 @@ import { cleanup, installSignalHandlers, onCleanup } from "./procs.mjs";
 import { ADMIN, BASELINE_307, FULL_307, FULL_307_SIGNED, cpuMs, startBaseStack } from "./base-stack.mjs";
 import { CITIES, DIST_NODES, NODE_IDS, distribute, homeOf, nearestNode, nodesVar, pathStable } from "./base-dist.mjs";
 import { mdTable, pct, rate, textTable } from "./base-report.mjs";
+import { gitDescribe, otherWorkerds } from "./run-info.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const QUICK = process.env.BENCH_QUICK === "1";
@@ -37,26 +37,6 @@ const LOADS = { "node-a": 0, "node-b": 4, "node-c": 8 };
 const started = performance.now();
 const log = (msg) => process.stderr.write(`[bench-base ${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s] ${msg}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function gitDescribe() {
-  try {
-    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT }).toString().trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], { cwd: ROOT }).toString().trim() ? " + uncommitted src changes" : "";
-    return head + dirty;
-  } catch {
-    return "unknown";
-  }
-}
-
-async function otherWorkerds() {
-  let n = 0;
-  for (const e of await readdir("/proc")) {
-    if (!/^\d+$/.test(e)) continue;
-    const comm = await readFile(`/proc/${e}/comm`, "utf8").catch(() => "");
-    if (comm.startsWith("workerd")) n++;
-  }
-  return n;
-}
 
 /** Sparse file of `size` zero bytes (no disk use; the origin only HEADs it here). */
 async function sparseFile(root, p, size) {
@@ -273,7 +253,7 @@ async function main() {
   const notes = [];
   const note = (n) => notes.push(n);
   const header = [
-    `${new Date().toISOString()}, commit ${gitDescribe()}, Node ${process.version}, miniflare ${JSON.parse(await readFile(path.join(ROOT, "node_modules/miniflare/package.json"), "utf8")).version}`,
+    `${new Date().toISOString()}, commit ${gitDescribe(ROOT)}, Node ${process.version}, miniflare ${JSON.parse(await readFile(path.join(ROOT, "node_modules/miniflare/package.json"), "utf8")).version}`,
     `${QUICK ? "QUICK mode (BENCH_QUICK=1)" : "full mode"}; ${os.cpus().length} cores, load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}, ${await otherWorkerds()} workerd process(es) running before ours`,
     "runtime: workerd through the Miniflare API, one process for every base variant and the bare 307 baseline, direct sockets; fresh temp persist dir; no Cron Trigger (health checks never run, the registry starts empty = all targets healthy)",
     `steady state (figure 1): ${STEADY.path} (${STEADY.size / MiB} MiB) has a node's R2 meta pointer with a SHA-256, so the base knows size + digest (remembered INFO_CACHE_SECONDS=60, one R2 head per minute) and sends Repr-Digest; health view loaded (per-isolate copy of the HealthRegistry snapshot, refreshed in the background at most every 2 s, never awaited once loaded); base vars: wrangler.base.toml [vars] + OFFLOAD_NODES=3 URLs, BALANCER=hash`,

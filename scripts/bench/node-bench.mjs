@@ -10,8 +10,7 @@
  * Everything runs on temp state (origin files, R2/Cache/DO persistence, the bundle), all
  * removed at the end; the Markdown table goes to bench-results/node.md.
  */
-import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,6 +23,7 @@ import { figureSlowClients } from "./fig-memory.mjs";
 import { figureCoalescing, figureFillMemory, figureFirstByte } from "./fig-fills.mjs";
 import { markdown, textTable } from "./report.mjs";
 import { startNoiseMonitor } from "./noise.mjs";
+import { gitDescribe, otherWorkerds } from "./run-info.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const QUICK = process.env.BENCH_QUICK === "1";
@@ -56,27 +56,6 @@ function allFiles(files) {
 }
 
 /** Other busy processes skew every figure on a 2-core machine: say so. */
-async function otherWorkerds() {
-  const mine = new Set([process.pid]);
-  let n = 0;
-  for (const e of await readdir("/proc")) {
-    if (!/^\d+$/.test(e) || mine.has(Number(e))) continue;
-    const comm = await readFile(`/proc/${e}/comm`, "utf8").catch(() => "");
-    if (comm.startsWith("workerd")) n++;
-  }
-  return n;
-}
-
-function gitDescribe() {
-  try {
-    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT }).toString().trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], { cwd: ROOT }).toString().trim() ? " + uncommitted src changes" : "";
-    return head + dirty;
-  } catch {
-    return "unknown";
-  }
-}
-
 async function main() {
   installSignalHandlers();
   const tmp = await mkdtemp(path.join(os.tmpdir(), "offload-bench-"));
@@ -85,7 +64,7 @@ async function main() {
   const notes = [];
   const note = (n) => notes.push(n);
   const header = [
-    `${new Date().toISOString()}, commit ${gitDescribe()}, Node ${process.version}, miniflare ${JSON.parse(await readFile(path.join(ROOT, "node_modules/miniflare/package.json"), "utf8")).version}`,
+    `${new Date().toISOString()}, commit ${gitDescribe(ROOT)}, Node ${process.version}, miniflare ${JSON.parse(await readFile(path.join(ROOT, "node_modules/miniflare/package.json"), "utf8")).version}`,
     `${QUICK ? "QUICK mode (BENCH_QUICK=1)" : "full mode"}: big object ${fmtSize(files.big.size)}; ${os.cpus().length} cores, load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}, ${await otherWorkerds()} other workerd process(es) running`,
     "runtime: workerd through the Miniflare API, one process for node and baseline workers (same R2 bucket, same Cache API), direct sockets; fresh temp persist dir",
     `node workers: "node" = wrangler.toml [vars] (REVALIDATE_SECONDS=0, guard 2 per client+URL); "node-fresh" = REVALIDATE_SECONDS=${FRESH_SECONDS} (no origin HEAD on hits); "node-r2" = REVALIDATE_SECONDS=${FRESH_SECONDS} + CACHE_API_MAX_BYTES=0 (serves R2 like the R2 baseline)`,

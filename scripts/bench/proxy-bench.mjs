@@ -13,8 +13,7 @@
  * prebuilt base bundle (a patched copy of src/; then no Markdown is written).
  * Temp state removed at the end; the Markdown goes to bench-results/proxy.md.
  */
-import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -27,6 +26,7 @@ import { startNoiseMonitor } from "./noise.mjs";
 import { cleanup, installSignalHandlers, onCleanup } from "./procs.mjs";
 import { BASE, PASS, startBackend, startProxyStack } from "./proxy-stack.mjs";
 import { PROXY_RATES, timedDownload } from "./proxy-throttle.mjs";
+import { gitDescribe, otherWorkerds } from "./run-info.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const QUICK = process.env.BENCH_QUICK === "1";
@@ -43,26 +43,6 @@ const started = performance.now();
 const log = (msg) => process.stderr.write(`[bench-proxy ${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s] ${msg}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "n/a");
-
-function gitDescribe() {
-  try {
-    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT }).toString().trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], { cwd: ROOT }).toString().trim() ? " + uncommitted src changes" : "";
-    return head + dirty;
-  } catch {
-    return "unknown";
-  }
-}
-
-async function otherWorkerds() {
-  let n = 0;
-  for (const e of await readdir("/proc")) {
-    if (!/^\d+$/.test(e)) continue;
-    const comm = await readFile(`/proc/${e}/comm`, "utf8").catch(() => "");
-    if (comm.startsWith("workerd")) n++;
-  }
-  return n;
-}
 
 function get(agent, url, headers = {}) {
   return new Promise((resolve, reject) => {
@@ -198,7 +178,7 @@ async function main() {
   const notes = [];
   const note = (n) => notes.push(n);
   const header = [
-    `${new Date().toISOString()}, commit ${gitDescribe()}, Node ${process.version}, miniflare ${JSON.parse(await readFile(path.join(ROOT, "node_modules/miniflare/package.json"), "utf8")).version}`,
+    `${new Date().toISOString()}, commit ${gitDescribe(ROOT)}, Node ${process.version}, miniflare ${JSON.parse(await readFile(path.join(ROOT, "node_modules/miniflare/package.json"), "utf8")).version}`,
     `${QUICK ? "QUICK mode (BENCH_QUICK=1)" : "full mode"}; ${os.cpus().length} cores, load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}, ${await otherWorkerds()} workerd process(es) running before ours`,
     "runtime: workerd through the Miniflare API, ONE process for the base (wrangler.base.toml bundle, PROXY_ROUTES) and the bare pass-through worker (fetch(BACKEND + path), returned as is), direct sockets; backend: one Node process on two keep-alive ports; no Cron Trigger",
   ];
