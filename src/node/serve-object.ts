@@ -76,7 +76,9 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
       return passThrough(config, o.req, key, cacheStatus(node, { fwd: "miss", detail: check.why }));
     case "gone":
       copy?.body.dispose();
-      await Promise.all([cache.purge(key), r2.purge(key)]);
+      // Only what we hold: deleting an absent key is still an R2 write (a Class A
+      // operation), and a flood of 404s must not turn into a flood of paid writes.
+      if (copy) await Promise.all([cache.purge(key), r2.purge(key)]);
       return plain(check.status, check.status === 404 ? "not found at origin" : "gone from origin", {
         "cache-status": cacheStatus(node, { fwd: copy ? "stale" : "miss", fwdStatus: check.status, detail: copy ? "purged" : undefined }),
       });

@@ -111,7 +111,16 @@ export class FillRun {
       if (claimed !== undefined && claimed !== sha256) throw new Error(`SHA-256 ${sha256} differs from the origin's Repr-Digest ${claimed}`);
       await writer.complete();
       const meta: StoredMeta = { key: this.key, version, ...head, sha256, storedAt: Date.now() };
-      await new R2Tier(this.bucket).commit(meta);
+      const r2 = new R2Tier(this.bucket);
+      try {
+        await r2.commit(meta);
+      } catch (e) {
+        // The data object is complete but, unless the pointer got written, unreachable:
+        // remove it rather than leave it to storage charges (R2 has no orphan sweep).
+        const current = await r2.meta(this.key).catch(() => undefined);
+        if (current !== undefined && current?.version !== version) await this.bucket.delete(objectKey).catch(() => {});
+        throw e;
+      }
       this.meta = meta;
       if (last) this.broadcast(last.value, last.offset);
       this.resolveFinished(true);
