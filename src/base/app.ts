@@ -89,7 +89,8 @@ export function offloadBase(): Hono<BaseEnv> {
 
   // mod_athena: stats pushed by the members' agents, and query mode.
   app.get("/ath/update", (c) => athUpdate(c.get("base").farms, c.req.raw, c.env));
-  app.get("/ath/balance/", (c) => athBalance(c.get("base").farms, c.req.raw, c.env, c.executionCtx as unknown as ExecutionContext));
+  for (const path of ["/ath/balance/", "/ath/balance"]) app.get(path, (c) => athBalance(c.get("base").farms, c.req.raw, c.env, c.executionCtx as unknown as ExecutionContext));
+  app.all("/ath/*", () => plain(404, "no such /ath endpoint (GET /ath/update, GET /ath/balance/)"));
 
   app.all("*", async (c) => {
     const { config, signer, routes, hooks, farms } = c.get("base");

@@ -117,3 +117,16 @@ describe("query mode: member states", () => {
     expect(res.text).toBe("farm farm_stats has no usable member and no fallbackUrl (s1: disabled; s2: draining; s3: down: down after 1 failed active check(s): HTTP 500)\n");
   });
 });
+
+describe("the /ath/ namespace", () => {
+  it("answers /ath/balance without the slash too, and 404 for anything else under /ath/ (never the origin)", async () => {
+    const base = freshBase();
+    expect((await base("/ath/balance?farm_one", { headers: AUTH })).status).toBe(200);
+    for (const path of ["/ath/", "/ath/nothing", "/ath/update/extra"]) {
+      const res = await base(path, { headers: AUTH });
+      expect(res.status, path).toBe(404);
+      expect(res.text, path).toMatch(/no such \/ath endpoint/);
+    }
+    expect((await base("/ath/update", { method: "POST", headers: AUTH })).status).toBe(404);
+  });
+});
