@@ -32,6 +32,10 @@ describe("admin: authentication", () => {
     expect((await baseFetch("/_admin/api/farms", { headers: { authorization: "Bearer wrong-token-wrong-token" } })).status).toBe(401);
     expect((await baseFetch("/_admin/api/farms", { headers: basic("admin", "nope") })).status).toBe(401);
     expect((await baseFetch("/_admin/api/farms", { headers: { authorization: `Bearer ${TOKEN}x` } })).status).toBe(401);
+    // A token no header could carry (a line break) is just a wrong token, not a crash.
+    const broken = await signIn("line\nbreak");
+    expect(broken.status).toBe(401);
+    expect(broken.headers.get("set-cookie")).toBeNull();
     const bad = await signIn("not-the-token");
     expect(bad.status).toBe(401);
     expect(bad.headers.get("set-cookie")).toBeNull();
