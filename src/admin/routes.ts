@@ -50,11 +50,12 @@ export function adminRoutes(): Hono<AdminEnv> {
   const app = new Hono<AdminEnv>();
   const limit = bodyLimit({ maxSize: 16 * 1024, onError: () => plain(413, "request body too large for an admin action (16 KiB at most)") });
 
-  app.use("/_admin/*", async (c, next) => {
+  const adminOn = async (c: C, next: () => Promise<void>) => {
     if (!c.get("base").adminToken) return plain(503, "the admin is off: set the ADMIN_TOKEN secret to use it");
     await next();
-  });
-  app.use("/_admin", async (c, next) => (c.get("base").adminToken ? next() : plain(503, "the admin is off: set the ADMIN_TOKEN secret to use it")));
+  };
+  app.use("/_admin", adminOn);
+  app.use("/_admin/*", adminOn);
 
   app.get("/_admin/login", (c) => page(c, 200, loginPage(null) as Promise<string>));
   app.post("/_admin/login", limit, async (c) => {

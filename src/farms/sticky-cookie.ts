@@ -21,7 +21,8 @@
  */
 import { FARM_NAME } from "../config/farms-config";
 import type { SigningKey } from "../signing/redirect-token";
-import { decodeBase64url, encodeBase64url } from "../signing/base64url";
+import { hmacBase64url } from "../auth/hmac";
+import { decodeBase64url } from "../signing/base64url";
 
 export interface StickyClaim {
   farm: string;
@@ -37,20 +38,15 @@ const EXPIRES = /^[1-9][0-9]{0,14}$/;
 const MAX_CHARS = 256;
 const utf8 = new TextEncoder();
 
-function message(c: StickyClaim): Uint8Array {
-  return utf8.encode(`athena-sticky/v1\n${c.farm}\n${c.member}\n${c.expires}`);
-}
-
-function hmac(secret: string, usage: "sign" | "verify"): Promise<CryptoKey> {
-  return crypto.subtle.importKey("raw", utf8.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [usage]);
+function signedText(c: StickyClaim): string {
+  return `athena-sticky/v1\n${c.farm}\n${c.member}\n${c.expires}`;
 }
 
 export async function signSticky(key: SigningKey, claim: StickyClaim): Promise<string> {
   if (!FARM_NAME.test(claim.farm) || !MEMBER.test(claim.member) || !EXPIRES.test(String(claim.expires))) {
     throw new TypeError("sticky cookie: farm, member or expiry cannot be carried in the cookie");
   }
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await hmac(key.secret, "sign"), message(claim)));
-  return `v1~${claim.farm}~${claim.member}~${claim.expires}~${key.id}~${encodeBase64url(mac)}`;
+  return `v1~${claim.farm}~${claim.member}~${claim.expires}~${key.id}~${await hmacBase64url(key.secret, signedText(claim))}`;
 }
 
 export async function verifySticky(keys: readonly SigningKey[], value: string | null, now = Date.now()): Promise<StickyCheck> {
@@ -64,7 +60,8 @@ export async function verifySticky(keys: readonly SigningKey[], value: string | 
   if (!key) return { ok: false, reason: "unknown-key" };
   const claim = { farm, member, expires: Number(expires) };
   // crypto.subtle.verify compares in constant time.
-  if (!(await crypto.subtle.verify("HMAC", await hmac(key.secret, "verify"), mac, message(claim)))) return { ok: false, reason: "bad-signature" };
+  const verifier = await crypto.subtle.importKey("raw", utf8.encode(key.secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+  if (!(await crypto.subtle.verify("HMAC", verifier, mac, utf8.encode(signedText(claim))))) return { ok: false, reason: "bad-signature" };
   if (now >= claim.expires * 1000) return { ok: false, reason: "expired" };
   return { ok: true, claim };
 }

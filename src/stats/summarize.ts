@@ -3,21 +3,14 @@
  * arithmetic (ratios, zero-filled series) reads apart from the SQL.
  */
 import { MINUTE_MS, RETENTION_MINUTES } from "./validate-batch";
-import type { SeriesPoint, StatsQuery, StatsSummary, StatsTotals, TopFile } from "./types";
+import type { MinuteBucket, SeriesPoint, StatsQuery, StatsSummary, StatsTotals, TopFile } from "./types";
 
 export const DEFAULT_MINUTES = 60;
 export const DEFAULT_TOP = 10;
 export const MAX_TOP = 100;
 
 /** One stored minute, as the SQL selects it. */
-export type MinuteRow = {
-  minute: number;
-  copyBytes: number;
-  originBytes: number;
-  copyResponses: number;
-  originResponses: number;
-  refusals: number;
-};
+export type MinuteRow = Omit<MinuteBucket, "files">;
 
 function clamp(v: unknown, fallback: number, max: number): number {
   const n = typeof v === "number" && Number.isFinite(v) ? Math.trunc(v) : fallback;
