@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { buildWorkerBundle, readWorkerConfig } from "../stack/worker-build.mjs";
 import { median, wrk } from "./clients.mjs";
 import { startOrigin } from "./origin.mjs";
-import { cleanup, installSignalHandlers, onCleanup } from "./procs.mjs";
+import { installSignalHandlers, onCleanup, runBench } from "./procs.mjs";
 import { ADMIN, BASELINE_307, FULL_307, FULL_307_SIGNED, cpuMs, startBaseStack } from "./base-stack.mjs";
 import { CITIES, DIST_NODES, NODE_IDS, distribute, homeOf, nearestNode, nodesVar, pathStable } from "./base-dist.mjs";
 import { mdTable, pct, rate, textTable } from "./base-report.mjs";
@@ -354,13 +354,4 @@ async function main() {
   return [...redirectRows, ...distRows].some((r) => r.at(-1) === "MISS" && r[2] === "error") ? 1 : 0;
 }
 
-let code = 1;
-try {
-  code = await main();
-} catch (err) {
-  console.error(err instanceof Error ? err.stack : err);
-} finally {
-  log("stopping workerd and the origin, removing temp state...");
-  await cleanup();
-}
-process.exit(code);
+await runBench(main, log, "workerd and the origin");

@@ -16,7 +16,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildWorkerBundle, readWorkerConfig } from "../stack/worker-build.mjs";
 import { startOrigin } from "./origin.mjs";
-import { cleanup, installSignalHandlers, onCleanup } from "./procs.mjs";
+import { installSignalHandlers, onCleanup, runBench } from "./procs.mjs";
 import { startBenchStack } from "./stack.mjs";
 import { figureBigHit, figureHitRate, fmtSize } from "./fig-hits.mjs";
 import { figureSlowClients } from "./fig-memory.mjs";
@@ -147,13 +147,4 @@ async function main() {
   return rows.some((r) => r.error) ? 1 : 0;
 }
 
-let code = 1;
-try {
-  code = await main();
-} catch (err) {
-  console.error(err instanceof Error ? err.stack : err);
-} finally {
-  log("stopping workerd and the origin, removing temp state...");
-  await cleanup();
-}
-process.exit(code);
+await runBench(main, log, "workerd and the origin");

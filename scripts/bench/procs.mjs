@@ -95,3 +95,21 @@ export async function cpuMs(pid) {
     return Number.NaN;
   }
 }
+
+/**
+ * A bench's entry point: run `main` (its exit code), report a crash, always clean up
+ * (`stopping` says what is stopped), then exit with that code.
+ * @param {() => Promise<number>} main @param {(msg: string) => void} log @param {string} stopping
+ */
+export async function runBench(main, log, stopping) {
+  let code = 1;
+  try {
+    code = await main();
+  } catch (err) {
+    console.error(err instanceof Error ? err.stack : err);
+  } finally {
+    log(`stopping ${stopping}, removing temp state...`);
+    await cleanup();
+  }
+  process.exit(code);
+}

@@ -23,7 +23,7 @@ import { cpuMs } from "./base-stack.mjs";
 import { mdTable, textTable } from "./base-report.mjs";
 import { curlDownload, median, wrk } from "./clients.mjs";
 import { startNoiseMonitor } from "./noise.mjs";
-import { cleanup, installSignalHandlers, onCleanup } from "./procs.mjs";
+import { installSignalHandlers, onCleanup, runBench } from "./procs.mjs";
 import { BASE, PASS, startBackend, startProxyStack } from "./proxy-stack.mjs";
 import { PROXY_RATES, timedDownload } from "./proxy-throttle.mjs";
 import { gitDescribe, otherWorkerds } from "./run-info.mjs";
@@ -260,13 +260,4 @@ async function main() {
   return failed ? 1 : 0;
 }
 
-let code = 1;
-try {
-  code = await main();
-} catch (err) {
-  console.error(err instanceof Error ? err.stack : err);
-} finally {
-  log("stopping workerd and the backend, removing temp state...");
-  await cleanup();
-}
-process.exit(code);
+await runBench(main, log, "workerd and the backend");

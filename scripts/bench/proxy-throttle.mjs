@@ -15,7 +15,7 @@ export const PROXY_RATES = Object.freeze([
 
 /**
  * GET `url` for `seconds` after its first data event.
- * @returns {Promise<{ bytesPerSecond: number, span: number, bytes: number, contentLength: string | undefined, cacheStatus: string | undefined }>}
+ * @returns {Promise<{ bytesPerSecond: number, span: number, bytes: number, contentLength: string | undefined, transferEncoding: string | undefined }>}
  */
 export function timedDownload(url, seconds, headers = {}) {
   return new Promise((resolve, reject) => {
@@ -36,7 +36,7 @@ export function timedDownload(url, seconds, headers = {}) {
         clearTimeout(timer);
         req.destroy();
         const span = (tLast - t0) / 1000;
-        resolve({ bytesPerSecond: span > 0 ? bytes / span : Number.NaN, span, bytes, contentLength: res.headers["content-length"] });
+        resolve({ bytesPerSecond: span > 0 ? bytes / span : Number.NaN, span, bytes, contentLength: res.headers["content-length"], transferEncoding: res.headers["transfer-encoding"] });
       };
       res.on("data", (d) => {
         const now = performance.now();

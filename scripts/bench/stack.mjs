@@ -10,9 +10,9 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { Miniflare } from "miniflare";
 import { BASELINE_SCRIPTS } from "./baselines.mjs";
-import { workerdChildren } from "./workerd-boot.mjs";
+import { benchMiniflareOptions, workerdChildren } from "./workerd-boot.mjs";
 export { cpuMs } from "./procs.mjs";
 
 /**
@@ -57,13 +57,7 @@ export async function startBenchStack({ bundlePath, workerConfig, persistDir, no
       unsafeDirectSockets: direct,
     })),
   ];
-  const options = convertV4MiniflareOptions({
-    host: "127.0.0.1",
-    port: 0,
-    resourcePersistencePath: path.resolve(persistDir),
-    handleStructuredLogs: (l) => { if (l.level === "error" || l.level === "warn") process.stderr.write(`[workerd ${l.level}] ${l.message}\n`); },
-    workers,
-  });
+  const options = benchMiniflareOptions(workers, persistDir);
 
   /** worker name -> direct socket (new ports after a restart). */
   const targets = new Map();

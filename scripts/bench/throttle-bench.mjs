@@ -11,7 +11,6 @@
  *
  * BENCH_QUICK=1: 3 s per run instead of 10.
  */
-import http from "node:http";
 import { readdir, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -20,6 +19,7 @@ import { build } from "esbuild";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { readWorkerConfig } from "../stack/worker-build.mjs";
 import { BENCH_RATES } from "./throttle-rates.mjs";
+import { timedDownload } from "./proxy-throttle.mjs";
 import { cpuMs } from "./procs.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -69,53 +69,11 @@ async function rssMiB(pid) {
  * GET `url` for `seconds` after its first data event, then hang up (the throttle's cancel
  * reaches the generator). Resolves with the measured rate and the framing headers seen.
  */
-function download(url, seconds) {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const req = http.get(url, { agent: false }, (res) => {
-      if (res.statusCode !== 200) {
-        settled = true;
-        req.destroy();
-        return reject(new Error(`${url}: HTTP ${res.statusCode}`));
-      }
-      let t0;
-      let tLast;
-      let bytes = 0;
-      let timer;
-      const finish = () => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        req.destroy();
-        const span = (tLast - t0) / 1000;
-        const asked = new URL(url).searchParams.get("bytes");
-        resolve({
-          bytesPerSecond: span > 0 ? bytes / span : Number.NaN,
-          span,
-          framing: res.headers["content-length"] === asked ? "Content-Length" : res.headers["content-length"] ? "wrong Content-Length" : `Transfer-Encoding: ${res.headers["transfer-encoding"]}`,
-        });
-      };
-      res.on("data", (d) => {
-        const now = performance.now();
-        if (t0 === undefined) {
-          t0 = now;
-          tLast = now;
-          timer = setTimeout(finish, seconds * 1000);
-        } else if (now - t0 <= seconds * 1000) {
-          bytes += d.length;
-          tLast = now;
-        }
-      });
-      res.on("end", finish); // only if the body is shorter than the window
-      res.on("error", () => {}); // our own destroy()
-    });
-    req.on("error", (e) => {
-      if (!settled) {
-        settled = true;
-        reject(e);
-      }
-    });
-  });
+async function download(url, seconds) {
+  const d = await timedDownload(url, seconds);
+  const asked = new URL(url).searchParams.get("bytes");
+  const framing = d.contentLength === asked ? "Content-Length" : d.contentLength ? "wrong Content-Length" : `Transfer-Encoding: ${d.transferEncoding}`;
+  return { bytesPerSecond: d.bytesPerSecond, span: d.span, framing };
 }
 
 const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "n/a");

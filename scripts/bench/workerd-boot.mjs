@@ -7,18 +7,23 @@ import path from "node:path";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 export { cpuMs } from "./procs.mjs";
 
-/**
- * @param {{ workers: object[], persistDir: string, onBoot?: () => void }} opts
- * @returns {Promise<{ url(name: string): string | undefined, pid(): number, close(): Promise<void> }>}
- */
-export async function bootWorkerd({ workers, persistDir, onBoot }) {
-  const options = convertV4MiniflareOptions({
+/** Miniflare options every bench uses: loopback, persisted state, workerd's warnings and errors on stderr. */
+export function benchMiniflareOptions(workers, persistDir) {
+  return convertV4MiniflareOptions({
     host: "127.0.0.1",
     port: 0,
     resourcePersistencePath: path.resolve(persistDir),
     handleStructuredLogs: (l) => { if (l.level === "error" || l.level === "warn") process.stderr.write(`[workerd ${l.level}] ${l.message}\n`); },
     workers,
   });
+}
+
+/**
+ * @param {{ workers: object[], persistDir: string, onBoot?: () => void }} opts
+ * @returns {Promise<{ url(name: string): string | undefined, pid(): number, close(): Promise<void> }>}
+ */
+export async function bootWorkerd({ workers, persistDir, onBoot }) {
+  const options = benchMiniflareOptions(workers, persistDir);
   const before = new Set(await workerdChildren());
   const mf = new Miniflare(options);
   const urls = new Map();
