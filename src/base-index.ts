@@ -7,6 +7,8 @@ export { ConcurrencyLimiter } from "./limits/concurrency-limiter";
 export { HealthRegistry } from "./health/registry";
 export { FarmRegistry } from "./farms/registry";
 export { OffloadStats } from "./stats/offload-stats";
+export { AdminSession } from "./admin/session-store";
+export { SignInLimiter } from "./admin/signin-limiter";
 
 const app = offloadBase();
 

@@ -15,17 +15,21 @@ import http from "node:http";
  */
 export async function startDemoMember({ id, port, host = "127.0.0.1" }) {
   const server = http.createServer((req, res) => {
-    // Drain any request body: a member answers, it does not store.
+    // Read the whole request body before answering, as an app parsing a form does (and
+    // discard it: a member answers, it does not store). The hostile-client suite relies
+    // on this: a stalled upload must be the client's fault, not this member's (issue #11 H1).
     req.resume();
-    const path = (req.url ?? "/").split("?")[0];
-    const text = path === "/health" ? "ok\n" : `${id} answered ${req.method} ${req.url}\n`;
-    res.writeHead(200, {
-      "content-type": "text/plain; charset=utf-8",
-      "content-length": Buffer.byteLength(text),
-      "cache-control": "no-store",
-      "x-demo-member": id,
+    req.on("end", () => {
+      const path = (req.url ?? "/").split("?")[0];
+      const text = path === "/health" ? "ok\n" : `${id} answered ${req.method} ${req.url}\n`;
+      res.writeHead(200, {
+        "content-type": "text/plain; charset=utf-8",
+        "content-length": Buffer.byteLength(text),
+        "cache-control": "no-store",
+        "x-demo-member": id,
+      });
+      res.end(req.method === "HEAD" ? undefined : text);
     });
-    res.end(req.method === "HEAD" ? undefined : text);
   });
   await new Promise((resolve, reject) => {
     server.once("error", (err) => reject(Object.assign(err, { port })));

@@ -4,7 +4,6 @@
  * it the answer is 401 and a sign-in form, never data.
  */
 import { Hono, type Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { BaseConfig } from "../config/base-config";
 import type { FarmsConfig } from "../config/farms-config";
 import { plain, quoted } from "../http/plain";
@@ -12,7 +11,10 @@ import { sameSecret } from "../auth/secret-token";
 import { purgeObject, setMemberState, type ActionResult } from "./actions";
 import { farmsData, healthData, statsData } from "./data";
 import { dashboardPage, loginPage } from "./page";
-import { authenticate, csrfProblem, csrfToken, endSession, newSession, type AdminAuth } from "./session";
+import { readForm, readJsonObject } from "./body";
+import { authenticate, csrfProblem, csrfToken, endSession, foreignOrigin, newSession, type AdminAuth } from "./session";
+import { closeSession, openSession, sessionIsOpen } from "./session-store";
+import { signInLimiter } from "./signin-limiter";
 
 export interface AdminDeps {
   config: BaseConfig;
@@ -46,9 +48,20 @@ function unauthorized(c: C, message: string | null): Promise<Response> | Respons
   return page(c, 401, loginPage(message) as Promise<string>, challenge);
 }
 
+/**
+ * Counts one sign-in attempt of this client (signin-limiter.ts) and answers 429 with
+ * Retry-After (RFC 6585 §4) while it is locked out; null: go on. One Durable Object round
+ * trip per request that presents the token (login form, Bearer, Basic).
+ */
+async function tooManySignIns(c: C, ok: boolean): Promise<Response | null> {
+  const verdict = await signInLimiter(c.env, c.req.raw.headers).attempt(ok);
+  if (verdict.allowed) return null;
+  const wait = verdict.retryAfterSeconds;
+  return plain(429, `too many failed sign-ins from this client: try again in ${wait} s`, { "retry-after": String(wait), ...SECURITY_HEADERS });
+}
+
 export function adminRoutes(): Hono<AdminEnv> {
   const app = new Hono<AdminEnv>();
-  const limit = bodyLimit({ maxSize: 16 * 1024, onError: () => plain(413, "request body too large for an admin action (16 KiB at most)") });
 
   const adminOn = async (c: C, next: () => Promise<void>) => {
     if (!c.get("base").adminToken) return plain(503, "the admin is off: set the ADMIN_TOKEN secret to use it");
@@ -58,19 +71,31 @@ export function adminRoutes(): Hono<AdminEnv> {
   app.use("/_admin/*", adminOn);
 
   app.get("/_admin/login", (c) => page(c, 200, loginPage(null) as Promise<string>));
-  app.post("/_admin/login", limit, async (c) => {
-    const origin = c.req.header("origin");
-    if (origin && origin !== new URL(c.req.url).origin) return plain(403, "cross-origin sign-in refused");
-    const form = await c.req.parseBody();
-    const given = typeof form["token"] === "string" ? form["token"] : "";
-    if (!given || !(await sameSecret(given, token(c)))) return page(c, 401, loginPage("Wrong admin token.") as Promise<string>, { "www-authenticate": 'Bearer realm="offload-admin"' });
-    return new Response(null, { status: 303, headers: { location: "/_admin", "set-cookie": await newSession(token(c), secure(c)), ...SECURITY_HEADERS } });
+  app.post("/_admin/login", async (c) => {
+    const foreign = foreignOrigin(c.req.raw);
+    if (foreign) return plain(403, `sign-in refused: ${foreign}`);
+    const form = await readForm(c.req.raw);
+    if (form instanceof Response) return form;
+    const given = form.get("token") ?? "";
+    const ok = given !== "" && (await sameSecret(given, token(c)));
+    const limited = await tooManySignIns(c, ok);
+    if (limited) return limited;
+    if (!ok) return page(c, 401, loginPage("Wrong admin token.") as Promise<string>, { "www-authenticate": 'Bearer realm="offload-admin"' });
+    const session = await newSession(token(c), secure(c));
+    await openSession(c.env, session.nonce, session.expires);
+    return new Response(null, { status: 303, headers: { location: "/_admin", "set-cookie": session.setCookie, ...SECURITY_HEADERS } });
   });
 
   // Everything below needs a valid token or session.
   const guard = async (c: C, next: () => Promise<void>) => {
     const auth = await authenticate(c.req.raw.headers, token(c));
+    if (c.req.raw.headers.has("authorization")) {
+      const limited = await tooManySignIns(c, auth !== null);
+      if (limited) return limited;
+    }
     if (!auth) return unauthorized(c, null);
+    // A cookie with a valid MAC counts only while its session is open (signed out: closed).
+    if (auth.kind === "session" && !(await sessionIsOpen(c.env, auth.seed))) return unauthorized(c, "Your session has ended. Sign in again.");
     c.set("auth", auth);
     await next();
   };
@@ -89,33 +114,36 @@ export function adminRoutes(): Hono<AdminEnv> {
   app.get("/_admin/", dashboard);
 
   // HTML forms: POST, CSRF-checked, then back to the page with a message (PRG).
-  const form = async (c: C): Promise<Record<string, string> | Response> => {
-    const body = await c.req.parseBody();
-    const fields = Object.fromEntries(Object.entries(body).filter(([, v]) => typeof v === "string")) as Record<string, string>;
-    const problem = await csrfProblem(c.req.raw, token(c), c.get("auth"), fields["csrf"] ?? null);
+  const form = async (c: C): Promise<Map<string, string> | Response> => {
+    const fields = await readForm(c.req.raw);
+    if (fields instanceof Response) return fields;
+    const problem = await csrfProblem(c.req.raw, token(c), c.get("auth"), fields.get("csrf") ?? null);
     return problem ? plain(403, `refused: ${problem}`) : fields;
   };
   const back = (r: ActionResult<unknown>, done: string) =>
     new Response(null, { status: 303, headers: { location: `/_admin?${new URLSearchParams(r.ok ? { done } : { error: r.reason })}`, ...SECURITY_HEADERS } });
 
-  app.post("/_admin/members", limit, async (c) => {
+  app.post("/_admin/members", async (c) => {
     const f = await form(c);
     if (f instanceof Response) return f;
-    const r = await setMemberState(c.get("base").farms.config, c.env, f["farm"] ?? "", f["member"] ?? "", f["state"] ?? "", `admin (${c.get("auth").kind})`);
+    const r = await setMemberState(c.get("base").farms.config, c.env, f.get("farm") ?? "", f.get("member") ?? "", f.get("state") ?? "", `admin (${c.get("auth").kind})`);
     // A bad farm/member/state is the client's error: say so with its status, not a redirect.
     if (!r.ok) return plain(r.status, r.reason);
     return back(r, `${r.value.farm}/${r.value.member} is now ${r.value.state}`);
   });
-  app.post("/_admin/purge", limit, async (c) => {
+  app.post("/_admin/purge", async (c) => {
     const f = await form(c);
     if (f instanceof Response) return f;
-    const r = await purgeObject(c.env.STORE, f["path"] ?? "");
+    const r = await purgeObject(c.env.STORE, f.get("path") ?? "");
     if (!r.ok) return plain(r.status, r.reason);
     return back(r, r.value.stored ? `purged ${r.value.path}` : `${r.value.path} was not stored (Cache API entry of this colo dropped if any)`);
   });
-  app.post("/_admin/logout", limit, async (c) => {
+  app.post("/_admin/logout", async (c) => {
     const f = await form(c);
     if (f instanceof Response) return f;
+    // The cookie is dropped by the browser and, for anyone who kept a copy, closed here.
+    const auth = c.get("auth");
+    if (auth.kind === "session") await closeSession(c.env, auth.seed);
     return new Response(null, { status: 303, headers: { location: "/_admin/login", "set-cookie": endSession(secure(c)), ...SECURITY_HEADERS } });
   });
 
@@ -128,19 +156,19 @@ function registerApi(app: Hono<AdminEnv>): void {
   const json = (c: C, body: unknown, status: 200 = 200) => c.json(body, status, SECURITY_HEADERS);
   const result = (c: C, r: ActionResult<unknown>) => (r.ok ? json(c, r.value) : plain(r.status, r.reason));
   const jsonBody = async (c: C): Promise<Record<string, unknown> | Response> => {
-    // A browser cannot send this type cross-site without a CORS preflight (which we never answer).
-    if (!/^application\/json\b/i.test(c.req.header("content-type") ?? "")) return plain(415, "send Content-Type: application/json");
-    const body = await c.req.json().catch(() => null);
-    return typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : plain(400, "body must be a JSON object");
+    // Credentials a browser adds by itself (session cookie, cached Basic) get the forms'
+    // Origin check too; a bearer token is only ever sent on purpose.
+    const foreign = c.get("auth").kind === "bearer" ? null : foreignOrigin(c.req.raw);
+    if (foreign) return plain(403, `refused: ${foreign}`, SECURITY_HEADERS);
+    return readJsonObject(c.req.raw);
   };
-  const limit = bodyLimit({ maxSize: 16 * 1024, onError: () => plain(413, "request body too large (16 KiB at most)") });
 
   app.get("/_admin/api/farms", async (c) => json(c, { farms: await farmsData(c.get("base").farms.config, c.env) }));
   app.get("/_admin/api/farms/:farm", async (c) => {
     const farm = (await farmsData(c.get("base").farms.config, c.env)).find((f) => f.name === c.req.param("farm"));
     return farm ? json(c, farm) : plain(404, `unknown farm ${quoted(c.req.param("farm"))}`);
   });
-  app.post("/_admin/api/farms/:farm/members/:member", limit, async (c) => {
+  app.post("/_admin/api/farms/:farm/members/:member", async (c) => {
     const body = await jsonBody(c);
     if (body instanceof Response) return body;
     const state = typeof body["state"] === "string" ? body["state"] : "";
@@ -155,7 +183,7 @@ function registerApi(app: Hono<AdminEnv>): void {
     const stats = await statsData(c.env, minutes, top);
     return stats ? json(c, stats) : plain(503, "offload statistics are unavailable (no STATS binding, or it did not answer)");
   });
-  app.post("/_admin/api/purge", limit, async (c) => {
+  app.post("/_admin/api/purge", async (c) => {
     const body = await jsonBody(c);
     if (body instanceof Response) return body;
     return result(c, await purgeObject(c.env.STORE, typeof body["path"] === "string" ? body["path"] : ""));

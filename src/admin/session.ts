@@ -7,16 +7,18 @@
  *     offload_admin=<nonce>.<expires>.<mac>     mac = HMAC(ADMIN_TOKEN, "admin-session/v1\n" + nonce + "\n" + expires)
  *
  * HttpOnly, SameSite=Strict, Path=/_admin, Secure over https. Changing ADMIN_TOKEN ends
- * every session. Browsers send cookies and Basic credentials by themselves, so every
+ * every session; signing out ends one (the cookie also has to name a session that is
+ * open server-side: session-store.ts). Browsers send cookies and Basic credentials by themselves, so every
  * form carries a CSRF token bound to the session (HMAC of its nonce; of "basic" under
  * Basic auth) and a cross-origin Origin header is refused (OWASP's synchroniser token
  * plus origin check). Bearer requests are never sent by a browser on its own and need
  * neither; JSON API writes need `Content-Type: application/json`, which a cross-site
- * form cannot send without a CORS preflight we never grant.
+ * form cannot send without a CORS preflight we never grant, and under a session or Basic
+ * credentials (which a browser adds by itself) the same Origin check as the forms.
  */
 import { presentedToken, sameSecret } from "../auth/secret-token";
 import { hmacBase64url } from "../auth/hmac";
-import { cookieValue } from "../farms/sticky-cookie";
+import { cookieValue } from "../http/cookie";
 import { quoted } from "../http/plain";
 
 export const SESSION_COOKIE = "offload_admin";
@@ -42,12 +44,21 @@ export async function authenticate(headers: Headers, adminToken: string, now = D
   return (await sameSecret(mac, expected)) ? { kind: "session", seed: nonce } : null;
 }
 
-/** A Set-Cookie value for a new session. */
-export async function newSession(adminToken: string, secure: boolean, now = Date.now()): Promise<string> {
+export interface NewSession {
+  /** The Set-Cookie value. */
+  setCookie: string;
+  nonce: string;
+  /** Milliseconds since the epoch: when the session-store object forgets it. */
+  expires: number;
+}
+
+/** A new session: its cookie, and what the session store records. */
+export async function newSession(adminToken: string, secure: boolean, now = Date.now()): Promise<NewSession> {
   const nonce = [...crypto.getRandomValues(new Uint8Array(18))].map((b) => b.toString(16).padStart(2, "0")).join("");
   const expires = Math.floor(now / 1000) + SESSION_SECONDS;
   const mac = await hmacBase64url(adminToken, `admin-session/v1\n${nonce}\n${expires}`);
-  return `${SESSION_COOKIE}=${nonce}.${expires}.${mac}; Path=/_admin; Max-Age=${SESSION_SECONDS}; HttpOnly; SameSite=Strict${secure ? "; Secure" : ""}`;
+  const setCookie = `${SESSION_COOKIE}=${nonce}.${expires}.${mac}; Path=/_admin; Max-Age=${SESSION_SECONDS}; HttpOnly; SameSite=Strict${secure ? "; Secure" : ""}`;
+  return { setCookie, nonce, expires: expires * 1000 };
 }
 
 export function endSession(secure: boolean): string {
@@ -58,10 +69,20 @@ export function csrfToken(adminToken: string, auth: AdminAuth): Promise<string> 
   return hmacBase64url(adminToken, `admin-csrf/v1\n${auth.seed}`);
 }
 
+/**
+ * Why a write a browser may have sent on its own must be refused, or null: an Origin
+ * header (RFC 6454 §7; browsers send it on every POST) naming another origin, "null"
+ * included. A missing Origin is allowed: non-browser clients do not send one.
+ */
+export function foreignOrigin(req: Request): string | null {
+  const origin = req.headers.get("origin");
+  return origin !== null && origin !== new URL(req.url).origin ? `cross-origin request from ${quoted(origin)}` : null;
+}
+
 /** Why a form post must be refused, or null: a foreign Origin, or a missing/wrong CSRF token. */
 export async function csrfProblem(req: Request, adminToken: string, auth: AdminAuth, presented: string | null): Promise<string | null> {
-  const origin = req.headers.get("origin");
-  if (origin !== null && origin !== new URL(req.url).origin) return `cross-origin form post from ${quoted(origin)}`;
+  const foreign = foreignOrigin(req);
+  if (foreign) return foreign;
   if (auth.kind === "bearer") return null;
   return (await sameSecret(presented, await csrfToken(adminToken, auth))) ? null : "missing or wrong CSRF token (reload the page and try again)";
 }

@@ -9,20 +9,38 @@
 export function presentedToken(headers: Headers, url?: URL, queryParam?: string): string | null {
   const auth = headers.get("authorization");
   if (auth) {
-    const [scheme, value] = [auth.slice(0, auth.indexOf(" ")).toLowerCase(), auth.slice(auth.indexOf(" ") + 1).trim()];
+    // RFC 9110 §11.4: credentials = auth-scheme [ 1*SP ... ]; a bare scheme has no value.
+    const space = auth.indexOf(" ");
+    if (space < 0) return null;
+    const scheme = auth.slice(0, space).toLowerCase();
+    const value = auth.slice(space + 1).trim();
     if (scheme === "bearer" && value) return value;
-    if (scheme === "basic" && value) {
-      try {
-        const decoded = atob(value);
-        const colon = decoded.indexOf(":");
-        if (colon >= 0) return decoded.slice(colon + 1);
-      } catch {
-        return null;
-      }
-    }
+    if (scheme === "basic" && value) return basicPassword(value);
     return null;
   }
   return queryParam && url ? url.searchParams.get(queryParam) : null;
+}
+
+/**
+ * The password of RFC 7617 Basic credentials: base64 of "user:password" in UTF-8 (§2.1,
+ * the charset every browser uses now). Null, never an exception, for anything else: not
+ * base64, not UTF-8, no ":".
+ */
+function basicPassword(value: string): string | null {
+  let binary: string;
+  try {
+    binary = atob(value);
+  } catch {
+    return null;
+  }
+  let decoded: string;
+  try {
+    decoded = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+  } catch {
+    return null;
+  }
+  const colon = decoded.indexOf(":");
+  return colon >= 0 ? decoded.slice(colon + 1) : null;
 }
 
 const utf8 = new TextEncoder();

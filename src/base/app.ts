@@ -8,11 +8,12 @@ import { cacheStatus } from "../http/cache-status";
 import { mirrorUrlProblem } from "../http/link";
 import { buildMetalink4, METALINK_TYPE, wantsMetalink } from "../http/metalink";
 import { canonicalRequestPath } from "../http/path";
-import { plain } from "../http/plain";
+import { plain, quoted } from "../http/plain";
 import { clientOf } from "../limits/client-key";
 import { acquireLease, holdWhileStreaming } from "../limits/lease";
 import { healthView } from "../health/view";
-import { importSigningKey, parseSigningKeys, signToken, TOKEN_PARAM, type SigningKey } from "../signing/redirect-token";
+import { importSigningKey, parseSigningKeys, signToken, type SigningKey } from "../signing/redirect-token";
+import { partitionTokenQuery, withTokenMember } from "../signing/token-query";
 import { objectDecision, requestDecision } from "./decide";
 import { mirrorHeaders } from "./mirror-headers";
 import { objectInfo, type ObjectInfo } from "./object-info";
@@ -81,6 +82,14 @@ export function offloadBase(): Hono<BaseEnv> {
     const l = load(c.env);
     if (!l.ok) return plain(500, l.error.message);
     c.set("base", l);
+    // Route on the canonical path: Hono matches the raw one, so "//_admin" or
+    // "/ath//update" would miss their routes and reach the catch-all (and the origin,
+    // ATH_TOKEN and all). A reserved path is served only in its canonical spelling.
+    const path = canonicalRequestPath(c.req.url);
+    if (!path.ok) return plain(path.status, `bad request path: ${path.reason}`);
+    if (isReserved(path.path) && rawPath(c.req.url) !== path.path) {
+      return plain(400, `bad request path: reserved path in a non-canonical spelling; use ${quoted(path.path)}`);
+    }
     await next();
   });
 
@@ -98,8 +107,13 @@ export function offloadBase(): Hono<BaseEnv> {
     const ctx = c.executionCtx as unknown as ExecutionContext;
     const path = canonicalRequestPath(req.url);
     if (!path.ok) return plain(path.status, `bad request path: ${path.reason}`);
+    // Defence in depth: the routes above own these; nothing under them goes to the origin.
+    if (isReserved(path.path)) return plain(404, `no such endpoint: ${quoted(path.path)}`);
     const url = new URL(req.url);
-    const publicOrigin = config.publicUrl ?? url.origin;
+    // Only hosts from our configuration are ever named (issue #11 L3): without PUBLIC_URL,
+    // "" makes every reference we build path-absolute (RFC 3986 §4.2), never the Host
+    // the client sent.
+    const publicOrigin = config.publicUrl ?? "";
     const target = path.path + (path.query ? `?${path.query}` : "");
 
     // mod_proxy_core: a configured route sends the request to its backend pool instead.
@@ -131,7 +145,10 @@ export function offloadBase(): Hono<BaseEnv> {
 
     const health = await healthView(c.env, c.env.HEALTH.get(c.env.HEALTH.idFromName("registry")), ctx);
     const choice = chooseTargets(c.env, config, filePath, health, req.cf as IncomingRequestCfProperties | undefined);
-    const urlOf = await targetUrls(config, signer, filePath, path.query, req.headers);
+    // Every target URL (nodes, mirrors, fallback) carries the client's query without any
+    // offload_token it sent: only the token we sign below ever reaches a node.
+    const { query } = partitionTokenQuery(path.query);
+    const urlOf = await targetUrls(config, signer, filePath, query, req.headers);
     const metalinkUrl = `${publicOrigin}${filePath}.meta4`;
     const extra = mirrorHeaders(choice.ranked, urlOf, info, metalinkUrl, req.headers.get("want-repr-digest"), config.maxLinks);
 
@@ -151,7 +168,7 @@ export function offloadBase(): Hono<BaseEnv> {
     if (!chosen) {
       const why = choice.selection.excluded.map((e) => `${e.target.id}: ${e.reason}`).join("; ");
       console.log(JSON.stringify({ msg: "no healthy target", path: filePath, excluded: why }));
-      if (config.fallbackUrl) return redirect(config, config.fallbackUrl + target, extra, cacheStatus(config.baseId, { fwd: "bypass", detail: "fallback" }));
+      if (config.fallbackUrl) return redirect(config, config.fallbackUrl + filePath + (query ? `?${query}` : ""), extra, cacheStatus(config.baseId, { fwd: "bypass", detail: "fallback" }));
       extra.set("cache-status", status("no-healthy-target"));
       return counted(await serveLocally(config, req, target, publicOrigin, extra));
     }
@@ -162,25 +179,38 @@ export function offloadBase(): Hono<BaseEnv> {
   return app;
 }
 
-/** Each target's URL for this file: same path and query, plus a signed token for our own nodes. */
+/**
+ * Each target's URL for this file: same path and query, plus a signed token for our own
+ * nodes. `query` is canonical and token-free (signing/token-query.ts): exactly what a node
+ * keys on, so with CACHE_KEY_QUERY the token signs it and one token buys one cache key.
+ */
 async function targetUrls(config: BaseConfig, signer: Loaded["signer"], path: string, query: string, headers: Headers): Promise<(t: TargetSpec) => string> {
-  let token = "";
-  if (signer) {
-    const claims = { path, expires: Math.floor(Date.now() / 1000) + config.tokenTtlSeconds, ...(config.signClient ? { client: clientOf(headers).key } : {}) };
-    token = `${TOKEN_PARAM}=${encodeURIComponent(await signToken(signer.key, claims, signer.imported))}`;
-  }
   // Plain concatenation: target URLs were validated at config time, the path is canonical,
-  // and the query is made safe for a Location / Link URI once here.
-  const q = safeQuery(query);
-  const plainTail = path + (q ? `?${q}` : "");
-  const signedTail = token ? path + `?${q ? `${q}&` : ""}${token}` : plainTail;
+  // and a canonical query holds only characters a URI reference may (http/query.ts).
+  const plainTail = path + (query ? `?${query}` : "");
+  let signedTail = plainTail;
+  if (signer) {
+    const claims = {
+      path,
+      expires: Math.floor(Date.now() / 1000) + config.tokenTtlSeconds,
+      ...(config.signClient ? { client: clientOf(headers).key } : {}),
+      ...(config.cacheKeyQuery ? { query } : {}),
+    };
+    signedTail = `${path}?${withTokenMember(query, await signToken(signer.key, claims, signer.imported))}`;
+  }
   // Mirrors are other people's servers: they get no token (and could not check it).
   return (t) => t.url + (t.kind === "node" ? signedTail : plainTail);
 }
 
-/** A raw query as sent may hold characters a URI reference may not (RFC 3986 §2): encode them. */
-function safeQuery(query: string): string {
-  return /^[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$/.test(query) ? query : query.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]/g, (c) => encodeURIComponent(c));
+/** The control endpoints' prefixes: never offloaded, proxied or passed to the origin. */
+function isReserved(path: string): boolean {
+  return /^\/(?:_admin|ath)(?:\/|$)/.test(path);
+}
+
+/** The request's path exactly as sent (percent-encoding, repeated slashes and all). */
+function rawPath(url: string): string {
+  const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*([^?#]*)/.exec(url);
+  return m?.[1] || "/";
 }
 
 function redirect(config: BaseConfig, location: string, h: Headers, status: string): Response {

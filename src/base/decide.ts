@@ -1,4 +1,5 @@
 import type { BaseConfig } from "../config/base-config";
+import { matchGlob } from "../config/glob";
 import { cidrContains, parseIp } from "../net/ip";
 import type { ObjectInfo } from "./object-info";
 
@@ -10,8 +11,8 @@ export type Decision = { offload: true } | { offload: false; reason: string };
  */
 export function requestDecision(config: BaseConfig, method: string, path: string, headers: Headers): Decision {
   if (method !== "GET" && method !== "HEAD") return { offload: false, reason: "method" };
-  if (!config.include.some((re) => re.test(path))) return { offload: false, reason: "not-included" };
-  if (config.exclude.some((re) => re.test(path))) return { offload: false, reason: "excluded-path" };
+  if (!config.include.some((g) => matchGlob(g, path))) return { offload: false, reason: "not-included" };
+  if (config.exclude.some((g) => matchGlob(g, path))) return { offload: false, reason: "excluded-path" };
   if (config.excludeUserAgents.length > 0) {
     const ua = (headers.get("user-agent") ?? "").toLowerCase();
     if (config.excludeUserAgents.some((s) => ua.includes(s))) return { offload: false, reason: "excluded-agent" };

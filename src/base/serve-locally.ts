@@ -1,23 +1,23 @@
 import type { BaseConfig } from "../config/base-config";
+import { upstreamHeaders } from "../http/forwarding";
 import { stripHopByHop } from "../http/hop-by-hop";
-import { plain } from "../http/plain";
+import { rewriteLocation } from "../http/location";
+import { opaqueError, requestId } from "../http/request-id";
 
 /**
  * The base as a transparent reverse proxy to the origin, for everything it does not
- * offload: any method, bodies streamed both ways, headers kept (hop-by-hop removed,
- * RFC 9110 §7.6.1), and the origin's own Location rewritten to the base's public URL
- * so clients never learn (or go around the base to) the origin's address.
+ * offload: any method, bodies streamed both ways, headers kept under the same forwarding
+ * policy as the proxy routes (src/http/forwarding.ts: hop-by-hop removed, RFC 9110
+ * §7.6.1; every client-sent address claim dropped, X-Forwarded-For the Cloudflare peer),
+ * and the origin's own Location rewritten to the base's public URL (src/http/location.ts)
+ * so clients never learn (or go around the base to) the origin's address. A failure to
+ * reach the origin answers a generic 502/504 with a request id; its cause is logged.
  */
 export async function serveLocally(config: BaseConfig, req: Request, target: string, publicOrigin: string, extra?: Headers): Promise<Response> {
-  const headers = stripHopByHop(req.headers);
-  headers.delete("host");
-  const client = req.headers.get("cf-connecting-ip");
-  if (client) {
-    const prior = req.headers.get("x-forwarded-for");
-    headers.set("x-forwarded-for", prior ? `${prior}, ${client}` : client);
-  }
-  headers.set("x-forwarded-host", new URL(publicOrigin).host);
-  headers.set("x-forwarded-proto", new URL(publicOrigin).protocol.replace(":", ""));
+  // No trusted proxies here: the base is the first hop it knows of, so the origin sees
+  // the Cloudflare peer and nothing a client claimed. Without PUBLIC_URL ("") no
+  // X-Forwarded-Host/-Proto at all, neither the client's Host nor one it sent (issue #11 L3).
+  const headers = upstreamHeaders(req.headers, { publicOrigin, trustedProxies: [], forwarded: false });
 
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), config.originTimeoutMs);
@@ -32,8 +32,11 @@ export async function serveLocally(config: BaseConfig, req: Request, target: str
       signal: controller.signal,
     });
   } catch (e) {
-    if (controller.signal.aborted) return plain(504, `origin did not answer within ${config.originTimeoutMs} ms`);
-    return plain(502, `cannot connect to origin: ${(e as Error).message}`);
+    const id = requestId(req.headers);
+    const timedOut = controller.signal.aborted;
+    // The origin's address and the runtime's message are for the operator only (issue #11 L7).
+    console.log(JSON.stringify({ msg: "origin pass-through failed", requestId: id, target, kind: timedOut ? "timeout" : "connect", detail: timedOut ? `no answer within ${config.originTimeoutMs} ms` : String((e as Error).message) }));
+    return timedOut ? opaqueError(504, "the origin did not answer in time", id) : opaqueError(502, "the origin cannot be reached", id);
   } finally {
     clearTimeout(timer);
   }
@@ -42,19 +45,4 @@ export async function serveLocally(config: BaseConfig, req: Request, target: str
   if (location) out.set("location", rewriteLocation(location, config.originUrl, publicOrigin));
   extra?.forEach((v, k) => out.set(k, v));
   return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
-}
-
-/** proxy_redirect default: the origin's own absolute URLs become the base's. */
-export function rewriteLocation(location: string, originUrl: string, publicOrigin: string): string {
-  const origin = new URL(originUrl);
-  let url: URL;
-  try {
-    url = new URL(location, originUrl + "/");
-  } catch {
-    return location;
-  }
-  if (url.origin !== origin.origin) return location;
-  const prefix = origin.pathname.replace(/\/+$/, "");
-  const path = prefix && url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) || "/" : url.pathname;
-  return publicOrigin + path + url.search + url.hash;
 }

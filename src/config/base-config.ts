@@ -4,6 +4,7 @@
  */
 import type { Cidr } from "../net/ip.ts";
 import { absoluteUrl, boolean, cidrList, ConfigError, integer, raw, token, type RawVars } from "./fields.ts";
+import { compileGlob, type Glob } from "./glob.ts";
 import { targetList, type TargetSpec } from "./targets.ts";
 
 export interface BaseConfig {
@@ -13,8 +14,9 @@ export interface BaseConfig {
   nodes: TargetSpec[];
   mirrors: TargetSpec[];
   balancer: string;
-  include: RegExp[];
-  exclude: RegExp[];
+  /** Matched with matchGlob (./glob.ts), in time linear in the path length per glob. */
+  include: Glob[];
+  exclude: Glob[];
   /** Files smaller than this are served by the base itself. */
   minBytes: number;
   /** Content types (prefix match, e.g. "text/") never offloaded. */
@@ -32,6 +34,8 @@ export interface BaseConfig {
   tokenTtlSeconds: number;
   /** Bind signed redirects to the client's address (/64 for IPv6). */
   signClient: boolean;
+  /** The nodes key their cache on the query (their CACHE_KEY_QUERY): tokens sign it too. */
+  cacheKeyQuery: boolean;
   /** Where to send clients when no node or mirror is healthy; null = serve locally. */
   fallbackUrl: string | null;
   /** Public URL of the base, for rewriting the origin's Location; null = the request's own. */
@@ -46,7 +50,7 @@ export const BASE_VAR_NAMES = [
   "ORIGIN_URL", "BASE_ID", "OFFLOAD_NODES", "MIRRORS", "BALANCER", "OFFLOAD_INCLUDE", "OFFLOAD_EXCLUDE",
   "OFFLOAD_MIN_BYTES", "OFFLOAD_EXCLUDE_TYPES", "OFFLOAD_EXCLUDE_USER_AGENTS", "OFFLOAD_EXCLUDE_CLIENTS",
   "REDIRECT_STATUS", "OFFLOAD_WHEN_BUSY", "INFO_CACHE_SECONDS", "SIGNING_KEYS", "SIGNED_URL_TTL",
-  "SIGN_CLIENT", "FALLBACK_URL", "PUBLIC_URL", "MAX_LINKS", "ORIGIN_TIMEOUT_MS", "HEALTH_TIMEOUT_MS",
+  "SIGN_CLIENT", "CACHE_KEY_QUERY", "FALLBACK_URL", "PUBLIC_URL", "MAX_LINKS", "ORIGIN_TIMEOUT_MS", "HEALTH_TIMEOUT_MS",
   "HEALTH_RISE", "HEALTH_FALL", "LEASE_SECONDS", "PROXY_ROUTES", "STATS_FLUSH_SECONDS",
 ] as const;
 
@@ -77,6 +81,7 @@ export function parseBaseConfig(vars: RawVars): BaseConfig {
     signingKeys: raw(vars, "SIGNING_KEYS") ?? "",
     tokenTtlSeconds: integer(vars, "SIGNED_URL_TTL", 3600, 10, 7 * 86_400),
     signClient: boolean(vars, "SIGN_CLIENT", false),
+    cacheKeyQuery: boolean(vars, "CACHE_KEY_QUERY", false),
     fallbackUrl: fallback === undefined ? null : absoluteUrl({ FALLBACK_URL: fallback }, "FALLBACK_URL"),
     publicUrl: publicUrl === undefined ? null : absoluteUrl({ PUBLIC_URL: publicUrl }, "PUBLIC_URL"),
     maxLinks: integer(vars, "MAX_LINKS", 5, 0, 20),
@@ -94,11 +99,13 @@ function list(vars: RawVars, field: string, fallback: string): string[] {
   return (raw(vars, field) ?? fallback).split(",").map((s) => s.trim()).filter(Boolean);
 }
 
-/** Path globs: `*` any characters (slashes included), `?` one character; must start with / or *. */
-function globs(vars: RawVars, field: string, fallback: string): RegExp[] {
+/**
+ * Path globs: `*` any characters (slashes included), `?` one character; must start with / or *.
+ * Never compiled to a RegExp: a backtracking engine is superlinear on such patterns.
+ */
+function globs(vars: RawVars, field: string, fallback: string): Glob[] {
   return list(vars, field, fallback).map((g) => {
     if (!/^[/*]/.test(g)) throw new ConfigError(field, `"${g}" must start with "/" or "*"`);
-    const body = g.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-    return new RegExp(`^${body}$`);
+    return compileGlob(g);
   });
 }

@@ -7,8 +7,9 @@
  */
 
 import type { Cidr } from "../net/ip.ts";
+import { DEFAULT_MAX_RANGES } from "../http/range-coalesce.ts";
 import { statsFlushSeconds } from "../stats/flush-seconds.ts";
-import { absoluteUrl, boolean, cidrList, integer, raw, token, type RawVars } from "./fields.ts";
+import { absoluteUrl, boolean, cidrList, ConfigError, integer, raw, token, type RawVars } from "./fields.ts";
 
 export { ConfigError, type RawVars } from "./fields.ts";
 
@@ -33,6 +34,8 @@ export interface NodeConfig {
   leaseSeconds: number;
   /** Retry-After sent with a refused (503) download. */
   retryAfterSeconds: number;
+  /** Parts per 206 after coalescing (nginx max_ranges); a Range asking for more gets 200 whole. */
+  maxRanges: number;
   /** Whether the query string is part of the cache key and forwarded to the origin. */
   cacheKeyQuery: boolean;
   /** Whether client Cookie / Authorization are forwarded (responses then bypass the store). */
@@ -41,6 +44,10 @@ export interface NodeConfig {
   requireSignedUrls: boolean;
   /** Raw SIGNING_KEYS secret ("id:secret,id:secret"), parsed by the signing module. */
   signingKeys: string;
+  /** Longest token lifetime accepted (seconds ahead of now); the base's SIGNED_URL_TTL or more. */
+  tokenMaxTtlSeconds: number;
+  /** Refuse tokens not bound to a client (pair with SIGN_CLIENT=true at the base). */
+  requireTokenClient: boolean;
   /** Pace every download (mod_dialup): a modem preset ("V.92") or bytes/s; null = full speed. */
   throttle: string | null;
   /** Bytes of each download sent before pacing starts (nginx limit_rate_after). */
@@ -53,7 +60,8 @@ export interface NodeConfig {
 export const NODE_VAR_NAMES = [
   "ORIGIN_URL", "NODE_ID", "MAX_CONNECTIONS_PER_CLIENT", "GUARD_MIN_BYTES", "CONNECTION_ALLOWLIST",
   "REVALIDATE_SECONDS", "CACHE_API_MAX_BYTES", "ORIGIN_TIMEOUT_MS", "LEASE_SECONDS",
-  "RETRY_AFTER_SECONDS", "CACHE_KEY_QUERY", "FORWARD_CREDENTIALS", "REQUIRE_SIGNED_URLS", "SIGNING_KEYS",
+  "RETRY_AFTER_SECONDS", "MAX_RANGES", "CACHE_KEY_QUERY", "FORWARD_CREDENTIALS", "REQUIRE_SIGNED_URLS", "SIGNING_KEYS",
+  "TOKEN_MAX_TTL_SECONDS", "REQUIRE_TOKEN_CLIENT",
   "THROTTLE", "THROTTLE_BURST_BYTES", "STATS_FLUSH_SECONDS",
 ] as const;
 
@@ -72,13 +80,25 @@ export function parseNodeConfig(vars: RawVars): NodeConfig {
     originTimeoutMs: integer(vars, "ORIGIN_TIMEOUT_MS", 15_000, 100, 600_000),
     leaseSeconds: integer(vars, "LEASE_SECONDS", 30, 3, 3600),
     retryAfterSeconds: integer(vars, "RETRY_AFTER_SECONDS", 5, 1, 3600),
+    maxRanges: integer(vars, "MAX_RANGES", DEFAULT_MAX_RANGES, 1, 1000),
     cacheKeyQuery: boolean(vars, "CACHE_KEY_QUERY", false),
     forwardCredentials: boolean(vars, "FORWARD_CREDENTIALS", false),
     requireSignedUrls: boolean(vars, "REQUIRE_SIGNED_URLS", false),
     signingKeys: raw(vars, "SIGNING_KEYS") ?? "",
+    // Same default and range as the base's SIGNED_URL_TTL, which it bounds.
+    tokenMaxTtlSeconds: integer(vars, "TOKEN_MAX_TTL_SECONDS", 3600, 10, 7 * 86_400),
+    requireTokenClient: requireTokenClient(vars),
     throttle: raw(vars, "THROTTLE") ?? null,
     throttleBurstBytes: integer(vars, "THROTTLE_BURST_BYTES", 0, 0, Number.MAX_SAFE_INTEGER),
     statsFlushSeconds: statsFlushSeconds(vars),
   };
 }
 
+/** Binding is a property of a checked token: without REQUIRE_SIGNED_URLS it would check nothing. */
+function requireTokenClient(vars: RawVars): boolean {
+  const on = boolean(vars, "REQUIRE_TOKEN_CLIENT", false);
+  if (on && !boolean(vars, "REQUIRE_SIGNED_URLS", false)) {
+    throw new ConfigError("REQUIRE_TOKEN_CLIENT", "needs REQUIRE_SIGNED_URLS=true (no token is checked otherwise)");
+  }
+  return on;
+}

@@ -10,11 +10,14 @@
  *      "timeoutMs": 5000, "retries": 1, "fallbackUrl": "https://static.example.com",
  *      "forwarded": true, "trustedProxies": ["10.0.0.0/8"] }]
  *
- * Regexes are compiled here, once; every error names the field, e.g.
- * `invalid config PROXY_ROUTES[2].rewriteRequest[0].match: ...`.
+ * Regexes are compiled here, once, for RE2 (re2js): JavaScript regex syntax minus
+ * backreferences and lookaround, matched in time linear in the value, so a rule such as
+ * "(a+)+$" cannot be turned into a denial of service by a client-chosen URI or header.
+ * Every error names the field, e.g. `invalid config PROXY_ROUTES[2].rewriteRequest[0].match: ...`.
  * Erasable TypeScript with .ts imports only (plain Node validates it in the local stack).
  */
 import type { StrategyName } from "../balancers/types.ts";
+import { RE2JS } from "re2js";
 import { parseCidr, type Cidr } from "../net/ip.ts";
 import { absoluteUrl, ConfigError, wholeNumber, type RawVars } from "./fields.ts";
 import { targetList } from "./targets.ts";
@@ -37,7 +40,7 @@ export interface RewriteRule {
    */
   header: string;
   /** Compiled once. The first match in the value is replaced (String.prototype.replace). */
-  match: RegExp;
+  match: RE2JS;
   /** $1..$99, $<name>, $& and $$ as in String.prototype.replace; checked against the groups. */
   replace: string;
 }
@@ -65,8 +68,16 @@ export interface ProxyRoute {
   throttle: string | number | null;
   /** Bytes sent unpaced before the throttle starts (nginx limit_rate_after). */
   throttleBurstBytes: number;
-  /** No progress for this long (connect, each upload chunk, response headers) fails the attempt. */
+  /**
+   * The backend's silence that fails the attempt (and marks the backend): connecting,
+   * taking the next chunk of the request body, the response headers after the whole body.
+   */
   timeoutMs: number;
+  /**
+   * The client's silence during its upload: no new chunk of the request body for this
+   * long answers 408 and blames nobody's health (nginx client_body_timeout, 60 s).
+   */
+  clientBodyTimeoutMs: number;
   /** Further backends tried after a failed attempt (idempotent requests without a body only). */
   retries: number;
   /** Where clients are sent (307, same path and query) when no backend answered; null = 502/504. */
@@ -79,7 +90,7 @@ export interface ProxyRoute {
 
 const KNOWN_FIELDS = [
   "prefix", "host", "backends", "balancer", "rewriteRequest", "rewriteResponse", "sendfile", "throttle",
-  "throttleBurstBytes", "timeoutMs", "retries", "fallbackUrl", "forwarded", "trustedProxies",
+  "throttleBurstBytes", "timeoutMs", "clientBodyTimeoutMs", "retries", "fallbackUrl", "forwarded", "trustedProxies",
 ];
 
 // A mapped type over StrategyName: a new shared strategy without an entry here does not compile.
@@ -146,6 +157,9 @@ function route(entry: unknown, where: string, farms: ReadonlyMap<string, { membe
     throttle: throttle(e["throttle"], `${where}.throttle`),
     throttleBurstBytes: wholeNumber(e["throttleBurstBytes"], `${where}.throttleBurstBytes`, 0, 0, Number.MAX_SAFE_INTEGER),
     timeoutMs: wholeNumber(e["timeoutMs"], `${where}.timeoutMs`, 15_000, 100, 600_000),
+    // nginx's client_body_timeout default: between two reads, so a slow but moving upload
+    // is never cut; long enough for a mobile client's radio to come back.
+    clientBodyTimeoutMs: wholeNumber(e["clientBodyTimeoutMs"], `${where}.clientBodyTimeoutMs`, 60_000, 100, 600_000),
     retries: wholeNumber(e["retries"], `${where}.retries`, pool - 1, 0, 10),
     fallbackUrl: e["fallbackUrl"] === undefined ? null : absoluteUrl({ [`${where}.fallbackUrl`]: e["fallbackUrl"] }, `${where}.fallbackUrl`),
     forwarded: flag(e["forwarded"], `${where}.forwarded`, false),
@@ -212,11 +226,12 @@ function rule(v: unknown, where: string, side: "request" | "response"): RewriteR
   if (side === "response" && name === "uri") throw new ConfigError(`${where}.header`, '"uri" only exists on the request side');
   const source = r["match"];
   if (typeof source !== "string" || source === "") throw new ConfigError(`${where}.match`, "must be a non-empty regular expression");
-  let match: RegExp;
+  let match: RE2JS;
   try {
-    match = new RegExp(source);
+    match = RE2JS.compile(source);
   } catch (e) {
-    throw new ConfigError(`${where}.match`, (e as Error).message);
+    // RE2 refuses what it cannot run in linear time (\1, \k<n>, (?=, (?!, (?<=, (?<!).
+    throw new ConfigError(`${where}.match`, `${(e as Error).message} (RE2 syntax: no backreferences or lookaround)`);
   }
   const replace = r["replace"];
   if (typeof replace !== "string") throw new ConfigError(`${where}.replace`, "must be a string ($1.. for captures)");
@@ -226,9 +241,9 @@ function rule(v: unknown, where: string, side: "request" | "response"): RewriteR
 }
 
 /** A `$n` / `$<name>` in `replace` that `match` does not capture would be kept literally: refuse it. */
-function badReference(match: RegExp, replace: string): string | null {
-  const groups = (new RegExp(`(?:${match.source})|`).exec("") ?? []).length - 1;
-  const names = new Set([...match.source.matchAll(/\(\?<([A-Za-z_$][\w$]*)>/g)].map((m) => m[1]));
+function badReference(match: RE2JS, replace: string): string | null {
+  const groups = match.groupCount();
+  const names = new Set(Object.keys(match.namedGroups()));
   for (const [, ref] of replace.matchAll(/\$(\$|&|`|'|\d{1,2}|<[^>]*>)/g)) {
     if (ref === undefined || "$&`'".includes(ref)) continue;
     if (ref.startsWith("<")) {

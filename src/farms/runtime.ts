@@ -7,7 +7,8 @@ import type { FarmsConfig } from "../config/farms-config";
 import { invalidateView, sharedView } from "../platform/shared-view";
 import type { SigningKey } from "../signing/redirect-token";
 import type { FarmRegistry } from "./registry";
-import { cookieValue, verifySticky, type StickyClaim } from "./sticky-cookie";
+import { cookieValue } from "../http/cookie";
+import { verifySticky, type StickyClaim } from "./sticky-cookie";
 import type { MemberRecord } from "./types";
 
 /** How long an isolate balances on its copy of the registry before refreshing it. */

@@ -65,13 +65,3 @@ export async function verifySticky(keys: readonly SigningKey[], value: string | 
   if (now >= claim.expires * 1000) return { ok: false, reason: "expired" };
   return { ok: true, claim };
 }
-
-/** The named cookie's value from a Cookie header (RFC 6265 §5.4), or null. */
-export function cookieValue(header: string | null, name: string): string | null {
-  if (!header) return null;
-  for (const pair of header.split(";")) {
-    const eq = pair.indexOf("=");
-    if (eq > 0 && pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1");
-  }
-  return null;
-}

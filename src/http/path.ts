@@ -7,7 +7,10 @@
  * origin (or a cache key) see a different resource than the one we check is
  * refused with 400 rather than repaired:
  * - dot segments "." / ".." in any spelling (RFC 3986 §3.3, §5.2.4), judged
- *   after percent-decoding, so "%2e%2E" is "..";
+ *   after percent-decoding, so "%2e%2E" is "..". A segment whose part before its
+ *   first ";" is "." or ".." counts too ("..;", ".;jsessionid=1", "%2e%2e%3Bx"):
+ *   RFC 3986 §3.3 lets a segment carry ";params", and servers that strip them
+ *   before resolving dot segments (Tomcat, Jetty) would read "/app/..;/x" as "/x";
  * - an encoded slash (%2F) or any backslash (literal or %5C), which servers
  *   disagree about;
  * - control characters (raw or encoded %00-%1F, %7F);
@@ -124,7 +127,15 @@ function splitTarget(rawUrl: string): { path: string; query: string } {
 
 /** Already canonical: "/"-separated non-empty runs of literal pchars, no "." or ".." segment. */
 const CANONICAL_ASCII = /^(?:\/[A-Za-z0-9\-._~!$&'()*+,;=:@]+)+\/?$/;
-const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
+/** "." or ".." as a whole segment or before a ";param" (see isDotSegment). */
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:[/;]|$)/;
+
+/** A decoded segment that is "." or "..", or is one with ";params" after it. */
+function isDotSegment(text: string): boolean {
+  const semi = text.indexOf(";");
+  const name = semi < 0 ? text : text.slice(0, semi);
+  return name === "." || name === "..";
+}
 
 /** Validates request.url's raw path and returns its canonical form and raw query. */
 export function canonicalRequestPath(rawUrl: string): PathResult {
@@ -144,7 +155,7 @@ export function canonicalRequestPath(rawUrl: string): PathResult {
     if (raw === "") continue; // leading "/", merged "//", trailing "/"
     const seg = decodeSegment(raw);
     if (!seg.ok) return fail(seg.reason);
-    if (seg.text === "." || seg.text === "..") return fail("dot segment in path");
+    if (isDotSegment(seg.text)) return fail("dot segment in path");
     out.push(encodeSegment(seg.text));
   }
   let canonical = "/" + out.join("/");

@@ -47,6 +47,13 @@ export type RangeDecision =
 export interface RangeOptions {
   /** nginx `max_ranges`: undefined = unlimited, 0 = ignore Range entirely. */
   maxRanges?: number;
+  /** Counts range-specs read, for tests that bound the work by counting, not timing. */
+  steps?: Steps;
+}
+
+/** An optional step counter (property tests check "linear" by counting, never by timing). */
+export interface Steps {
+  count: number;
 }
 
 /** Largest off_t (2^63 - 1), the limit of nginx's number parser. */
@@ -115,6 +122,9 @@ export function decideRange(
   let total = 0;
   let i = 6;
   for (;;) {
+    // Each pass reads one spec and moves `i` past it (its inner loops read disjoint
+    // characters), so the whole parse is linear in the header's length.
+    if (opts?.steps) opts.steps.count++;
     i = skipSpaces(s, i);
     // start/endExclusive of this spec, before clamping decisions below.
     let start: number;
@@ -170,6 +180,15 @@ export function decideRange(
 /** Content-Range value of a 206 part (RFC 9110 §14.4): "bytes a-b/len". */
 export function contentRange(r: ByteRange, length: number): string {
   return `bytes ${r.start}-${r.end}/${length}`;
+}
+
+/**
+ * The complete length in a Content-Range value (RFC 9110 §14.4): N of "bytes a-b/N" or
+ * "bytes *\/N"; undefined when it is "*" (unknown) or the value is not one of those.
+ */
+export function completeLength(contentRange: string | null): number | undefined {
+  const m = /^bytes (?:\d+-\d+|\*)\/(\d{1,16})$/i.exec(contentRange?.trim() ?? "");
+  return m?.[1] === undefined ? undefined : Number(m[1]);
 }
 
 /** Content-Range value of a 416 (RFC 9110 §14.4, §15.5.17): "bytes *\/len". */

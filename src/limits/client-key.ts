@@ -1,20 +1,41 @@
-import { cidrContains, parseIp, type Cidr, type Ip } from "../net/ip";
+import { cidrContains, formatIp, maskBits, parseIp, type Cidr, type Ip } from "../net/ip";
+
+/** The header Cloudflare sets on every request from outside to the client's address. */
+export const CLIENT_IP_HEADER = "CF-Connecting-IP";
+
+export interface ClientIdentity {
+  /**
+   * Limiter bucket and token binding: the canonical address (net/ip.ts), IPv6 as its /64.
+   * Without a usable address, a key of this request alone (never shared, never equal to
+   * a signed one), so no two unidentified clients ever share a bucket or a token.
+   */
+  key: string;
+  ip: Ip | undefined;
+  /** Why the client has no address (one line naming the header); undefined when it has one. */
+  unidentified?: string;
+}
 
 /**
- * Who a client is, for the accelerator guard: CF-Connecting-IP as Cloudflare sets it
- * (the local stack's edge front sets it from the TCP peer). IPv6 clients are grouped by
- * /64, the smallest prefix a subscriber usually gets (RFC 6177), so rotating through
- * addresses of one's own /64 does not multiply the allowance.
+ * Who a client is, for the accelerator guard and token binding: CF-Connecting-IP as
+ * Cloudflare sets it (the local stack's edge front sets it from the TCP peer).
+ * - Every spelling of one address is one key: `010.0.0.1` is refused, `::ffff:10.0.0.1`
+ *   is 10.0.0.1, IPv6 case and zero compression are canonical (RFC 5952).
+ * - IPv6 clients are grouped by /64, the smallest prefix a subscriber usually gets
+ *   (RFC 6177), so rotating through addresses of one's own /64 does not multiply the
+ *   allowance; IPv4-mapped clients are IPv4 clients, one address each.
+ * - Cloudflare always sets the header, so a request without one (or with two, or with
+ *   garbage) did not come through Cloudflare: it gets no shared "unknown" bucket but an
+ *   identity of its own plus the reason, and the guard refuses its counted downloads (400).
  */
-export function clientOf(headers: Headers): { key: string; ip: Ip | undefined } {
-  const raw = headers.get("cf-connecting-ip")?.trim() ?? "";
-  const ip = parseIp(raw);
-  if (!ip) return { key: "unknown", ip: undefined };
-  if (ip.family === 4) return { key: raw, ip };
-  const prefix = ip.value >> 64n;
-  const groups: string[] = [];
-  for (let i = 3; i >= 0; i--) groups.push(((prefix >> BigInt(i * 16)) & 0xffffn).toString(16));
-  return { key: `${groups.join(":")}::/64`, ip };
+export function clientOf(headers: Headers): ClientIdentity {
+  const raw = headers.get(CLIENT_IP_HEADER);
+  const ip = raw === null ? undefined : parseIp(raw.trim());
+  if (!ip) {
+    const unidentified = raw === null ? `no ${CLIENT_IP_HEADER} header` : `${CLIENT_IP_HEADER} is not one IP address`;
+    return { key: `unidentified ${crypto.randomUUID()}`, ip: undefined, unidentified };
+  }
+  if (ip.family === 4) return { key: formatIp(ip), ip };
+  return { key: `${formatIp({ family: 6, value: maskBits(ip.value, 128, 64) })}/64`, ip };
 }
 
 export function isAllowlisted(ip: Ip | undefined, allowlist: readonly Cidr[]): boolean {

@@ -1,6 +1,7 @@
 import type { NodeConfig } from "../config/node-config";
 import { cacheStatus } from "../http/cache-status";
 import { plain } from "../http/plain";
+import { completeLength } from "../http/range";
 import { clientOf, isAllowlisted } from "./client-key";
 import type { ConcurrencyLimiter } from "./concurrency-limiter";
 import { acquireLease, holdWhileStreaming, type LeaseResult } from "./lease";
@@ -21,8 +22,12 @@ export interface PendingGuard {
  * or the origin's HEAD), it asks the client+URL limiter for a slot in parallel with the
  * rest (revalidation, fill), so the Durable Object's round trip (a cold object can take
  * tens of milliseconds) does not delay the first byte, while small files never pay it.
- * Once the answer is known it is counted only if it is one: a 200/206 with a body of at
- * least GUARD_MIN_BYTES; an early slot that turns out not to be needed is given back.
+ * Once the answer is known it is counted only if it is one: a 200/206 with a body, of an
+ * object of at least GUARD_MIN_BYTES. The object's size, not the answer's: eight parallel
+ * 512 KiB ranges of one big file are exactly the accelerator the guard exists for (issue
+ * #11 M2). An early slot that turns out not to be needed is given back.
+ * The client is its canonical address (client-key.ts); a request without one did not come
+ * through Cloudflare, and its counted downloads are refused (400) rather than pooled.
  * Refusal is 503 + Retry-After, not 429: aria2c retries a 503 (--retry-wait) and
  * completes with fewer connections, but gives up for good on a 429.
  */
@@ -38,6 +43,8 @@ export function beginGuard(
   const exempt = req.method !== "GET" || config.maxConnectionsPerClient === 0 || isAllowlisted(client.ip, config.connectionAllowlist);
   if (exempt) return { finish: async (res) => res, abandon: () => {}, sizeKnown: () => {} };
 
+  // The object's complete length, once told (meta or the origin's HEAD).
+  let told: number | undefined;
   // One limiter per client + URL.
   const acquire = () => acquireLease(ns.get(ns.idFromName(`${client.key} ${key}`)), config.maxConnectionsPerClient, config.leaseSeconds * 1000, ctx);
   const likelyDownload = !req.headers.has("if-none-match") && !req.headers.has("if-modified-since");
@@ -49,17 +56,26 @@ export function beginGuard(
   return {
     abandon: giveBack,
     sizeKnown(length) {
-      if (early || !likelyDownload || length < config.guardMinBytes) return;
+      told = length;
+      if (early || !likelyDownload || client.unidentified || length < config.guardMinBytes) return;
       early = acquire();
       // A failed early request is retried in finish(); its rejection must not go unhandled.
       early.catch(() => {});
     },
     async finish(res) {
-      const length = Number(res.headers.get("content-length") ?? Number.NaN);
-      const counted = res.body !== null && (res.status === 200 || res.status === 206) && !(length < config.guardMinBytes);
+      // An object of unknown size counts (it may be big).
+      const length = objectLength(res) ?? told;
+      const counted = res.body !== null && (res.status === 200 || res.status === 206) && !(length !== undefined && length < config.guardMinBytes);
       if (!counted) {
         giveBack();
         return res;
+      }
+      if (client.unidentified) {
+        giveBack();
+        await res.body?.cancel();
+        return plain(400, `no client address for the download limit: ${client.unidentified}`, {
+          "cache-status": cacheStatus(config.nodeId, { detail: "no-client-address" }),
+        });
       }
       const slot = await (early ?? acquire()).catch(acquire);
       if (!slot.ok) {
@@ -73,4 +89,11 @@ export function beginGuard(
       return holdWhileStreaming(slot.lease, res, downloadStarted(env));
     },
   };
+}
+
+/** The complete length of the object an answer is about (RFC 9110 §8.6, §14.4), if it says. */
+function objectLength(res: Response): number | undefined {
+  if (res.status === 206) return completeLength(res.headers.get("content-range"));
+  const length = res.headers.get("content-length");
+  return length !== null && /^\d{1,16}$/.test(length) ? Number(length) : undefined;
 }

@@ -1,4 +1,17 @@
-/** IPv4/IPv6 addresses and CIDR blocks as bigints (no platform calls; also used by Node scripts). */
+/**
+ * IPv4/IPv6 addresses and CIDR blocks as bigints (no platform calls; also used by Node scripts).
+ *
+ * One address, one identity: every spelling of an address parses to the same `Ip`, so a
+ * limiter or allowlist keyed on it cannot be dodged by re-spelling (issue #11 L9).
+ * - IPv4 is the dotted-decimal form of RFC 6943 §3.1.1 ("strict" inet_pton): four decimal
+ *   octets without leading zeros. `010.0.0.1` is refused, not read: inet_aton reads it as
+ *   octal (8.0.0.1) and others as decimal (10.0.0.1), so any reading would disagree with
+ *   some other component.
+ * - IPv6 is RFC 4291 §2.2 text (any case, leading zeros in groups, `::`, a dotted tail).
+ * - An IPv4-mapped IPv6 address (::ffff:0:0/96, RFC 4291 §2.5.5.2) is the IPv4 address it
+ *   maps: dual-stack sockets report IPv4 peers that way.
+ * `formatIp` prints the one canonical text: dotted decimal, or RFC 5952 for IPv6.
+ */
 
 export interface Cidr {
   readonly family: 4 | 6;
@@ -10,11 +23,15 @@ export interface Cidr {
 export function parseCidr(text: string): Cidr | undefined {
   const [addr, len, extra] = text.split("/");
   if (extra !== undefined || addr === undefined) return undefined;
-  const ip = parseIp(addr);
+  const ip = parseIpAsWritten(addr);
   if (!ip) return undefined;
   const bits = ip.family === 4 ? 32 : 128;
   const prefix = len === undefined ? bits : /^\d{1,3}$/.test(len) ? Number(len) : NaN;
   if (!(prefix >= 0 && prefix <= bits)) return undefined;
+  // A block inside ::ffff:0:0/96 is the IPv4 block it maps (addresses parse that way too).
+  if (ip.family === 6 && prefix >= 96 && isMapped(ip.value)) {
+    return { family: 4, network: maskBits(ip.value & V4_MASK, 32, prefix - 96), prefix: prefix - 96 };
+  }
   return { family: ip.family, network: maskBits(ip.value, bits, prefix), prefix };
 }
 
@@ -23,23 +40,57 @@ export interface Ip {
   readonly value: bigint;
 }
 
+const V4_MASK = 0xffff_ffffn;
+const MAPPED_PREFIX = 0xffffn << 32n;
+
+function isMapped(v6: bigint): boolean {
+  return v6 >> 32n === 0xffffn;
+}
+
+/** The canonical `Ip` of an address text, or undefined when it is not one (see the top). */
 export function parseIp(text: string): Ip | undefined {
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) {
-    const parts = text.split(".").map(Number);
-    if (parts.some((p) => p > 255)) return undefined;
-    return { family: 4, value: parts.reduce((acc, p) => (acc << 8n) | BigInt(p), 0n) };
+  const ip = parseIpAsWritten(text);
+  return ip?.family === 6 && isMapped(ip.value) ? { family: 4, value: ip.value & V4_MASK } : ip;
+}
+
+/** Octet without leading zeros (RFC 6943 §3.1.1): "0".."255". */
+const OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]\\d|\\d)";
+const DOTTED = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
+
+function parseIpAsWritten(text: string): Ip | undefined {
+  if (DOTTED.test(text)) {
+    return { family: 4, value: text.split(".").reduce((acc, p) => (acc << 8n) | BigInt(p), 0n) };
   }
   return parseIpv6(text);
 }
 
+/** Canonical text: dotted decimal for IPv4, RFC 5952 §4 for IPv6 (lower case, no leading
+ * zeros, the longest run of two or more zero groups as "::", the first one on a tie). */
+export function formatIp(ip: Ip): string {
+  if (ip.family === 4) return [24n, 16n, 8n, 0n].map((s) => String((ip.value >> s) & 0xffn)).join(".");
+  const groups: number[] = [];
+  for (let i = 7; i >= 0; i--) groups.push(Number((ip.value >> BigInt(i * 16)) & 0xffffn));
+  let bestAt = -1;
+  let bestLen = 1; // a single zero group is not shortened (RFC 5952 §4.2.2)
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) [bestAt, bestLen] = [i, j - i];
+    i = j > i ? j : i + 1;
+  }
+  const hex = (g: number[]) => g.map((x) => x.toString(16)).join(":");
+  if (bestAt < 0) return hex(groups);
+  return `${hex(groups.slice(0, bestAt))}::${hex(groups.slice(bestAt + bestLen))}`;
+}
+
 function parseIpv6(text: string): Ip | undefined {
-  if (!/^[0-9a-fA-F:.]+$/.test(text) || text.split("::").length > 2) return undefined;
+  if (!/^[0-9a-fA-F:.]+$/.test(text) || !text.includes(":") || text.split("::").length > 2) return undefined;
   let tail = text;
   let v4: bigint[] = [];
   // IPv4-mapped/embedded tail (e.g. ::ffff:192.0.2.1) counts as two groups.
   const dotted = /(?:^|:)(\d{1,3}(?:\.\d{1,3}){3})$/.exec(text);
   if (dotted?.[1]) {
-    const ip4 = parseIp(dotted[1]);
+    const ip4 = parseIpAsWritten(dotted[1]);
     if (!ip4 || ip4.family !== 4) return undefined;
     v4 = [ip4.value >> 16n, ip4.value & 0xffffn];
     tail = text.slice(0, text.length - dotted[1].length) + "0:0";
@@ -67,6 +118,8 @@ export function maskBits(value: bigint, bits: number, prefix: number): bigint {
 }
 
 export function cidrContains(cidr: Cidr, ip: Ip): boolean {
-  if (cidr.family !== ip.family) return false;
-  return maskBits(ip.value, ip.family === 4 ? 32 : 128, cidr.prefix) === cidr.network;
+  // An IPv4 client is also its mapped IPv6 address, so "::/0" still covers it.
+  const value = cidr.family === 6 && ip.family === 4 ? MAPPED_PREFIX | ip.value : ip.value;
+  if (cidr.family === 4 && ip.family !== 4) return false;
+  return maskBits(value, cidr.family === 4 ? 32 : 128, cidr.prefix) === cidr.network;
 }

@@ -71,8 +71,9 @@ async function answer(
   req: Request,
   path: { path: string; query: string },
 ): Promise<Response> {
-  const signed = await checkSignedUrl(config.requireSignedUrls, keys, path.path, path.query, req.headers);
-  if (!signed.ok) return plain(403, `forbidden: this node serves only links from the base (${signed.reason})`);
+  const policy = { required: config.requireSignedUrls, keys, queryKeyed: config.cacheKeyQuery, maxTtlSeconds: config.tokenMaxTtlSeconds, requireClient: config.requireTokenClient };
+  const signed = await checkSignedUrl(policy, path.path, path.query, req.headers);
+  if (!signed.ok) return plain(signed.status, signed.reason);
   const key = path.path + (config.cacheKeyQuery && signed.query ? `?${signed.query}` : "");
 
   if (config.forwardCredentials && (req.headers.has("cookie") || req.headers.has("authorization"))) {

@@ -4,6 +4,10 @@ import type { OriginHead } from "./meta";
 /** What a request to the origin needs to know (node and base configs both provide it). */
 export type OriginConfig = Pick<NodeConfig, "originUrl" | "originTimeoutMs" | "nodeId">;
 
+/**
+ * `reason` is what a client may read: fixed text, no address, no runtime message (issue
+ * #11 L7). The runtime's own words are logged here, with the target, for the operator.
+ */
 export type OriginFailure = { ok: false; kind: "connect" | "timeout"; reason: string };
 export type OriginAnswer = { ok: true; response: Response } | OriginFailure;
 
@@ -30,10 +34,10 @@ export async function originFetch(
     });
     return { ok: true, response };
   } catch (e) {
-    if (controller.signal.aborted) {
-      return { ok: false, kind: "timeout", reason: `origin did not answer within ${config.originTimeoutMs} ms` };
-    }
-    return { ok: false, kind: "connect", reason: `cannot connect to origin: ${(e as Error).message}` };
+    const timedOut = controller.signal.aborted;
+    console.log(JSON.stringify({ msg: "origin fetch failed", node: config.nodeId, method, target, kind: timedOut ? "timeout" : "connect", detail: timedOut ? `no answer within ${config.originTimeoutMs} ms` : String((e as Error).message) }));
+    if (timedOut) return { ok: false, kind: "timeout", reason: "the origin did not answer in time" };
+    return { ok: false, kind: "connect", reason: "the origin cannot be reached" };
   } finally {
     // Only the wait for headers is timed; a long body is not cut off.
     clearTimeout(timer);

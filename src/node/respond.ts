@@ -1,10 +1,19 @@
 import { evaluatePreconditions, ifRangeAllows } from "../http/conditional";
 import { multipartBoundary, multipartPlan } from "../http/multipart";
-import { contentRange, decideRange, unsatisfiedRange } from "../http/range";
+import { contentRange, decideRange, unsatisfiedRange, type ByteRange } from "../http/range";
+import { DEFAULT_MAX_RANGES, planReads, shapeRanges } from "../http/range-coalesce";
 import { plain } from "../http/plain";
 import { sha256DigestField } from "../http/digest";
 import type { StoredMeta } from "./meta";
+import { multipartBody } from "./multipart-body";
 import type { StoredCopy } from "./tiers/tier";
+
+export interface CopyAnswer {
+  /** Cache-Status value (RFC 9211) of the answer. */
+  cacheStatus: string;
+  /** Parts per answer after coalescing (MAX_RANGES); more is answered with the whole file. */
+  maxRanges?: number;
+}
 
 /** Headers every answer about a stored representation carries. */
 export function representationHeaders(meta: Pick<StoredMeta, "etag" | "lastModified" | "contentType" | "cacheControl"> & { sha256?: string }, cacheStatus: string): Headers {
@@ -20,10 +29,13 @@ export function representationHeaders(meta: Pick<StoredMeta, "etag" | "lastModif
 
 /**
  * Answer a GET/HEAD from a stored copy: RFC 9110 §13 preconditions, then §14 ranges,
- * byte for byte as nginx answers for a static file. Returns null when the copy
- * disappeared between lookup and read (the caller then tries elsewhere).
+ * byte for byte as nginx answers for a static file, except that ranges are coalesced
+ * and capped (http/range-coalesce.ts) and a multipart answer reads its parts in as few
+ * storage reads as their order allows. Returns null when the copy disappeared between
+ * lookup and read (the caller then tries elsewhere).
  */
-export async function respondFromCopy(req: Request, copy: StoredCopy, cacheStatus: string): Promise<Response | null> {
+export async function respondFromCopy(req: Request, copy: StoredCopy, answer: CopyAnswer): Promise<Response | null> {
+  const { cacheStatus, maxRanges = DEFAULT_MAX_RANGES } = answer;
   const { meta, body } = copy;
   const headers = representationHeaders(meta, cacheStatus);
   const head = req.method === "HEAD";
@@ -43,7 +55,8 @@ export async function respondFromCopy(req: Request, copy: StoredCopy, cacheStatu
   }
 
   const range = ifRangeAllows(req.headers, validators) ? req.headers.get("range") : null;
-  const decision = decideRange(range, meta.length);
+  const decided = decideRange(range, meta.length);
+  const decision = decided.kind === "partial" ? shapeRanges(decided.ranges, maxRanges) : decided;
 
   if (decision.kind === "unsatisfiable") {
     body.dispose();
@@ -80,42 +93,12 @@ export async function respondFromCopy(req: Request, copy: StoredCopy, cacheStatu
   headers.set("content-length", String(plan.contentLength));
   body.dispose();
   if (head) return new Response(null, { status: 206, headers });
-  const pieces: Array<() => Promise<ReadableStream<Uint8Array> | Uint8Array | null>> = [];
-  for (const part of plan.parts) {
-    pieces.push(async () => part.head, () => body.range(part.range));
-  }
-  pieces.push(async () => plan.tail);
-  return new Response(concatenate(pieces), { status: 206, headers });
+  const spans = planReads(decision.ranges);
+  return new Response(multipartBody(plan, spans, (r: ByteRange) => body.range(r)), { status: 206, headers });
 }
 
 /** As nginx: an error about the representation does not describe it (no validators or type). */
 function errorHeaders(h: Headers): Headers {
   for (const name of ["accept-ranges", "etag", "last-modified", "content-type", "cache-control"]) h.delete(name);
   return h;
-}
-
-/** One stream out of several sources opened one after another (only the current one is open). */
-function concatenate(pieces: Array<() => Promise<ReadableStream<Uint8Array> | Uint8Array | null>>): ReadableStream<Uint8Array> {
-  let index = 0;
-  let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      for (;;) {
-        if (reader) {
-          const { done, value } = await reader.read();
-          if (!done) return controller.enqueue(value);
-          reader = null;
-        }
-        const next = pieces[index++];
-        if (!next) return controller.close();
-        const piece = await next();
-        if (piece === null) throw new Error("stored copy changed while serving a multipart response");
-        if (piece instanceof Uint8Array) return controller.enqueue(piece);
-        reader = piece.getReader();
-      }
-    },
-    async cancel(reason) {
-      await reader?.cancel(reason);
-    },
-  });
 }

@@ -46,7 +46,7 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
     const fresh = ageMs < config.revalidateSeconds * 1000 || (await cache.validatedRecently(key, copy.meta.version));
     if (fresh) {
       const ttl = Math.max(0, config.revalidateSeconds - Math.floor(ageMs / 1000));
-      const served = await respondFromCopy(o.req, copy, cacheStatus(node, { hit: true, ttl, detail: copy.tier }));
+      const served = await respondFromCopy(o.req, copy, { cacheStatus: cacheStatus(node, { hit: true, ttl, detail: copy.tier }), maxRanges: o.config.maxRanges });
       if (served) return served;
     }
   }
@@ -56,7 +56,7 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
   switch (check.kind) {
     case "unchanged": {
       o.ctx.waitUntil(cache.markValidated(key, copy!.meta.version, config.revalidateSeconds).catch(() => {}));
-      const served = await respondFromCopy(o.req, copy!, cacheStatus(node, { fwd: "stale", fwdStatus: check.fwdStatus, detail: copy!.tier }));
+      const served = await respondFromCopy(o.req, copy!, { cacheStatus: cacheStatus(node, { fwd: "stale", fwdStatus: check.fwdStatus, detail: copy!.tier }), maxRanges: o.config.maxRanges });
       return served ?? fill(o, copy!.meta);
     }
     case "changed": {
@@ -66,7 +66,7 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
       const elsewhere = inCacheApi || copy ? await r2.meta(key) : null;
       if (elsewhere?.version === check.version) {
         warmCache(o, cache, r2, elsewhere);
-        const served = await respondFromCopy(o.req, r2.copy(elsewhere), cacheStatus(node, { fwd: "miss", fwdStatus: 200, detail: "r2" }));
+        const served = await respondFromCopy(o.req, r2.copy(elsewhere), { cacheStatus: cacheStatus(node, { fwd: "miss", fwdStatus: 200, detail: "r2" }), maxRanges: o.config.maxRanges });
         if (served) return served;
       }
       return missing(o, check.head, check.version);
@@ -88,7 +88,7 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
     case "error": {
       if (copy) {
         // RFC 5861 §4 stale-if-error: a copy we have beats an error.
-        const served = await respondFromCopy(o.req, copy, cacheStatus(node, { fwd: "stale", fwdStatus: check.fwdStatus, detail: "stale-if-error" }));
+        const served = await respondFromCopy(o.req, copy, { cacheStatus: cacheStatus(node, { fwd: "stale", fwdStatus: check.fwdStatus, detail: "stale-if-error" }), maxRanges: o.config.maxRanges });
         if (served) return served;
       }
       return plain(check.status, check.reason, { "cache-status": cacheStatus(node, { fwd: "miss", fwdStatus: check.fwdStatus, detail: "origin-error" }) });
@@ -121,7 +121,7 @@ async function fill(o: ObjectRequest, expected: Pick<StoredMeta, "version">): Pr
   const node = o.config.nodeId;
   const r = await followFill(o, expected.version);
   if (r.kind === "stored") {
-    const served = await respondFromCopy(o.req, new R2Tier(o.env.STORE).copy(r.meta), cacheStatus(node, { fwd: "miss", fwdStatus: 200, collapsed: true, detail: "r2" }));
+    const served = await respondFromCopy(o.req, new R2Tier(o.env.STORE).copy(r.meta), { cacheStatus: cacheStatus(node, { fwd: "miss", fwdStatus: 200, collapsed: true, detail: "r2" }), maxRanges: o.config.maxRanges });
     return served ?? plain(503, "stored copy changed while being read; retry", { "retry-after": "1" });
   }
   if (r.kind === "failed") {

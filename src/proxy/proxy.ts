@@ -5,11 +5,17 @@
  *   return proxyRequest(route, req, ctx, env, publicOrigin) // here
  *
  * The balancer ranks the backends (pool.ts); the request goes to the first, with its
- * headers forwarded (forwarding.ts) and rewritten (rewrite.ts), bodies streamed both
- * ways. When the attempt cannot connect or times out before any byte reached the client,
- * the backend is marked down (failover.ts) and, for idempotent requests without a body,
- * the next ranked backend is tried, up to route.retries times. When no backend answered:
- * 307 to the fallback URL (the farm's, else the route's), else 502 (504 when every failure was a timeout).
+ * headers forwarded (src/http/forwarding.ts, the policy the base's own pass-through to
+ * the origin uses too) and rewritten (rewrite.ts), bodies streamed both
+ * ways. When the attempt cannot connect or the backend stays silent for route.timeoutMs
+ * (connecting, taking the upload, answering after the whole body) before any byte reached
+ * the client, the backend is marked down (failover.ts) and, for idempotent requests
+ * without a body, the next ranked backend is tried, up to route.retries times. A fault of
+ * the client's upload (stalled for route.clientBodyTimeoutMs: 408; broken off, shorter or
+ * longer than announced: 400) is the client's answer and touches no backend's health.
+ * When no backend answered: 307 to the fallback URL (the farm's, else the route's), else
+ * 502 (504 when every failure was a timeout) with a generic body and a request id; which
+ * backend failed how is in the log line with that id (and in the registries' reports).
  *
  * X-Sendfile / X-Accel-Redirect are left in the response: the caller (or the
  * onBackendResponse hook) decides what they mean.
@@ -17,10 +23,11 @@
 import type { ProxyBackend, ProxyRoute } from "../config/proxy-config";
 import { canonicalRequestPath, type PathResult } from "../http/path";
 import { plain } from "../http/plain";
-import { rewriteLocation } from "../base/serve-locally";
-import { contentLength, onBodyEnd, watchUpload } from "./body";
+import { opaqueError, requestId, REQUEST_ID_HEADER } from "../http/request-id";
+import { rewriteLocation } from "../http/location";
+import { contentLength, onBodyEnd, watchUpload, type ClientFault } from "./body";
 import { beginAttempt, passiveMarks, recordFailure, recordSuccess, releaseTrial, reportPassive, retryBlocker, type FailureKind } from "./failover";
-import { downstreamHeaders, upstreamHeaders } from "./forwarding";
+import { downstreamHeaders, upstreamHeaders } from "../http/forwarding";
 import { routeCovers } from "./match";
 import { holdInFlight, rankBackends } from "./pool";
 import { rewriteRequest, rewriteResponse } from "./rewrite";
@@ -61,10 +68,11 @@ const LOAD_AWARE = new Set<string>(["fair", "least-loaded", "p2c", "bounded-hash
 type Attempt =
   | { ok: true; res: Response }
   | { ok: false; kind: FailureKind; detail: string }
-  | { ok: false; kind: "client"; detail: string };
+  | ({ ok: false; kind: "client" } & ClientFault);
 
 export async function proxyRequest(route: ProxyRoute, req: Request, ctx: ExecutionContext, env: object, publicOrigin: string, options: ProxyOptions = {}): Promise<Response> {
   const name = `proxy route ${route.host ?? ""}${route.prefix}`;
+  const id = requestId(req.headers);
   // The canonical path, not the raw one: "/app/../admin" must not leave the route's prefix.
   const path = options.path ?? canonicalRequestPath(req.url);
   if (!path.ok) return plain(path.status, `bad request path: ${path.reason}`);
@@ -107,11 +115,12 @@ export async function proxyRequest(route: ProxyRoute, req: Request, ctx: Executi
     }
     release();
     if (result.kind === "client") {
+      // Neither a failure nor a success of the backend: its trial (if this was one) goes back.
       releaseTrial(env, backend.url);
-      return plain(400, `${name}: ${result.detail}`);
+      return plain(result.status, `${name}: ${result.detail}`, { [REQUEST_ID_HEADER]: id });
     }
     const mark = recordFailure(env, backend.url, result.kind, result.detail, Date.now());
-    console.log(JSON.stringify({ msg: "proxy backend failed", route: route.field, backend: backend.id, url: backend.url, kind: result.kind, detail: result.detail, failures: mark.failures, backoffMs: mark.downUntil - Date.now() }));
+    console.log(JSON.stringify({ msg: "proxy backend failed", requestId: id, route: route.field, backend: backend.id, url: backend.url, kind: result.kind, detail: result.detail, failures: mark.failures, backoffMs: mark.downUntil - Date.now() }));
     report(backend, false, result.detail);
     failures.push({ backend, kind: result.kind, detail: result.detail });
   }
@@ -130,23 +139,35 @@ export async function proxyRequest(route: ProxyRoute, req: Request, ctx: Executi
   const status = kinds.length > 0 && kinds.every((k) => k === "timeout") ? 504 : 502;
   const notRetried = blocker && failures.length > 0 && ranked.length > 1 ? `; not retried: ${blocker}` : "";
   const what = failures.length > 0 ? "no backend answered" : "every backend is marked down";
-  return plain(status, `${name}: ${what} (${reasons.join("; ") || "each one's half-open trial is taken by another request"})${notRetried}`);
+  // Backend addresses and runtime errors stay in the log (and the admin's registry view).
+  console.log(JSON.stringify({ msg: "proxy route failed", requestId: id, route: route.field, status, what, reasons: reasons.length ? reasons : ["each one's half-open trial is taken by another request"] }));
+  return opaqueError(status, `${name}: ${what}${notRetried}`, id);
 }
 
-/** One try at one backend: response headers within route.timeoutMs of the last progress. */
+/**
+ * One try at one backend. route.timeoutMs limits the backend's silence only: it runs
+ * while the backend is being waited for (connect, taking the next chunk, the response
+ * headers once the body is sent), never while a chunk of the client's upload is awaited
+ * (that wait is the client's, limited by route.clientBodyTimeoutMs in body.ts).
+ */
 async function attempt(route: ProxyRoute, req: Request, ctx: ExecutionContext, backend: ProxyBackend, target: string, headers: Headers, hasBody: boolean): Promise<Attempt> {
   // Not AbortSignal.timeout: the limit is on the wait for headers only, and that signal
   // would also cut a long response body off mid-stream.
   const controller = new AbortController();
   const signal = controller.signal;
   let timer: ReturnType<typeof setTimeout> | null = null;
-  const arm = () => {
+  // Once the headers are here nothing may abort: the signal would cut the response body.
+  let answered = false;
+  const waiting = (who: "client" | "backend") => {
+    if (answered) return;
     clearTimeout(timer);
-    timer = setTimeout(() => controller.abort(), route.timeoutMs);
+    timer = who === "backend" ? setTimeout(() => controller.abort(), route.timeoutMs) : null;
   };
-  arm();
-  // Progress of the upload re-arms the timer: the limit is on silence, not on upload time.
-  const upload = hasBody && req.body ? watchUpload(req.body, contentLength(req.headers), arm, () => controller.abort(), ctx) : null;
+  waiting("backend");
+  const upload =
+    hasBody && req.body
+      ? watchUpload(req.body, { length: contentLength(req.headers), clientTimeoutMs: route.clientBodyTimeoutMs, waiting, onClientFault: () => void (answered || controller.abort()) }, ctx)
+      : null;
   const emptyBody = !hasBody && req.method !== "GET" && req.method !== "HEAD" && req.body !== null;
   try {
     const res = await fetch(backend.url + target, {
@@ -156,12 +177,15 @@ async function attempt(route: ProxyRoute, req: Request, ctx: ExecutionContext, b
       redirect: "manual",
       signal,
     });
+    answered = true;
     return { ok: true, res };
   } catch (e) {
-    if (upload?.clientFailed()) return { ok: false, kind: "client", detail: "the request body could not be read to its end" };
+    const fault = upload?.clientFault();
+    if (fault) return { ok: false, kind: "client", ...fault };
     if (signal.aborted) return { ok: false, kind: "timeout", detail: `no answer within ${route.timeoutMs} ms` };
     return { ok: false, kind: "refused", detail: `cannot connect: ${(e as Error).message}` };
   } finally {
+    answered = true;
     if (timer !== null) clearTimeout(timer);
   }
 }

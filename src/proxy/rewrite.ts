@@ -1,7 +1,9 @@
 /**
  * mod_proxy_core's rewrite-request / rewrite-response: regex rules on the request URI,
  * the Host sent upstream and any header, and on the response's Location (or any header).
- * Pure: the rules were compiled by the config (src/config/proxy-config.ts).
+ * Pure: the rules were compiled by the config (src/config/proxy-config.ts) for RE2, whose
+ * matching is linear in the value: a URI or header a client chooses cannot make a rule
+ * backtrack. Replacement strings keep String.prototype.replace's meaning ($1, $<name>, $&, $$).
  *
  * Per field the rules are tried in order and the first whose regex matches rewrites the
  * value (only the matched part is replaced, as String.prototype.replace does, so
@@ -12,7 +14,9 @@ import type { RewriteRule } from "../config/proxy-config";
 /** The value rewritten by the first matching rule for `field`, or null when none matched. */
 export function rewriteValue(rules: readonly RewriteRule[], field: string, value: string): string | null {
   for (const rule of rules) {
-    if (rule.header === field && rule.match.test(value)) return value.replace(rule.match, rule.replace);
+    // Two linear passes: test() runs on the DFA without captures; replaceFirst() finds the
+    // same leftmost match again, with its groups.
+    if (rule.header === field && rule.match.test(value)) return rule.match.matcher(value).replaceFirst(rule.replace);
   }
   return null;
 }

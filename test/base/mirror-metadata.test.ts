@@ -24,7 +24,8 @@ describe("base: mirror metadata (RFC 6249, RFC 9530, RFC 5854)", () => {
     const duplicates = [...link.matchAll(/<([^>]+)>; rel=duplicate; pri=(\d+)/g)].map((m) => [new URL(m[1]!).origin + new URL(m[1]!).pathname, m[2]]);
     expect(duplicates.map((d) => d[1])).toEqual(["1", "2", "3"]);
     expect(new Set(duplicates.map((d) => d[0]))).toEqual(new Set([`${nodeUrl(0)}${path}`, `${nodeUrl(1)}${path}`, `${mirrorUrl}${path}`]));
-    expect(link).toContain(`<http://base.test${path}.meta4>; rel=describedby; type="application/metalink4+xml"`);
+    // Path-absolute without PUBLIC_URL: the request's Host is the client's choice (issue #11 L3).
+    expect(link).toContain(`<${path}.meta4>; rel=describedby; type="application/metalink4+xml"`);
     expect(res.headers.get("x-mirrored-by")?.split(", ")).toHaveLength(3);
     // The first Link is where the client was sent.
     expect(res.headers.get("location")).toBe(/<([^>]+)>/.exec(link)![1]);

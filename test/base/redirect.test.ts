@@ -21,13 +21,14 @@ describe("base: offload decision and redirect", () => {
     await res.text();
   });
 
-  it("keeps the query, made safe for Location and Link", async () => {
+  it("keeps the query, in canonical form (safe for Location and Link, what the nodes key on)", async () => {
     const path = uniquePath("query.bin");
     await putFile(path, 200_000);
-    const res = await baseFetch(`${path}?a=<x>&b="y"&c=%41`);
+    // %41 is "A" (RFC 3986 §6.2.2.2); before issue #11 the query was passed on as sent.
+    const res = await baseFetch(`${path}?a=<x>&b="y"&c=%41&d=%2f`);
     const location = res.headers.get("location")!;
-    expect(location).toContain(`${path}?a=%3Cx%3E&b=%22y%22&c=%41&offload_token=`);
-    expect(res.headers.get("link")).toContain(`${path}?a=%3Cx%3E&b=%22y%22&c=%41&offload_token=`);
+    expect(location).toContain(`${path}?a=%3Cx%3E&b=%22y%22&c=A&d=%2F&offload_token=`);
+    expect(res.headers.get("link")).toContain(`${path}?a=%3Cx%3E&b=%22y%22&c=A&d=%2F&offload_token=`);
     await res.text();
   });
 
@@ -84,7 +85,7 @@ describe("base: offload decision and redirect", () => {
     await res.text();
   });
 
-  it("passes other methods and their bodies through, and rewrites the origin's Location to the base", async () => {
+  it("passes other methods and their bodies through, and rewrites the origin's Location to the base (path-absolute without PUBLIC_URL)", async () => {
     const path = uniquePath("form");
     const post = await baseFetch(path, { method: "POST", body: "a=1" });
     expect(post.status).toBe(405); // the test origin's own answer, passed on
@@ -96,7 +97,8 @@ describe("base: offload decision and redirect", () => {
     await behave(moved, { status: 301, location: `${originUrl}/new/place.bin` });
     const res = await baseFetch(moved, { headers: { host: "evil.example" } });
     expect(res.status).toBe(301);
-    expect(res.headers.get("location")).toBe("http://base.test/new/place.bin");
+    // Not "http://evil.example/…" nor the request's own host: no PUBLIC_URL, no host (issue #11 L3).
+    expect(res.headers.get("location")).toBe("/new/place.bin");
     await res.text();
     const pub = await baseWithVars({ PUBLIC_URL: "https://downloads.example.org" }, moved);
     expect(pub.headers.get("location")).toBe("https://downloads.example.org/new/place.bin");

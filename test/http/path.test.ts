@@ -53,6 +53,18 @@ describe("canonicalRequestPath", () => {
     expect(ok("http://h/%252e%252e").path).toBe("/%252e%252e");
   });
 
+  it("rejects dot segments carrying ;params in every spelling (Tomcat/Jetty strip them before normalising)", () => {
+    for (const p of [
+      "/app/..;/x", "/..;", "/a/..;x=1/b", "/.;jsessionid=1/x", "/a/.;", "/%2e%2e;/x", "/%2E.;p/x", "/..%3B/x", "/..%3b/x",
+      "/.%3bjsessionid=1", "/%2e%3B", "/a/..;/..;/etc", "/a/..;;/b", "/a/..;/", "http://h/x/..;/y?q=1",
+    ]) {
+      expect(reason(p.startsWith("/") ? "http://h" + p : p), p).toBe("dot segment in path");
+    }
+    // Only the part before the first ";" decides: these are ordinary names.
+    expect(ok("http://h/a;/...;x/;../..a;b/a..;/.b;c").path).toBe("/a;/...;x/;../..a;b/a..;/.b;c");
+    expect(ok("http://h/x%3B..").path).toBe("/x;..");
+  });
+
   it("rejects encoded slash, backslash, control characters", () => {
     expect(reason("http://h/a%2fb")).toBe("encoded slash (%2F) in path");
     expect(reason("http://h/a%2Fb")).toBe("encoded slash (%2F) in path");
@@ -93,11 +105,32 @@ describe("canonicalRequestPath", () => {
         expect(r.path).not.toMatch(/\/\/|\\|%2F|%5C|%[01][0-9A-F]|%7F/i);
       }),
     );
+    // Paths made of the pieces that matter here: dots, ";", their encodings, slashes.
+    const tricky = fc.array(
+      fc.constantFrom(".", "..", ";", "%2e", "%2E", "%3b", "%3B", "/", "//", "a", "%", "%41", "é", "\\", "%00", "x=1", "%252e"),
+      { maxLength: 30 },
+    );
+    fc.assert(
+      fc.property(tricky, fc.boolean(), (parts, abs) => {
+        const raw = "/" + parts.join("");
+        const r = canonicalRequestPath(abs ? "http://h" + raw : raw); // never throws
+        if (!r.ok) {
+          expect(r.status).toBe(400);
+          expect(r.reason).toMatch(/^[^\n]+$/);
+          return;
+        }
+        expect(canonicalRequestPath(r.path)).toEqual({ ok: true, path: r.path, query: "" });
+        for (const seg of r.path.split("/")) expect([".", ".."]).not.toContain(seg.split(";")[0]);
+        expect(new TextEncoder().encode(r.path).byteLength).toBeLessThanOrEqual(MAX_PATH_BYTES);
+      }),
+      { numRuns: 3000 },
+    );
     const segment = fc.string({ unit: fc.constantFrom(..."aZ09-._~!$&'()*+,;=:@ é/%") });
     fc.assert(
       fc.property(segment, (seg) => {
         const plain = canonicalRequestPath("http://h/" + seg);
-        const encoded = canonicalRequestPath("http://h/" + seg.replace(/[a-z]/g, (c) => "%" + c.charCodeAt(0).toString(16)));
+        // Letters inside an existing "%XX" stay as they are: encoding them would change the escape.
+        const encoded = canonicalRequestPath("http://h/" + seg.replace(/%..|[a-z]/g, (c) => (c.length > 1 ? c : "%" + c.charCodeAt(0).toString(16))));
         expect(encoded).toEqual(plain);
       }),
     );

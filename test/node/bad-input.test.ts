@@ -38,6 +38,32 @@ describe("bad input gets a clear answer", () => {
     expect([after.gets, after.heads]).toEqual([before.gets, before.heads]);
   });
 
+  it("never answers 5xx to malformed percent-encodings, base64 or tokens, at any endpoint (issue #11 M1)", async () => {
+    const path = uniquePath("enc.bin");
+    await putFile(path, 2000);
+    const queries = ["offload_token=%", "offload_token=%E0%A4%A", "%", "a=%zz&b=%ff%fe&%=%", "offload_token=k1.%.%.p.%", "offload_token=\u00e9"];
+    const headers: Array<Record<string, string>> = [
+      { authorization: "Basic %%%", cookie: "a=%zz; b=%" },
+      { range: "bytes=%-%", "if-none-match": '"%zz"', "if-modified-since": "%" },
+    ];
+    const failures: string[] = [];
+    const variants: Array<Record<string, string>> = [{}, { REQUIRE_SIGNED_URLS: "true" }, { CACHE_KEY_QUERY: "true", FORWARD_CREDENTIALS: "true" }];
+    for (const vars of variants) {
+      for (const endpoint of [path, "/.well-known/offload/health", "/%", "/%E0%A4%A.bin"]) {
+        for (const method of ["GET", "HEAD", "POST"]) {
+          for (const q of queries) {
+            for (const h of [{}, ...headers]) {
+              const res = await fetchWithVars(vars, `${endpoint}?${q}`, { method, headers: h });
+              const text = await res.text();
+              if (res.status >= 500) failures.push(`${JSON.stringify(vars)} ${method} ${endpoint}?${q} ${JSON.stringify(h)} -> ${res.status} ${text.trim()}`);
+            }
+          }
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
   it("keeps the query string out of the cache key and away from the origin by default", async () => {
     const path = uniquePath("q.bin");
     const file = await putFile(path, 20_000);

@@ -30,7 +30,8 @@ describe("origin down or failing", () => {
       const miss = await nodeFetch(cold);
       expect(miss.status).toBe(502);
       expect(miss.headers.get("content-type")).toMatch(/^text\/plain/);
-      expect(await miss.text()).toMatch(/cannot connect to origin/);
+      // A generic reason: the runtime's message and the origin's address stay in the log (issue #11 L7).
+      expect(await miss.text()).toBe("the origin cannot be reached\n");
     } finally {
       await originUp();
     }
@@ -43,7 +44,7 @@ describe("origin down or failing", () => {
     const t0 = Date.now();
     const res = await nodeFetch(path);
     expect(res.status).toBe(504);
-    expect(await res.text()).toMatch(/did not answer within 1500 ms/);
+    expect(await res.text()).toBe("the origin did not answer in time\n");
     expect(Date.now() - t0).toBeLessThan(3500);
   });
 

@@ -1,13 +1,13 @@
 import { describe, it, expect } from "vitest";
 import fc from "fast-check";
 import { decodeBase64url, encodeBase64url } from "../../src/signing/base64url";
+import { partitionTokenQuery, withTokenMember } from "../../src/signing/token-query";
+import { canonicalQuery } from "../../src/http/query";
 import {
   TOKEN_PARAM,
   parseSigningKeys,
   signToken,
-  stripToken,
   verifyToken,
-  withToken,
   type SigningKey,
   type TokenCheck,
 } from "../../src/signing/redirect-token";
@@ -21,7 +21,7 @@ const V6 = "2001:db8:1:2::/64";
 
 const b64 = (s: string) => encodeBase64url(new TextEncoder().encode(s));
 const reason = (c: TokenCheck) => (c.ok ? "ok" : c.reason);
-/** Replaces field `i` (0 = key id … 3 = MAC) of a token. */
+/** Replaces field `i` (0 = key id, 1 expiry, 2 client, 3 scope, 4 MAC) of a token. */
 const setField = (token: string, i: number, value: string) => {
   const f = token.split(".");
   f[i] = value;
@@ -31,7 +31,7 @@ const setField = (token: string, i: number, value: string) => {
 describe("signToken / verifyToken", () => {
   it("round-trips, bound and unbound", async () => {
     const t = await signToken(NEW, { path: PATH, expires: NOW + 60, client: V6 });
-    expect(t).toMatch(/^k2\.1767225660\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
+    expect(t).toMatch(/^k2\.1767225660\.[A-Za-z0-9_-]+\.p\.[A-Za-z0-9_-]{43}$/);
     expect(t.split(".")[2]).toBe(b64(V6));
     expect(await verifyToken([NEW], t, { path: PATH, now: NOW, client: V6 })).toEqual({ ok: true, keyId: "k2" });
 
@@ -62,9 +62,11 @@ describe("signToken / verifyToken", () => {
     // Client removed to make the token unbound.
     expect(reason(await verifyToken([NEW], setField(t, 2, ""), expect_))).toBe("bad-signature");
     // Signature: flip one character (keeping it canonical base64url).
-    const mac = t.split(".")[3] ?? "";
+    const mac = t.split(".")[4] ?? "";
     const flipped = (mac[0] === "A" ? "B" : "A") + mac.slice(1);
-    expect(reason(await verifyToken([NEW], setField(t, 3, flipped), expect_))).toBe("bad-signature");
+    expect(reason(await verifyToken([NEW], setField(t, 4, flipped), expect_))).toBe("bad-signature");
+    // Scope widened from "path only" to "path and query" (or narrowed back).
+    expect(reason(await verifyToken([NEW], setField(t, 3, "q"), expect_))).toBe("bad-signature");
     // Key id: to one we know (other secret) and to one we do not.
     expect(reason(await verifyToken([NEW, OLD], setField(t, 0, "k1"), expect_))).toBe("bad-signature");
     expect(reason(await verifyToken([NEW], setField(t, 0, "k9"), expect_))).toBe("unknown-key");
@@ -119,7 +121,7 @@ describe("signToken / verifyToken", () => {
     const at = { path: PATH, now: NOW, client: V6 };
     expect(reason(await verifyToken([NEW], null, at))).toBe("missing");
     expect(reason(await verifyToken([NEW], "", at))).toBe("missing");
-    const mac = good.split(".")[3] ?? "";
+    const mac = good.split(".")[4] ?? "";
     const malformed = [
       "x",
       "a.b.c",
@@ -140,11 +142,16 @@ describe("signToken / verifyToken", () => {
       setField(good, 2, b64("a\nb")),
       setField(good, 2, "_-8"), // not UTF-8
       setField(good, 2, b64("x".repeat(97))),
-      setField(good, 3, mac.slice(1)),
-      setField(good, 3, mac + "A"),
-      setField(good, 3, mac + "="),
-      setField(good, 3, mac.slice(0, 42) + "B"), // 43rd char with non-zero unused bits
-      setField(good, 3, mac.replace(/.$/, "+")),
+      setField(good, 3, ""),
+      setField(good, 3, "P"),
+      setField(good, 3, "pq"),
+      setField(good, 4, mac.slice(1)),
+      setField(good, 4, mac + "A"),
+      setField(good, 4, mac + "="),
+      setField(good, 4, mac.slice(0, 42) + "B"), // 43rd char with non-zero unused bits
+      setField(good, 4, mac.replace(/.$/, "+")),
+      // A version 1 token (no scope field).
+      good.split(".").filter((_, i) => i !== 3).join("."),
       good + "x".repeat(300),
       ` ${good}`,
     ];
@@ -157,8 +164,8 @@ describe("signToken / verifyToken", () => {
     const good = await signToken(NEW, { path: PATH, expires: NOW + 60 });
     const [id, exp] = good.split(".");
     const tokenish = fc
-      .tuple(fc.constantFrom(id ?? "", "k1", "k9"), fc.constantFrom(exp ?? "", "0", "99"), fc.string(), fc.string())
-      .map(([a, b, c, d]) => `${a}.${b}.${c}.${d}`);
+      .tuple(fc.constantFrom(id ?? "", "k1", "k9"), fc.constantFrom(exp ?? "", "0", "99"), fc.string(), fc.constantFrom("p", "q", "x"), fc.string())
+      .map(([a, b, c, d, e]) => `${a}.${b}.${c}.${d}.${e}`);
     await fc.assert(
       fc.asyncProperty(fc.oneof(fc.string(), fc.string({ unit: "binary" }), tokenish), async (t) => {
         const r = await verifyToken([NEW, OLD], t, { path: PATH, now: NOW });
@@ -238,39 +245,95 @@ describe("parseSigningKeys", () => {
   });
 });
 
-describe("withToken / stripToken", () => {
-  it("adds the token and keeps the rest of the query byte for byte", () => {
-    const u = new URL("https://node.example/pub/a%20b.iso?x=%2F&flag&y=a+b#frag");
-    const signed = withToken(u, "k1.1.AA.mac");
-    expect(signed.href).toBe(`https://node.example/pub/a%20b.iso?x=%2F&flag&y=a+b&${TOKEN_PARAM}=k1.1.AA.mac#frag`);
-    expect(u.href).toBe("https://node.example/pub/a%20b.iso?x=%2F&flag&y=a+b#frag"); // not mutated
-    expect(withToken(new URL("https://n.example/a"), "t").search).toBe(`?${TOKEN_PARAM}=t`);
-    // Replaces, never duplicates.
-    expect(withToken(signed, "t2").search).toBe(`?x=%2F&flag&y=a+b&${TOKEN_PARAM}=t2`);
+describe("version 2: query scope, lifetime and binding (issue #11 M5, Tokens)", () => {
+  const at = { path: PATH, now: NOW };
+
+  it("signs the canonical query when it is keyed: a token for ?v=1 is no token for ?v=2", async () => {
+    const t = await signToken(NEW, { path: PATH, expires: NOW + 60, query: "v=1" });
+    expect(t.split(".")[3]).toBe("q");
+    const keyed = { ...at, queryKeyed: true };
+    expect(reason(await verifyToken([NEW], t, { ...keyed, query: "v=1" }))).toBe("ok");
+    expect(reason(await verifyToken([NEW], t, { ...keyed, query: "v=2" }))).toBe("bad-signature");
+    expect(reason(await verifyToken([NEW], t, { ...keyed, query: "" }))).toBe("bad-signature");
+    expect(reason(await verifyToken([NEW], t, { ...keyed, query: "v=1&w=2" }))).toBe("bad-signature");
+    // A path-only token at a node that keys on the query buys nothing there.
+    const pathOnly = await signToken(NEW, { path: PATH, expires: NOW + 60 });
+    expect(reason(await verifyToken([NEW], pathOnly, { ...keyed, query: "v=2" }))).toBe("wrong-scope");
+    expect(reason(await verifyToken([NEW], pathOnly, { ...at, query: "v=2" }))).toBe("ok");
+    // Query and path cannot trade bytes through the separator.
+    const split = await signToken(NEW, { path: "/a", expires: NOW + 60, query: "b" });
+    expect(reason(await verifyToken([NEW], split, { path: "/a\nb", now: NOW, query: "", queryKeyed: true }))).toBe("malformed");
   });
 
-  it("strips every copy and returns the first", () => {
-    const u = new URL(`https://n.example/a?${TOKEN_PARAM}=one&x=%2F&${TOKEN_PARAM}=two&flag`);
-    const r = stripToken(u);
-    expect(r.token).toBe("one");
-    expect(r.url.href).toBe("https://n.example/a?x=%2F&flag");
-    expect(stripToken(new URL(`https://n.example/a?${TOKEN_PARAM}=t`)).url.href).toBe("https://n.example/a");
-    expect(stripToken(new URL("https://n.example/a?b=1"))).toMatchObject({ token: null });
-    expect(stripToken(new URL(`https://n.example/a?${TOKEN_PARAM}`)).token).toBe("");
-    // Only the exact name: look-alikes stay in the query.
-    const similar = stripToken(new URL(`https://n.example/a?x${TOKEN_PARAM}=1&${TOKEN_PARAM}x=2`));
-    expect(similar.token).toBeNull();
-    expect(similar.url.search).toBe(`?x${TOKEN_PARAM}=1&${TOKEN_PARAM}x=2`);
+  it("refuses a token that lives longer than the verifier allows (a 10^14 s token)", async () => {
+    const far = await signToken(NEW, { path: PATH, expires: NOW + 1e14 });
+    expect(reason(await verifyToken([NEW], far, at))).toBe("ok");
+    expect(reason(await verifyToken([NEW], far, { ...at, maxLifetime: 3600 }))).toBe("too-long");
+    const hour = await signToken(NEW, { path: PATH, expires: NOW + 3600 });
+    expect(reason(await verifyToken([NEW], hour, { ...at, maxLifetime: 3600 }))).toBe("ok");
+    expect(reason(await verifyToken([NEW], hour, { ...at, maxLifetime: 3599 }))).toBe("too-long");
   });
 
-  it("round-trips a real token through a redirect URL", async () => {
-    const token = await signToken(NEW, { path: "/pub/a%20b.iso", expires: NOW + 60, client: V6 });
-    const location = withToken(new URL("https://node.example/pub/a%20b.iso?v=2"), token);
-    const { url, token: got } = stripToken(new URL(location.href));
-    expect(url.href).toBe("https://node.example/pub/a%20b.iso?v=2");
-    expect(await verifyToken([NEW], got, { path: url.pathname, now: NOW, client: V6 })).toEqual({
-      ok: true,
-      keyId: "k2",
+  it("refuses unbound tokens when binding is required", async () => {
+    const unbound = await signToken(NEW, { path: PATH, expires: NOW + 60 });
+    expect(reason(await verifyToken([NEW], unbound, { ...at, client: V6, requireClient: true }))).toBe("unbound");
+    const bound = await signToken(NEW, { path: PATH, expires: NOW + 60, client: V6 });
+    expect(reason(await verifyToken([NEW], bound, { ...at, client: V6, requireClient: true }))).toBe("ok");
+  });
+
+  it("never throws: any string, at any expectation, is a typed failure", async () => {
+    const reasons = new Set(["missing", "malformed", "unknown-key", "bad-signature", "wrong-scope", "too-long", "unbound", "expired", "wrong-client"]);
+    const good = await signToken(NEW, { path: PATH, expires: NOW + 60, query: "v=1" });
+    const [id, exp, client, , mac] = good.split(".");
+    // Near-misses of a real token (each field replaced by anything) and arbitrary strings.
+    const field = (real: string) => fc.oneof(fc.constant(real), fc.string(), fc.string({ unit: "binary" }));
+    const nearMiss = fc
+      .tuple(field(id!), field(exp!), field(client!), fc.oneof(fc.constantFrom("p", "q"), fc.string()), field(mac!))
+      .map((f) => f.join("."));
+    const token = fc.oneof(fc.string(), fc.string({ unit: "binary", maxLength: 400 }), nearMiss);
+    const expectation = fc.record({
+      path: fc.oneof(fc.constant(PATH), fc.string({ unit: "binary" })),
+      query: fc.oneof(fc.constant("v=1"), fc.string({ unit: "binary" })),
+      now: fc.oneof(fc.constant(NOW), fc.double()),
+      queryKeyed: fc.boolean(),
+      requireClient: fc.boolean(),
+      maxLifetime: fc.oneof(fc.nat(), fc.double()),
     });
+    await fc.assert(
+      fc.asyncProperty(token, expectation, async (t, e) => {
+        const r = await verifyToken([NEW, OLD], t, e);
+        if (r.ok) expect(t).toBe(good); // only the real token can pass
+        else expect(reasons.has(r.reason)).toBe(true);
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
+
+describe("partitionTokenQuery (issue #11 M1)", () => {
+  it("takes every token member out, whatever its spelling, and keeps the rest canonical", () => {
+    expect(partitionTokenQuery(`x=%2f&flag&y=a+b&${TOKEN_PARAM}=k1.1.AA.p.mac`)).toEqual({ query: "x=%2F&flag&y=a+b", tokens: ["k1.1.AA.p.mac"] });
+    expect(partitionTokenQuery(`${TOKEN_PARAM}=%&v=1&offload%5Ftoken=two&${TOKEN_PARAM}`)).toEqual({ query: "v=1", tokens: ["%25", "two", ""] });
+    expect(partitionTokenQuery("")).toEqual({ query: "", tokens: [] });
+    // Look-alikes are ordinary members.
+    expect(partitionTokenQuery(`x${TOKEN_PARAM}=1&${TOKEN_PARAM}x=2`)).toEqual({ query: `x${TOKEN_PARAM}=1&${TOKEN_PARAM}x=2`, tokens: [] });
+  });
+
+  it("partitions any query: never throws, the kept part is canonical and token-free, appending one token round-trips", () => {
+    const member = fc.oneof(
+      fc.string({ unit: "binary", maxLength: 12 }),
+      fc.constantFrom(`${TOKEN_PARAM}=`, `${TOKEN_PARAM}`, "offload%5Ftoken=", "%", "%zz", "%41", "'", "a=b"),
+    );
+    fc.assert(
+      fc.property(fc.array(member, { maxLength: 8 }), fc.stringMatching(/^[A-Za-z0-9_.-]{1,40}$/), (members, token) => {
+        const raw = members.join("&");
+        const { query, tokens } = partitionTokenQuery(raw);
+        expect(canonicalQuery(query)).toBe(query);
+        expect(partitionTokenQuery(query)).toEqual({ query, tokens: [] });
+        expect(tokens.length).toBe(canonicalQuery(raw).split("&").filter((m) => m.split("=")[0] === TOKEN_PARAM).length);
+        expect(partitionTokenQuery(withTokenMember(query, token))).toEqual({ query, tokens: [token] });
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -29,6 +29,8 @@ describe("dev stack: the base's farm, proxy, admin and stats settings are checke
     [{ FARMS: '{"farm_one":{"members":[]}}' }, "invalid config FARMS.farm_one.members"],
     [{ FARMS: '{"farm_one":{"members":["http://127.0.0.1:9"],"algorithm":"fastest"}}' }, "invalid config FARMS.farm_one.algorithm"],
     [{ PROXY_ROUTES: '[{"prefix":"/app/"}]' }, "invalid config PROXY_ROUTES[0]"],
+    // Rewrite rules compile for RE2 (re2js) under plain Node too: a backreference is refused.
+    [{ PROXY_ROUTES: '[{"prefix":"/app/","backends":["http://127.0.0.1:9"],"rewriteRequest":[{"header":"uri","match":"^/(a)\\\\1","replace":"/"}]}]' }, "invalid config PROXY_ROUTES[0].rewriteRequest[0].match"],
     [{ ADMIN_TOKEN: "too-short" }, "invalid config ADMIN_TOKEN"],
     [{ ATH_TOKEN: "too-short" }, "invalid config ATH_TOKEN"],
     [{ STATS_FLUSH_SECONDS: "-1" }, "STATS_FLUSH_SECONDS"],

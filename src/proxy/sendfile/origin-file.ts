@@ -12,6 +12,7 @@
  * answer are kept: a file store's cookies or server banners are not the client's business.
  */
 import { plain } from "../../http/plain";
+import { opaqueError, requestId } from "../../http/request-id";
 
 /** Client fields the origin needs to answer ranges and conditions itself. */
 const FORWARDED = ["range", "if-range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since"];
@@ -52,8 +53,12 @@ export async function serveOriginFile(o: OriginFileRequest, req: Request): Promi
   try {
     res = await o.fetch(o.url, { method: req.method, headers, redirect: "manual", signal: controller.signal });
   } catch (e) {
-    if (controller.signal.aborted) return plain(504, `origin did not answer within ${o.timeoutMs} ms`, { "cache-status": o.cacheStatus() });
-    return plain(502, `cannot connect to origin: ${(e as Error).message}`, { "cache-status": o.cacheStatus() });
+    // The runtime's message (and the origin's address in it) only in the log (issue #11 L7).
+    const id = requestId(req.headers);
+    const timedOut = controller.signal.aborted;
+    console.log(JSON.stringify({ msg: "sendfile origin fetch failed", requestId: id, kind: timedOut ? "timeout" : "connect", detail: timedOut ? `no answer within ${o.timeoutMs} ms` : String((e as Error).message) }));
+    if (timedOut) return opaqueError(504, "the origin did not answer in time", id, { "cache-status": o.cacheStatus() });
+    return opaqueError(502, "the origin cannot be reached", id, { "cache-status": o.cacheStatus() });
   } finally {
     // Only the wait for headers is timed; a long body is not cut off.
     clearTimeout(timer);

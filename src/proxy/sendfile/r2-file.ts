@@ -34,7 +34,7 @@ export async function serveR2File(bucket: R2Bucket, key: string, req: Request, c
     const found = whole ? await bucket.get(key) : await bucket.head(key);
     if (!found) return { response: plain(404, "not found", { "cache-status": cacheStatus }), file: null };
     const copy = r2Copy(bucket, key, found);
-    const response = await respondFromCopy(req, copy, cacheStatus);
+    const response = await respondFromCopy(req, copy, { cacheStatus });
     if (response) return { response, file: fileInfo(found, copy.meta) };
   }
   return { response: plain(503, "the file changed while it was being read; try again", { "cache-status": cacheStatus, "retry-after": "1" }), file: null };

@@ -15,8 +15,9 @@
  * (percent-decoded; a literal "%" must be sent as %25) — lighttpd reads X-Sendfile as a
  * literal file name, but judging "%2e%2e" as ".." is the safer reading when the name may
  * echo user input. What src/http/path.ts refuses in a request path is refused here too:
- * dot segments in any spelling, encoded slashes, backslashes, control characters (NUL),
- * malformed escapes and bad UTF-8; so are relative names and names of directories.
+ * dot segments in any spelling (also before ";params": "/..;/x", "%2e%2e%3B"), encoded
+ * slashes, backslashes, control characters (NUL), malformed escapes and bad UTF-8; so are
+ * relative names and names of directories.
  */
 import { ConfigError } from "../../config/fields";
 import { canonicalRequestPath } from "../../http/path";
@@ -27,8 +28,11 @@ export type SendfileRoot =
   /** Canonical URL path prefix on ORIGIN_URL, without trailing "/" ("" = the origin's root). */
   | { kind: "origin"; prefix: string };
 
-/** A confined name: canonical path (RFC 3986 §6.2.2, starts with "/") and raw query. */
-export type ResolvedName = { ok: true; path: string; query: string } | { ok: false; reason: string };
+/**
+ * A confined name: canonical path (RFC 3986 §6.2.2, starts with "/"), the same path
+ * percent-decoded (the R2 key below the prefix) and the raw query.
+ */
+export type ResolvedName = { ok: true; path: string; decoded: string; query: string } | { ok: false; reason: string };
 
 const FIELD = "sendfile.root";
 
@@ -41,7 +45,8 @@ export function parseSendfileRoot(root: string): SendfileRoot {
     }
     for (const segment of prefix.split("/")) {
       // Written by an operator, still refused in the same spellings as a backend's name.
-      if (segment === "" || segment === "." || segment === ".." || /[\\\x00-\x1f\x7f]/.test(segment)) {
+      const name = segment.split(";")[0];
+      if (name === "" || name === "." || name === ".." || /[\\\x00-\x1f\x7f]/.test(segment)) {
         throw new ConfigError(FIELD, `"${root}": the key prefix must be plain segments (no empty, ".", ".." or control characters)`);
       }
     }
@@ -67,15 +72,23 @@ export function resolveName(value: string): ResolvedName {
   const canonical = canonicalRequestPath(value);
   if (!canonical.ok) return { ok: false, reason: canonical.reason };
   if (canonical.path.endsWith("/")) return { ok: false, reason: "file name names a directory" };
-  return { ok: true, path: canonical.path, query: canonical.query };
+  // The canonical path holds only well-formed UTF-8 escapes, so this cannot fail today;
+  // decoding here, guarded, keeps a future slip a refusal instead of an exception (500).
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(canonical.path);
+  } catch {
+    return { ok: false, reason: "malformed percent-encoding in path" };
+  }
+  return { ok: true, path: canonical.path, decoded, query: canonical.query };
 }
 
 /**
  * The R2 key of a confined name. The canonical path holds no %2F, dot segment or bad
- * UTF-8, so decoding it yields real segment names ("/a%20b" is the object "a b").
+ * UTF-8, so its decoded form is real segment names ("/a%20b" is the object "a b").
  */
 export function r2Key(root: Extract<SendfileRoot, { kind: "r2" }>, name: Extract<ResolvedName, { ok: true }>): string {
-  return root.prefix + decodeURIComponent(name.path);
+  return root.prefix + name.decoded;
 }
 
 /**

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../../src/config/fields";
 import { parseProxyRoutes } from "../../../src/config/proxy-config";
 import { matchRoute } from "../../../src/proxy/match";
+import { RE2JS } from "re2js";
 
 const parse = (routes: unknown) => parseProxyRoutes({ PROXY_ROUTES: typeof routes === "string" ? routes : JSON.stringify(routes) });
 const fieldOf = (routes: unknown): string => {
@@ -49,7 +50,9 @@ describe("PROXY_ROUTES parsing", () => {
       forwarded: true,
     });
     expect(r!.rewriteRequest.map((x) => x.header)).toEqual(["uri", "host"]);
-    expect(r!.rewriteRequest[0]!.match).toBeInstanceOf(RegExp);
+    // Compiled for RE2's linear-time engine, never to a backtracking RegExp.
+    expect(r!.rewriteRequest[0]!.match).toBeInstanceOf(RE2JS);
+    expect(r!.rewriteRequest[0]!.match).not.toBeInstanceOf(RegExp);
     expect(r!.rewriteResponse[0]!.header).toBe("location");
     expect(r!.trustedProxies).toHaveLength(2);
     expect(parseProxyRoutes({ PROXY_ROUTES: [{ prefix: "/x/", backends: "http://a:1,http://b:2" }] })[0]).toMatchObject({
@@ -104,6 +107,32 @@ describe("PROXY_ROUTES parsing", () => {
     expect(fieldOf([{ ...ok, rewriteRequests: [] }])).toMatch(/^PROXY_ROUTES\[0\]\.rewriteRequests \| .*unknown field/);
     // The same prefix on different hosts is not a duplicate.
     expect(fieldOf([ok, { ...ok, host: "a.example" }])).toBe("no error");
+  });
+});
+
+describe("PROXY_ROUTES rewrite patterns: RE2 syntax, linear time", () => {
+  const withRule = (match: string, side: "rewriteRequest" | "rewriteResponse" = "rewriteRequest") => [
+    ok,
+    { prefix: "/a/", backends: ["http://a:1"] },
+    { prefix: "/x/", backends: ["http://a:1"], [side]: [{ header: "location", match: "^/ok$", replace: "/" }, { header: "x-a", match, replace: "" }] },
+  ];
+
+  it("refuses backreferences and lookaround (no linear-time engine runs them), naming the field", () => {
+    for (const match of ["^/(a)\\1$", "(?<n>a)\\k<n>", "^/app(?=/)", "^/app(?!/admin)", "(?<=/app)/x", "(?<!/app)/x", "(a)\\2"]) {
+      for (const side of ["rewriteRequest", "rewriteResponse"] as const) {
+        const where = `PROXY_ROUTES[2].${side}[1].match`.replace(/[[\].]/g, "\\$&");
+        expect(fieldOf(withRule(match, side)), match).toMatch(new RegExp(`^${where} \\| invalid config ${where}: .*RE2 syntax`));
+      }
+    }
+  });
+
+  it("accepts the documented rules and the usual JavaScript regex syntax", () => {
+    for (const match of [
+      "^/app/(.*)$", "^http://10\\.0\\.0\\.\\d+:8080/(.*)$", "^/app/v1/(\\w+)/(\\d+)", "^(?<name>\\w+)$", "Domain=backend\\.internal",
+      "^\\/a\\-b\\s*$", "[^/]+\\.iso$", "(?i)^/APP/", "^(a+)+$", "^(?:x|y){2,5}z?$",
+    ]) {
+      expect(fieldOf(withRule(match)), match).toBe("no error");
+    }
   });
 });
 

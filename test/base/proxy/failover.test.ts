@@ -1,8 +1,23 @@
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { HealthRecord } from "../../../src/health/registry";
 import { backoffMs, beginAttempt, passiveMarks, passiveState, recordFailure, recordSuccess, registryId, retryBlocker } from "../../../src/proxy/failover";
 import { backend, backendUrl, echo, freshEnv, resetBackends, routeOf, send, sleep } from "./support";
+
+/** The JSON log lines written while `run` runs (console.log stays real; it is only watched). */
+async function logged<T>(run: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[] }> {
+  const spy = vi.spyOn(console, "log");
+  try {
+    const result = await run();
+    const lines = spy.mock.calls.flatMap(([l]) => (typeof l === "string" && l.startsWith("{") ? [JSON.parse(l) as Record<string, unknown>] : []));
+    return { result, lines };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+/** What a 502/504 may tell a client (issue #11 L7): the route, what happened, a request id; no address, no runtime error. */
+const OPAQUE = /^proxy route [^ ]+: (no backend answered|every backend is marked down)(; not retried: [^()]+)? \(request id ([A-Za-z0-9-]+)\)\n$/;
 
 async function registry(): Promise<Record<string, HealthRecord>> {
   const ns = (env as unknown as Env).HEALTH;
@@ -74,7 +89,7 @@ describe("proxy: failover with really stopped backends", () => {
     await backend(0, "down");
     const res = await send(route, "/fo/form", { env: freshEnv(), method: "POST", body: "name=value" });
     expect(res.status).toBe(502);
-    expect(await res.text()).toMatch(/^proxy route \/fo\/: no backend answered \(127\.0\.0\.1:\d+: cannot connect: .*\); not retried: POST is not idempotent \(RFC 9110 §9\.2\.2\)\n$/);
+    expect(await res.text()).toMatch(/^proxy route \/fo\/: no backend answered; not retried: POST is not idempotent \(RFC 9110 §9\.2\.2\) \(request id [\w-]+\)\n$/);
     expect((await backend(1, "stats")).hits).toBe(0);
     // PUT is idempotent, but its streamed body cannot be replayed either; without a body it is retried.
     const put = await send(route, "/fo/doc", { env: freshEnv(), method: "PUT", body: "v2" });
@@ -84,17 +99,36 @@ describe("proxy: failover with really stopped backends", () => {
     expect((await echo(del)).backend).toBe("b1");
   });
 
-  it("every backend refused: 502 naming the route and each backend; then 'marked down' without trying", async () => {
+  it("every backend refused: 502 naming the route and a request id, not the backends; the details are logged under that id", async () => {
     const route = routeOf({ prefix: "/down/", backends: [backendUrl(0), backendUrl(1)] });
     const e = freshEnv();
     await backend(0, "down");
     await backend(1, "down");
-    let res = await send(route, "/down/x", { env: e });
+    // With a CF-Ray (Cloudflare's request id) the id is the ray.
+    const { result: res, lines } = await logged(() => send(route, "/down/x", { env: e, headers: { "cf-ray": "8f1b2c3d4e5f6a7b-FRA" } }));
     expect(res.status).toBe(502);
-    expect(await res.text()).toMatch(/^proxy route \/down\/: no backend answered \(127\.0\.0\.1:\d+: cannot connect: [^;]+; 127\.0\.0\.1:\d+: cannot connect: [^;]+\)\n$/);
-    res = await send(route, "/down/x", { env: e });
-    expect(res.status).toBe(502);
-    expect(await res.text()).toMatch(/^proxy route \/down\/: every backend is marked down \(127\.0\.0\.1:\d+: passive: cannot connect: .*retry in 1 s; .*\)\n$/);
+    const body = await res.text();
+    expect(body).toBe("proxy route /down/: no backend answered (request id 8f1b2c3d4e5f6a7b-FRA)\n");
+    expect(res.headers.get("x-request-id")).toBe("8f1b2c3d4e5f6a7b-FRA");
+    const summary = lines.find((l) => l["msg"] === "proxy route failed");
+    expect(summary).toMatchObject({ requestId: "8f1b2c3d4e5f6a7b-FRA", status: 502 });
+    expect(JSON.stringify(summary)).toContain(`127.0.0.1:${new URL(backendUrl(0)).port}: cannot connect: `);
+    expect(lines.filter((l) => l["msg"] === "proxy backend failed").map((l) => l["requestId"])).toEqual(["8f1b2c3d4e5f6a7b-FRA", "8f1b2c3d4e5f6a7b-FRA"]);
+
+    // Without one (or with a forged one that is not a plain token) a random id, the same in body, header and log.
+    const again = await logged(() => send(route, "/down/x", { env: e, headers: { "cf-ray": "<script>" } }));
+    expect(again.result.status).toBe(502);
+    const text = await again.result.text();
+    const id = OPAQUE.exec(text)?.[3];
+    expect(text).toMatch(/every backend is marked down/);
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(again.result.headers.get("x-request-id")).toBe(id);
+    expect(again.lines.find((l) => l["msg"] === "proxy route failed")).toMatchObject({ requestId: id });
+    expect(JSON.stringify(again.lines)).toMatch(/passive: cannot connect: .*retry in 1 s/);
+    for (const t of [body, text]) {
+      expect(t).not.toContain("127.0.0.1");
+      expect(t).not.toMatch(/cannot connect|passive|Network|retry in/);
+    }
   });
 
   it("every backend timed out: 504", async () => {
@@ -106,7 +140,9 @@ describe("proxy: failover with really stopped backends", () => {
     const res = await send(route, "/slow/x", { env: e });
     expect(res.status).toBe(504);
     expect(Date.now() - started).toBeLessThan(2000);
-    expect(await res.text()).toMatch(/^proxy route www\.example\.com\/slow\/: no backend answered \(127\.0\.0\.1:\d+: no answer within 300 ms; 127\.0\.0\.1:\d+: no answer within 300 ms\)\n$/);
+    const text = await res.text();
+    expect(text).toMatch(/^proxy route www\.example\.com\/slow\/: no backend answered \(request id [\w-]+\)\n$/);
+    expect(text).not.toMatch(/127\.0\.0\.1|no answer within/);
     expect(passiveMarks(e).get(backendUrl(1))?.kind).toBe("timeout");
     expect((await send(route, "/slow/x", { env: e })).status).toBe(504); // marked down, by timeouts
   });

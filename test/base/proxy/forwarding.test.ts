@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { parseCidr } from "../../../src/net/ip";
-import { forwardedChain, forwardedHeader } from "../../../src/proxy/forwarding";
+import { forwardedChain, forwardedHeader } from "../../../src/http/forwarding";
 import { backendUrl, echo, PUBLIC, resetBackends, routeOf, send } from "./support";
 
 const cidrs = (...s: string[]) => s.map((x) => parseCidr(x)!);

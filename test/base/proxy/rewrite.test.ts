@@ -85,6 +85,42 @@ describe("proxy: response rewrites", () => {
     expect((await echo(res)).backend).toBe("b2");
   });
 
+  it("runs patterns that are catastrophic for a backtracking engine in linear time, same results", () => {
+    // Native RegExp needs ~2^n steps for "(a+)+$" on n "a"s and a mismatch: 30 already take
+    // many seconds, 50,000 would never end. RE2 answers by construction in O(pattern · value).
+    const route = routeOf({
+      prefix: "/app/",
+      backends: ["http://a:1"],
+      rewriteRequest: [
+        { header: "uri", match: "^/app/(a+)+$", replace: "/$1" },
+        { header: "x-tenant", match: "^(x+x+)+y$", replace: "never" },
+      ],
+      rewriteResponse: [{ header: "location", match: "^(.*a){12}$", replace: "/twelve" }],
+    });
+    const many = "a".repeat(50_000);
+    const hostile = rewriteRequest(route.rewriteRequest, `/app/${many}!`, "h", new Headers({ "x-tenant": "x".repeat(50_000) }));
+    expect(hostile.target).toBe(`/app/${many}!`);
+    expect(hostile.headers.get("x-tenant")).toBe("x".repeat(50_000));
+    expect(rewriteRequest(route.rewriteRequest, `/app/${many}`, "h", new Headers()).target).toBe(`/${many}`);
+    const loc = rewriteResponse(route.rewriteResponse, new Headers({ location: "/" + "a".repeat(11) + "b".repeat(20_000) }), (l) => l);
+    expect(loc.get("location")).toBe("/" + "a".repeat(11) + "b".repeat(20_000));
+    expect(rewriteResponse(route.rewriteResponse, new Headers({ location: "/ab".repeat(12) + "a" }), (l) => l).get("location")).toBe("/twelve");
+  });
+
+  it("replacement strings keep String.prototype.replace's meaning: only the first match, $&, $$, $<name>", () => {
+    const rules = routeOf({
+      prefix: "/",
+      backends: ["http://a:1"],
+      rewriteResponse: [
+        { header: "x-a", match: "b", replace: "[$&$$]" },
+        { header: "x-b", match: "(?<word>[a-z]+)-(\\d)", replace: "$2:$<word>" },
+      ],
+    }).rewriteResponse;
+    const out = rewriteResponse(rules, new Headers({ "x-a": "abcb", "x-b": "x=item-7-more-8" }), (l) => l);
+    expect(out.get("x-a")).toBe("a[b$]cb");
+    expect(out.get("x-b")).toBe("x=7:item-more-8");
+  });
+
   it("pure: the default Location rewrite applies only when no rule names Location", () => {
     const rules = routeOf({ prefix: "/", backends: ["http://a:1"], rewriteResponse: [{ header: "x-a", match: "1", replace: "2" }] }).rewriteResponse;
     const out = rewriteResponse(rules, new Headers({ location: "http://a:1/p", "x-a": "1" }), (l) => l.replace("http://a:1", "https://pub"));

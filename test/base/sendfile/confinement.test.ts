@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import fc from "fast-check";
+import { r2Key, resolveName } from "../../../src/proxy/sendfile/root";
 import { ConfigError } from "../../../src/config/fields";
 import { applySendfile, createSendfile, parseSendfileRoot } from "../../../src/proxy/sendfile/sendfile";
 import { backend, baseEnv, bytes, seed, sendfile, uniquePrefix } from "./support";
@@ -26,6 +28,13 @@ describe("sendfile: a name never leaves the root", () => {
       ["/%2E%2e/secret.txt", /dot segment/],
       ["/.%2e/secret.txt", /dot segment/],
       ["/./ok.txt", /dot segment/],
+      // ";params" do not hide a dot segment (Tomcat and Jetty strip them before normalising).
+      ["/..;/secret.txt", /dot segment/],
+      ["/a/..;x=1/..;/secret.txt", /dot segment/],
+      ["/%2e%2e;/secret.txt", /dot segment/],
+      ["/..%3B/secret.txt", /dot segment/],
+      ["/.;jsessionid=1/../secret.txt", /dot segment/],
+      ["/.%3bp/ok.txt", /dot segment/],
       ["/..%2fsecret.txt", /encoded slash/],
       ["/a%2F..%2F..%2Fsecret.txt", /encoded slash/],
       ["/..\\secret.txt", /backslash/],
@@ -72,6 +81,23 @@ describe("sendfile: a name never leaves the root", () => {
     expect(await res.text()).toBe("inside a\n");
   });
 
+  it("property: any name either resolves to a key under the root or is refused with a reason, never throws", () => {
+    const unit = fc.constantFrom("a", "/", ".", ";", "%", "2", "e", "E", "3", "b", "B", "f", "c", "0", "\\", "é", "\u0000");
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 40 }), (tail) => {
+        const name = resolveName("/" + tail);
+        if (!name.ok) {
+          expect(name.reason).toMatch(/^[^\n]+$/);
+          return;
+        }
+        const key = r2Key({ kind: "r2", prefix: "jail" }, name);
+        expect(key.startsWith("jail/")).toBe(true);
+        for (const seg of key.slice("jail/".length).split("/")) expect([".", ".."]).not.toContain(seg.split(";")[0]);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it("logs a refusal as one JSON line on console.warn by default", async () => {
     const { root } = await layout();
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
@@ -116,7 +142,7 @@ describe("sendfile: a name never leaves the root", () => {
   });
 
   it("checks the root when the handler is created, naming sendfile.root", () => {
-    for (const bad of ["r2:", "r2:/", "r2:a/../b", "r2:a//b", "r2:a\\b", "s3:bucket", "/files", "origin:relative", "origin:/a/../b", "origin:/a%2fb", "origin:/a?x"]) {
+    for (const bad of ["r2:", "r2:/", "r2:a/../b", "r2:a/..;x/b", "r2:a//b", "origin:/a/..;/b", "r2:a\\b", "s3:bucket", "/files", "origin:relative", "origin:/a/../b", "origin:/a%2fb", "origin:/a?x"]) {
       expect(() => createSendfile({ allow: true, root: bad }), bad).toThrow(ConfigError);
       expect(() => parseSendfileRoot(bad)).toThrow(/^invalid config sendfile\.root: /);
     }

@@ -1,23 +1,60 @@
 /**
- * Headers between the client and a backend, both ways. Pure: no platform calls.
+ * The one forwarding policy: the headers a request carries from a client to anything
+ * behind the base — the origin on the base's own pass-through (src/base/serve-locally.ts)
+ * and a proxy route's backends (src/proxy/proxy.ts) — and back. Pure: no platform calls.
  *
  * Request side: hop-by-hop fields removed (RFC 9110 §7.6.1, including those named in
  * Connection), then who asked, for whom:
+ * - Every client-sent claim about the client's address or the request's public scheme,
+ *   host or port (CLIENT_CLAIMS: Forwarded, X-Real-IP, True-Client-IP, X-Forwarded-*,
+ *   ...) is dropped: nothing vouches for them (issue #11 L5). What replaces them is
+ *   computed here, so the origin and the backends see one story.
  * - X-Forwarded-For: the client is CF-Connecting-IP (the peer Cloudflare saw). A chain the
  *   client sent is kept only as far as it was written by proxies we trust: walking from
  *   the right, an entry is believed only when the hop to its right is a trusted proxy
  *   (RFC 7239 §5.2 / §8.3 spirit: everything left of the first untrusted hop is forgeable).
- * - X-Forwarded-Proto / X-Forwarded-Host: from the public URL, never from the client.
- * - Forwarded (RFC 7239 §4), when the route asks for it: one `for=` element per kept hop,
- *   this proxy's `proto` and `host` on the last one; IPv6 quoted (`for="[2001:db8::1]"`).
- * Client-sent Forwarded and X-Real-IP are dropped: nothing vouches for them.
+ *   Without trusted proxies (the base's pass-through) it is the peer alone.
+ * - X-Forwarded-Proto / X-Forwarded-Host: from the public URL, never from the client; none
+ *   at all without a configured public URL (publicOrigin "", issue #11 L3).
+ * - Forwarded (RFC 7239 §4), when asked for: one `for=` element per kept hop, this proxy's
+ *   `proto` and `host` on the last one (when known); IPv6 quoted (`for="[2001:db8::1]"`).
  * Response side: hop-by-hop fields removed; everything else kept.
  */
-import { stripHopByHop } from "../http/hop-by-hop";
+import { stripHopByHop } from "./hop-by-hop";
 import { cidrContains, parseIp, type Cidr } from "../net/ip";
 
+/**
+ * Client-sent fields that claim who the client is or how it reached us. Some are set by
+ * CDNs and load balancers in front of other servers (Akamai's True-Client-IP, Fastly's
+ * Fastly-Client-IP, nginx's X-Real-IP, Rails' Client-IP...), so an origin may believe them;
+ * coming from a client they are forged. X-Forwarded-For/-Host/-Proto are recomputed.
+ */
+export const CLIENT_CLAIMS: readonly string[] = [
+  "forwarded",
+  "x-forwarded-for",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+  "x-forwarded-port",
+  "x-forwarded-server",
+  "x-forwarded-scheme",
+  "x-forwarded-ssl",
+  "x-forwarded",
+  "forwarded-for",
+  "x-original-forwarded-for",
+  "x-real-ip",
+  "true-client-ip",
+  "x-client-ip",
+  "x-cluster-client-ip",
+  "client-ip",
+  "fastly-client-ip",
+  "cf-connecting-ipv6",
+  "cf-pseudo-ipv4",
+  "x-url-scheme",
+  "front-end-https",
+];
+
 export interface ForwardingOptions {
-  /** The public URL's origin, e.g. "https://www.example.com". */
+  /** The public URL's origin, e.g. "https://www.example.com"; "" = none configured. */
   publicOrigin: string;
   trustedProxies: readonly Cidr[];
   /** Emit RFC 7239 Forwarded. */
@@ -28,25 +65,25 @@ export interface ForwardingOptions {
 export function upstreamHeaders(incoming: Headers, options: ForwardingOptions): Headers {
   const out = stripHopByHop(incoming);
   out.delete("host");
-  out.delete("forwarded");
-  out.delete("x-real-ip");
-  // Cloudflare's own view of the client: the backend gets it as X-Forwarded-For instead.
+  for (const name of CLIENT_CLAIMS) out.delete(name);
+  // Cloudflare's own view of the client: the upstream gets it as X-Forwarded-For instead.
   out.delete("cf-connecting-ip");
   const peer = incoming.get("cf-connecting-ip")?.trim() || null;
   const chain = forwardedChain(incoming.get("x-forwarded-for"), peer, options.trustedProxies);
   if (chain.length) out.set("x-forwarded-for", chain.join(", "));
-  else out.delete("x-forwarded-for");
   const pub = parsedOrigin(options.publicOrigin);
-  const proto = pub.proto;
-  out.set("x-forwarded-proto", proto);
-  out.set("x-forwarded-host", pub.host);
-  if (options.forwarded) out.set("forwarded", forwardedHeader(chain, proto, pub.host));
+  if (pub) {
+    out.set("x-forwarded-proto", pub.proto);
+    out.set("x-forwarded-host", pub.host);
+  }
+  if (options.forwarded) out.set("forwarded", forwardedHeader(chain, pub?.proto ?? null, pub?.host ?? null));
   return out;
 }
 
-/** `publicOrigin` is a URL origin ("https://host[:port]"): split it without a URL parse per request. */
-function parsedOrigin(origin: string): { proto: string; host: string } {
+/** `publicOrigin` is a URL origin ("https://host[:port]") or "": split it without a URL parse per request. */
+function parsedOrigin(origin: string): { proto: string; host: string } | null {
   const sep = origin.indexOf("://");
+  if (sep < 1) return null;
   return { proto: origin.slice(0, sep), host: origin.slice(sep + 3) };
 }
 
@@ -92,14 +129,17 @@ function normaliseIp(entry: string): string | null {
   return parseIp(s) ? s : null;
 }
 
-/** RFC 7239 §4: `for=192.0.2.1, for="[2001:db8::1]";proto=https;host=www.example.com`. */
-export function forwardedHeader(chain: readonly string[], proto: string, host: string): string {
+/** RFC 7239 §4: `for=192.0.2.1, for="[2001:db8::1]";proto=https;host=www.example.com` (proto/host when known). */
+export function forwardedHeader(chain: readonly string[], proto: string | null, host: string | null): string {
   const hops = chain.length ? chain : ["unknown"]; // §6.1: the client is not known
   return hops
     .map((ip, i) => {
       const node = ip.includes(":") ? `"[${ip}]"` : ip; // §6: IPv6 in brackets, so quoted
       const params = [`for=${node}`];
-      if (i === hops.length - 1) params.push(`proto=${forwardedValue(proto)}`, `host=${forwardedValue(host)}`);
+      if (i === hops.length - 1) {
+        if (proto) params.push(`proto=${forwardedValue(proto)}`);
+        if (host) params.push(`host=${forwardedValue(host)}`);
+      }
       return params.join(";");
     })
     .join(", ");

@@ -1,0 +1,38 @@
+/**
+ * Where a redirect token travels: one `offload_token` member of the query. Base and node
+ * split a query the same way, on its canonical form (http/query.ts), so that
+ * - the base drops every token a client sent before it signs and appends its own (a
+ *   published link `…?offload_token=junk` cannot shadow the real one);
+ * - the node finds the token whatever spelling reached it (`offload%5Ftoken` is
+ *   `offload_token` once canonical), refuses a query with two, and keys (and signs) the
+ *   rest of the query in exactly the form the base signed.
+ * Nothing here percent-decodes a value, so no input can make it throw.
+ */
+import { canonicalQuery, memberName } from "../http/query";
+import { TOKEN_PARAM } from "./redirect-token";
+
+export interface TokenQuery {
+  /** The canonical query without any token member ("" when nothing is left). */
+  query: string;
+  /** The raw value of every token member, in order ("" for a bare `offload_token`). */
+  tokens: string[];
+}
+
+export function partitionTokenQuery(rawQuery: string): TokenQuery {
+  const kept: string[] = [];
+  const tokens: string[] = [];
+  const canonical = canonicalQuery(rawQuery);
+  for (const member of canonical ? canonical.split("&") : []) {
+    if (memberName(member) !== TOKEN_PARAM) kept.push(member);
+    else tokens.push(member.slice(TOKEN_PARAM.length + 1));
+  }
+  return { query: kept.join("&"), tokens };
+}
+
+/**
+ * `query` (canonical, token-free) with `token` appended as the last member. A token is
+ * ASCII letters, digits, "_", "-" and "." only: it needs no escaping.
+ */
+export function withTokenMember(query: string, token: string): string {
+  return `${query ? `${query}&` : ""}${TOKEN_PARAM}=${token}`;
+}
