@@ -67,7 +67,7 @@ export function adminRoutes(): Hono<AdminEnv> {
     if (!c.get("base").adminToken) return plain(503, "the admin is off: set the ADMIN_TOKEN secret to use it");
     await next();
   };
-  app.use("/_admin", adminOn);
+  // "/_admin/*" also matches "/_admin" itself (Hono): one registration, one run.
   app.use("/_admin/*", adminOn);
 
   app.get("/_admin/login", (c) => page(c, 200, loginPage(null) as Promise<string>));
@@ -99,7 +99,6 @@ export function adminRoutes(): Hono<AdminEnv> {
     c.set("auth", auth);
     await next();
   };
-  app.use("/_admin", guard);
   app.use("/_admin/*", guard);
 
   const dashboard = async (c: C) => {

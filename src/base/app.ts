@@ -42,7 +42,8 @@ interface Loaded {
   farms: LoadedFarms;
   adminToken: string | null;
 }
-type BaseEnv = { Bindings: Env; Variables: { base: Loaded } };
+/** `path`: the request's canonical path and query, checked once by the first middleware. */
+type BaseEnv = { Bindings: Env; Variables: { base: Loaded; path: { ok: true; path: string; query: string } } };
 
 // Parsed once per env (isolate + deployment), with the ConfigError naming a bad field.
 const loaded = new WeakMap<object, Parsed<Loaded>>();
@@ -85,11 +86,15 @@ export function offloadBase(): Hono<BaseEnv> {
     // Route on the canonical path: Hono matches the raw one, so "//_admin" or
     // "/ath//update" would miss their routes and reach the catch-all (and the origin,
     // ATH_TOKEN and all). A reserved path is served only in its canonical spelling.
+    // Servers that strip ";params" (Tomcat, Jetty) or ignore case (IIS) would read
+    // "/ath;x/update" or "/ATH/update" as ours: those spellings are refused too.
     const path = canonicalRequestPath(c.req.url);
     if (!path.ok) return plain(path.status, `bad request path: ${path.reason}`);
-    if (isReserved(path.path) && rawPath(c.req.url) !== path.path) {
-      return plain(400, `bad request path: reserved path in a non-canonical spelling; use ${quoted(path.path)}`);
+    const reserved = reservedSpelling(path.path);
+    if (reserved === "variant" || (reserved === "exact" && rawPath(c.req.url) !== path.path)) {
+      return plain(400, `bad request path: reserved path (/_admin, /ath) in a non-canonical spelling`);
     }
+    c.set("path", path);
     await next();
   });
 
@@ -105,10 +110,9 @@ export function offloadBase(): Hono<BaseEnv> {
     const { config, signer, routes, hooks, farms } = c.get("base");
     const req = c.req.raw;
     const ctx = c.executionCtx as unknown as ExecutionContext;
-    const path = canonicalRequestPath(req.url);
-    if (!path.ok) return plain(path.status, `bad request path: ${path.reason}`);
+    const path = c.get("path");
     // Defence in depth: the routes above own these; nothing under them goes to the origin.
-    if (isReserved(path.path)) return plain(404, `no such endpoint: ${quoted(path.path)}`);
+    if (reservedSpelling(path.path)) return plain(404, `no such endpoint: ${quoted(path.path)}`);
     const url = new URL(req.url);
     // Only hosts from our configuration are ever named (issue #11 L3): without PUBLIC_URL,
     // "" makes every reference we build path-absolute (RFC 3986 §4.2), never the Host
@@ -202,9 +206,17 @@ async function targetUrls(config: BaseConfig, signer: Loaded["signer"], path: st
   return (t) => t.url + (t.kind === "node" ? signedTail : plainTail);
 }
 
-/** The control endpoints' prefixes: never offloaded, proxied or passed to the origin. */
-function isReserved(path: string): boolean {
-  return /^\/(?:_admin|ath)(?:\/|$)/.test(path);
+/**
+ * Whether a canonical path is under a control endpoint's prefix (/_admin, /ath): never
+ * offloaded, proxied or passed to the origin. "exact": in our spelling; "variant": its
+ * first segment is one of them once ";params" are cut and case is folded.
+ */
+function reservedSpelling(path: string): "exact" | "variant" | null {
+  const end = path.indexOf("/", 1);
+  const first = end < 0 ? path.slice(1) : path.slice(1, end);
+  const name = first.split(";", 1)[0]!.toLowerCase();
+  if (name !== "_admin" && name !== "ath") return null;
+  return first === name ? "exact" : "variant";
 }
 
 /** The request's path exactly as sent (percent-encoding, repeated slashes and all). */
