@@ -679,7 +679,7 @@ table(["clients", "arrivals/s", "object calls", "peak req/s", "of ceiling", "kep
 const saturate = p["do-ceiling"] * p["crowd-window-s"];
 console.log(`saturates at ~${num(p["do-ceiling"])} cold arrivals/s during the fill = ${num(saturate)} clients in ${p["crowd-window-s"]} s (uniform arrivals)`);
 
-section("2b. One ConcurrencyLimiter (client /64 + URL) under client behaviours, 1 GiB file, limit 2");
+section("2b. One ConcurrencyLimiter (client /64 + path) under client behaviours, 1 GiB file, limit 2");
 const behaviours = [
   ["browser, 1 connection, 40 Mbit/s", { conns: 1, bytesPerConn: GiB, bpsPerConn: 5e6, retryS: 5, limit: 2 }],
   ["aria2c -x16 --retry-wait=5", { conns: 16, bytesPerConn: GiB / 16, bpsPerConn: 2.5e6, retryS: 5, limit: 2 }],

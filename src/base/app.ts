@@ -119,6 +119,7 @@ export function offloadBase(): Hono<BaseEnv> {
     // the client sent.
     const publicOrigin = config.publicUrl ?? "";
     const target = path.path + (path.query ? `?${path.query}` : "");
+    const local = { req, ctx, target, publicOrigin };
 
     // mod_proxy_core: a configured route sends the request to its backend pool instead.
     const route = matchRoute(routes, url.host, path.path);
@@ -137,14 +138,14 @@ export function offloadBase(): Hono<BaseEnv> {
     const filePath = metalinkFile ?? path.path;
     const byRequest = requestDecision(config, req.method, filePath, req.headers);
     if (!byRequest.offload) {
-      if (metalinkFile) return serveLocally(config, req, target, publicOrigin);
-      return counted(await serveLocally(config, req, target, publicOrigin, new Headers({ "cache-status": status(byRequest.reason) })));
+      if (metalinkFile) return serveLocally(config, local);
+      return counted(await serveLocally(config, local, new Headers({ "cache-status": status(byRequest.reason) })));
     }
     const info = await objectInfo(config, c.env, filePath);
     const byObject = objectDecision(config, info);
     if (!byObject.offload) {
-      if (metalinkFile) return serveLocally(config, req, target, publicOrigin);
-      return counted(await serveLocally(config, req, target, publicOrigin, new Headers({ "cache-status": status(byObject.reason) })));
+      if (metalinkFile) return serveLocally(config, local);
+      return counted(await serveLocally(config, local, new Headers({ "cache-status": status(byObject.reason) })));
     }
 
     const health = await healthView(c.env, c.env.HEALTH.get(c.env.HEALTH.idFromName("registry")), ctx);
@@ -164,7 +165,7 @@ export function offloadBase(): Hono<BaseEnv> {
       const slot = await acquireLease(gauge, config.busyThreshold, config.leaseSeconds * 1000, ctx);
       if (slot.ok) {
         extra.set("cache-status", status("under-threshold"));
-        return counted(holdWhileStreaming(slot.lease, await serveLocally(config, req, target, publicOrigin, extra)));
+        return counted(holdWhileStreaming(slot.lease, await serveLocally(config, local, extra)));
       }
     }
 
@@ -174,7 +175,7 @@ export function offloadBase(): Hono<BaseEnv> {
       console.log(JSON.stringify({ msg: "no healthy target", path: filePath, excluded: why }));
       if (config.fallbackUrl) return redirect(config, config.fallbackUrl + filePath + (query ? `?${query}` : ""), extra, cacheStatus(config.baseId, { fwd: "bypass", detail: "fallback" }));
       extra.set("cache-status", status("no-healthy-target"));
-      return counted(await serveLocally(config, req, target, publicOrigin, extra));
+      return counted(await serveLocally(config, local, extra));
     }
     return redirect(config, urlOf(chosen), extra, cacheStatus(config.baseId, { fwd: "bypass", detail: `offload=${chosen.id}` }));
   });

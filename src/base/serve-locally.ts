@@ -2,7 +2,19 @@ import type { BaseConfig } from "../config/base-config";
 import { upstreamHeaders } from "../http/forwarding";
 import { stripHopByHop } from "../http/hop-by-hop";
 import { rewriteLocation } from "../http/location";
-import { opaqueError, requestId } from "../http/request-id";
+import { plain } from "../http/plain";
+import { opaqueError, requestId, REQUEST_ID_HEADER } from "../http/request-id";
+import { fetchUpstream } from "../proxy/upstream-fetch";
+
+/** One request the base passes to its origin itself. */
+export interface LocalRequest {
+  req: Request;
+  ctx: ExecutionContext;
+  /** The canonical path and query to ask the origin for. */
+  target: string;
+  /** The configured public URL, or "" (see src/http/location.ts). */
+  publicOrigin: string;
+}
 
 /**
  * The base as a transparent reverse proxy to the origin, for everything it does not
@@ -10,36 +22,28 @@ import { opaqueError, requestId } from "../http/request-id";
  * policy as the proxy routes (src/http/forwarding.ts: hop-by-hop removed, RFC 9110
  * §7.6.1; every client-sent address claim dropped, X-Forwarded-For the Cloudflare peer),
  * and the origin's own Location rewritten to the base's public URL (src/http/location.ts)
- * so clients never learn (or go around the base to) the origin's address. A failure to
- * reach the origin answers a generic 502/504 with a request id; its cause is logged.
+ * so clients never learn (or go around the base to) the origin's address.
+ * The upload runs under the proxy routes' two timers (src/proxy/upstream-fetch.ts):
+ * ORIGIN_TIMEOUT_MS for the origin's silence only, CLIENT_BODY_TIMEOUT_MS for the
+ * client's; a client's upload fault answers 408/400 and is not the origin's failure
+ * (issue #11 H1). A failure to reach the origin answers a generic 502/504 with a request
+ * id; its cause is logged.
  */
-export async function serveLocally(config: BaseConfig, req: Request, target: string, publicOrigin: string, extra?: Headers): Promise<Response> {
+export async function serveLocally(config: BaseConfig, local: LocalRequest, extra?: Headers): Promise<Response> {
+  const { req, ctx, target, publicOrigin } = local;
   // No trusted proxies here: the base is the first hop it knows of, so the origin sees
   // the Cloudflare peer and nothing a client claimed. Without PUBLIC_URL ("") no
   // X-Forwarded-Host/-Proto at all, neither the client's Host nor one it sent (issue #11 L3).
   const headers = upstreamHeaders(req.headers, { publicOrigin, trustedProxies: [], forwarded: false });
-
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), config.originTimeoutMs);
-  let res: Response;
-  try {
-    const hasBody = req.method !== "GET" && req.method !== "HEAD";
-    res = await fetch(config.originUrl + target, {
-      method: req.method,
-      headers,
-      body: hasBody ? req.body : null,
-      redirect: "manual",
-      signal: controller.signal,
-    });
-  } catch (e) {
+  const answer = await fetchUpstream(config.originUrl + target, req, headers, { timeoutMs: config.originTimeoutMs, clientBodyTimeoutMs: config.clientBodyTimeoutMs, ctx });
+  if (!answer.ok) {
     const id = requestId(req.headers);
-    const timedOut = controller.signal.aborted;
+    if (answer.kind === "client") return plain(answer.status, answer.detail, { [REQUEST_ID_HEADER]: id });
     // The origin's address and the runtime's message are for the operator only (issue #11 L7).
-    console.log(JSON.stringify({ msg: "origin pass-through failed", requestId: id, target, kind: timedOut ? "timeout" : "connect", detail: timedOut ? `no answer within ${config.originTimeoutMs} ms` : String((e as Error).message) }));
-    return timedOut ? opaqueError(504, "the origin did not answer in time", id) : opaqueError(502, "the origin cannot be reached", id);
-  } finally {
-    clearTimeout(timer);
+    console.log(JSON.stringify({ msg: "origin pass-through failed", requestId: id, target, kind: answer.kind === "timeout" ? "timeout" : "connect", detail: answer.detail }));
+    return answer.kind === "timeout" ? opaqueError(504, "the origin did not answer in time", id) : opaqueError(502, "the origin cannot be reached", id);
   }
+  const res = answer.res;
   const out = stripHopByHop(res.headers);
   const location = out.get("location");
   if (location) out.set("location", rewriteLocation(location, config.originUrl, publicOrigin));

@@ -42,6 +42,8 @@ export interface BaseConfig {
   publicUrl: string | null;
   maxLinks: number;
   originTimeoutMs: number;
+  /** Longest silence of a client between two chunks of an upload the base passes to the origin (408 after it). */
+  clientBodyTimeoutMs: number;
   health: { timeoutMs: number; rise: number; fall: number };
   leaseSeconds: number;
 }
@@ -50,7 +52,7 @@ export const BASE_VAR_NAMES = [
   "ORIGIN_URL", "BASE_ID", "OFFLOAD_NODES", "MIRRORS", "BALANCER", "OFFLOAD_INCLUDE", "OFFLOAD_EXCLUDE",
   "OFFLOAD_MIN_BYTES", "OFFLOAD_EXCLUDE_TYPES", "OFFLOAD_EXCLUDE_USER_AGENTS", "OFFLOAD_EXCLUDE_CLIENTS",
   "REDIRECT_STATUS", "OFFLOAD_WHEN_BUSY", "INFO_CACHE_SECONDS", "SIGNING_KEYS", "SIGNED_URL_TTL",
-  "SIGN_CLIENT", "CACHE_KEY_QUERY", "FALLBACK_URL", "PUBLIC_URL", "MAX_LINKS", "ORIGIN_TIMEOUT_MS", "HEALTH_TIMEOUT_MS",
+  "SIGN_CLIENT", "CACHE_KEY_QUERY", "FALLBACK_URL", "PUBLIC_URL", "MAX_LINKS", "ORIGIN_TIMEOUT_MS", "CLIENT_BODY_TIMEOUT_MS", "HEALTH_TIMEOUT_MS",
   "HEALTH_RISE", "HEALTH_FALL", "LEASE_SECONDS", "PROXY_ROUTES", "STATS_FLUSH_SECONDS",
 ] as const;
 
@@ -86,6 +88,8 @@ export function parseBaseConfig(vars: RawVars): BaseConfig {
     publicUrl: publicUrl === undefined ? null : absoluteUrl({ PUBLIC_URL: publicUrl }, "PUBLIC_URL"),
     maxLinks: integer(vars, "MAX_LINKS", 5, 0, 20),
     originTimeoutMs: integer(vars, "ORIGIN_TIMEOUT_MS", 15_000, 100, 600_000),
+    // nginx client_body_timeout's default; the proxy routes' clientBodyTimeoutMs has the same.
+    clientBodyTimeoutMs: integer(vars, "CLIENT_BODY_TIMEOUT_MS", 60_000, 100, 600_000),
     health: {
       timeoutMs: integer(vars, "HEALTH_TIMEOUT_MS", 3000, 100, 60_000),
       rise: integer(vars, "HEALTH_RISE", 2, 1, 100),

@@ -7,7 +7,6 @@
  */
 
 import type { Cidr } from "../net/ip.ts";
-import { DEFAULT_MAX_RANGES } from "../http/range-coalesce.ts";
 import { statsFlushSeconds } from "../stats/flush-seconds.ts";
 import { absoluteUrl, boolean, cidrList, ConfigError, integer, raw, token, type RawVars } from "./fields.ts";
 
@@ -67,6 +66,12 @@ export const NODE_VAR_NAMES = [
 
 /** Largest object the Cache API accepts (Workers limit), exclusive. */
 export const CACHE_API_LIMIT = 512 * 1024 * 1024;
+
+/**
+ * Default of MAX_RANGES: parts per answer after coalescing (http/range-coalesce.ts
+ * shapeRanges), like nginx's `max_ranges`; above it the answer is the whole file (200).
+ */
+export const DEFAULT_MAX_RANGES = 16;
 
 export function parseNodeConfig(vars: RawVars): NodeConfig {
   return {

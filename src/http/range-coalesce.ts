@@ -20,14 +20,6 @@ import type { ByteRange, Steps } from "./range";
 export const COALESCE_GAP_BYTES = 80;
 
 /**
- * Default of MAX_RANGES: parts per answer after coalescing, like nginx's `max_ranges`.
- * Above it the answer is 200 with the whole file, as nginx does: a client asking for more
- * pieces than that is better served by one sequential read than by a fan of small ones,
- * and the cost of an answer no longer grows with the number of ranges asked for.
- */
-export const DEFAULT_MAX_RANGES = 16;
-
-/**
  * Gap bytes one storage read may stream and drop between two ascending parts, instead
  * of starting a second read: 256 KiB is a few milliseconds of an R2 or Cache API read,
  * cheaper than another request's latency, and small next to the parts themselves.
@@ -65,8 +57,14 @@ export function coalesceRanges(ranges: readonly ByteRange[], gap = COALESCE_GAP_
 
 export type ShapedRanges = { kind: "partial"; ranges: ByteRange[] } | { kind: "full"; reason: string };
 
-/** Coalesce, then cap at `maxRanges` parts (200 whole file above it, see DEFAULT_MAX_RANGES). */
-export function shapeRanges(ranges: readonly ByteRange[], maxRanges = DEFAULT_MAX_RANGES, steps?: Steps): ShapedRanges {
+/**
+ * Coalesce, then cap at `maxRanges` parts, like nginx's `max_ranges`. Above the cap the
+ * answer is 200 with the whole file, as nginx does: a client asking for more pieces than
+ * that is better served by one sequential read than by a fan of small ones, and the cost
+ * of an answer no longer grows with the number of ranges asked for. The cap is the
+ * caller's (MAX_RANGES, config/node-config.ts): this module has no default of its own.
+ */
+export function shapeRanges(ranges: readonly ByteRange[], maxRanges: number, steps?: Steps): ShapedRanges {
   const parts = coalesceRanges(ranges, COALESCE_GAP_BYTES, steps);
   if (parts.length > maxRanges) return { kind: "full", reason: `more than ${maxRanges} ranges after coalescing` };
   return { kind: "partial", ranges: parts };

@@ -23,6 +23,15 @@ export function requestId(headers: Headers, random: () => string = () => crypto.
 }
 
 /**
+ * The request's id, made on first use and the same on every later one: most requests
+ * never fail, and a random id (crypto.randomUUID without CF-Ray) is not free.
+ */
+export function lazyRequestId(headers: Headers, random?: () => string): () => string {
+  let id: string | null = null;
+  return () => (id ??= requestId(headers, random));
+}
+
+/**
  * A generic one-line error answer naming the request id (also in X-Request-Id). `what`
  * must be fixed text chosen by the caller, never a backend's address or an error message:
  * those belong in the log line with the same id.

@@ -3,7 +3,7 @@ import { DurableObject } from "cloudflare:workers";
 export type Acquire = { ok: true; leaseId: string; active: number } | { ok: false; active: number; retryAfterMs: number };
 
 /**
- * Concurrent downloads of one URL by one client (one object per client + URL).
+ * Concurrent downloads of one file by one client (one object per client + canonical path, never the query).
  * Every slot is a lease with an expiry: a worker that dies mid-download stops sending
  * heartbeats and its slot frees itself, through the alarm or the next acquire.
  *

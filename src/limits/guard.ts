@@ -19,7 +19,7 @@ export interface PendingGuard {
 /**
  * mod_offload's "download accelerator" block. As soon as the node knows a GET (without
  * conditional headers) is a download of at least GUARD_MIN_BYTES (from its copy's meta
- * or the origin's HEAD), it asks the client+URL limiter for a slot in parallel with the
+ * or the origin's HEAD), it asks the client+path limiter for a slot in parallel with the
  * rest (revalidation, fill), so the Durable Object's round trip (a cold object can take
  * tens of milliseconds) does not delay the first byte, while small files never pay it.
  * Once the answer is known it is counted only if it is one: a 200/206 with a body, of an
@@ -28,6 +28,10 @@ export interface PendingGuard {
  * #11 M2). An early slot that turns out not to be needed is given back.
  * The client is its canonical address (client-key.ts); a request without one did not come
  * through Cloudflare, and its counted downloads are refused (400) rather than pooled.
+ * The limiter is named by client + canonical path only: with CACHE_KEY_QUERY the query
+ * is part of the cache key, but `?r=1` … `?r=8` of one file are still one accelerator,
+ * and a signed URL's query is the client's choice too. The price: two different objects
+ * behind one path (`/get?id=1`, `/get?id=2`) share the client's slots.
  * Refusal is 503 + Retry-After, not 429: aria2c retries a 503 (--retry-wait) and
  * completes with fewer connections, but gives up for good on a 429.
  */
@@ -36,7 +40,8 @@ export function beginGuard(
   ns: DurableObjectNamespace<ConcurrencyLimiter>,
   env: object,
   req: Request,
-  key: string,
+  /** The canonical request path (http/path.ts), without the query. */
+  path: string,
   ctx: ExecutionContext,
 ): PendingGuard {
   const client = clientOf(req.headers);
@@ -45,8 +50,8 @@ export function beginGuard(
 
   // The object's complete length, once told (meta or the origin's HEAD).
   let told: number | undefined;
-  // One limiter per client + URL.
-  const acquire = () => acquireLease(ns.get(ns.idFromName(`${client.key} ${key}`)), config.maxConnectionsPerClient, config.leaseSeconds * 1000, ctx);
+  // One limiter per client + path (see above: never the query).
+  const acquire = () => acquireLease(ns.get(ns.idFromName(`${client.key} ${path}`)), config.maxConnectionsPerClient, config.leaseSeconds * 1000, ctx);
   const likelyDownload = !req.headers.has("if-none-match") && !req.headers.has("if-modified-since");
   let early: Promise<LeaseResult> | null = null;
   const giveBack = () => {

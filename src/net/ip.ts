@@ -41,7 +41,6 @@ export interface Ip {
 }
 
 const V4_MASK = 0xffff_ffffn;
-const MAPPED_PREFIX = 0xffffn << 32n;
 
 function isMapped(v6: bigint): boolean {
   return v6 >> 32n === 0xffffn;
@@ -117,9 +116,14 @@ export function maskBits(value: bigint, bits: number, prefix: number): bigint {
   return value & keep;
 }
 
+/**
+ * An address is only ever in a block of its own family. IPv4-mapped blocks and addresses
+ * are already IPv4 (parseCidr, parseIp), so "::ffff:10.0.0.0/104" covers 10.1.2.3; but an
+ * IPv6 block such as "::/0" or "::/64" covers no IPv4 client: operators write those for
+ * IPv6 clients, and widening them would, for a proxy route's trustedProxies, trust every
+ * IPv4 client's X-Forwarded-For.
+ */
 export function cidrContains(cidr: Cidr, ip: Ip): boolean {
-  // An IPv4 client is also its mapped IPv6 address, so "::/0" still covers it.
-  const value = cidr.family === 6 && ip.family === 4 ? MAPPED_PREFIX | ip.value : ip.value;
-  if (cidr.family === 4 && ip.family !== 4) return false;
-  return maskBits(value, cidr.family === 4 ? 32 : 128, cidr.prefix) === cidr.network;
+  if (cidr.family !== ip.family) return false;
+  return maskBits(ip.value, cidr.family === 4 ? 32 : 128, cidr.prefix) === cidr.network;
 }

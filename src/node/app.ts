@@ -75,16 +75,17 @@ async function answer(
   const signed = await checkSignedUrl(policy, path.path, path.query, req.headers);
   if (!signed.ok) return plain(signed.status, signed.reason);
   const key = path.path + (config.cacheKeyQuery && signed.query ? `?${signed.query}` : "");
+  // RFC 9111 §3.5: a shared cache does not store answers to authenticated requests.
+  const credentialed = config.forwardCredentials && (req.headers.has("cookie") || req.headers.has("authorization"));
 
-  if (config.forwardCredentials && (req.headers.has("cookie") || req.headers.has("authorization"))) {
-    // RFC 9111 §3.5: a shared cache does not store answers to authenticated requests.
-    return passThrough(config, req, key, cacheStatus(config.nodeId, { fwd: "request", detail: "credentials" }));
-  }
-
-  const guard = beginGuard(config, env.CONCURRENCY, env, req, key, ctx);
+  // One limiter per client and canonical path, never the query or the credentials: a new
+  // query is a new cache key but not a new file to the client's download accelerator.
+  const guard = beginGuard(config, env.CONCURRENCY, env, req, path.path, ctx);
   let res: Response;
   try {
-    res = await serveObject({ req, key, config, env, ctx, sizeKnown: (n) => guard.sizeKnown(n) });
+    res = credentialed
+      ? await passThrough(config, req, key, cacheStatus(config.nodeId, { fwd: "request", detail: "credentials" }))
+      : await serveObject({ req, key, config, env, ctx, sizeKnown: (n) => guard.sizeKnown(n) });
   } catch (e) {
     guard.abandon();
     throw e;

@@ -1,12 +1,16 @@
 import type { NodeConfig } from "../config/node-config";
 import { stripHopByHop } from "../http/hop-by-hop";
+import { rewriteLocation } from "../http/location";
 import { originFetch, passThroughHeaders } from "./origin";
 import { plain } from "../http/plain";
 
 /**
  * Streams the origin's own answer to the client, storing nothing: for objects without
  * validator or length, credentialed requests, statuses we do not store, and ranges of
- * objects not stored yet.
+ * objects not stored yet. The origin's Location is rewritten (src/http/location.ts):
+ * the node knows no public URL of its own (it answers on whatever host Cloudflare routes
+ * to it, and every URL it builds is a path), so the result is path-absolute (RFC 3986
+ * §4.2): never the origin's address, never another host reached by a spelling.
  */
 export async function passThrough(config: NodeConfig, req: Request, target: string, cacheStatus: string): Promise<Response> {
   const method = req.method === "HEAD" ? "HEAD" : "GET";
@@ -17,5 +21,7 @@ export async function passThrough(config: NodeConfig, req: Request, target: stri
   const res = answer.response;
   const headers = stripHopByHop(res.headers);
   headers.set("cache-status", cacheStatus);
+  const location = headers.get("location");
+  if (location) headers.set("location", rewriteLocation(location, config.originUrl, ""));
   return new Response(method === "HEAD" ? null : res.body, { status: res.status, headers });
 }

@@ -1,7 +1,8 @@
 import { evaluatePreconditions, ifRangeAllows } from "../http/conditional";
 import { multipartBoundary, multipartPlan } from "../http/multipart";
 import { contentRange, decideRange, unsatisfiedRange, type ByteRange } from "../http/range";
-import { DEFAULT_MAX_RANGES, planReads, shapeRanges } from "../http/range-coalesce";
+import { planReads, shapeRanges } from "../http/range-coalesce";
+import { DEFAULT_MAX_RANGES } from "../config/node-config";
 import { plain } from "../http/plain";
 import { sha256DigestField } from "../http/digest";
 import type { StoredMeta } from "./meta";
@@ -11,7 +12,7 @@ import type { StoredCopy } from "./tiers/tier";
 export interface CopyAnswer {
   /** Cache-Status value (RFC 9211) of the answer. */
   cacheStatus: string;
-  /** Parts per answer after coalescing (MAX_RANGES); more is answered with the whole file. */
+  /** Parts per answer after coalescing (MAX_RANGES, default DEFAULT_MAX_RANGES); more is answered with the whole file. */
   maxRanges?: number;
 }
 

@@ -1,8 +1,9 @@
 import type { SigningKey } from "../signing/redirect-token";
 import { TOKEN_PARAM, verifyToken } from "../signing/redirect-token";
-import { partitionTokenQuery } from "../signing/token-query";
+import { mayHoldToken, partitionTokenQuery } from "../signing/token-query";
 import { clientOf } from "../limits/client-key";
 
+/** `query`: the canonical, token-free query when the policy keys on it; "" otherwise (unused). */
 export type SignedCheck = { ok: true; query: string } | { ok: false; status: 400 | 403; reason: string };
 
 /** What the node asks of a token (NodeConfig's settings, passed on). */
@@ -28,17 +29,22 @@ const CLOCK_SKEW_SECONDS = 30;
  * unexpired token for this exact path, and query when it is keyed, and this client when
  * the token names one), so nobody can use the nodes as a free mirror that bypasses the
  * base's rules. The token is removed from the query either way: it is never part of a
- * cache key or sent upstream. The query returned is canonical (http/query.ts), the form
- * the base signed. Two tokens are refused even when none is required: which one counts
+ * cache key or sent upstream. The query returned (when keyed) is canonical (http/query.ts),
+ * the form the base signed. Two tokens are refused even when none is required: which one counts
  * would be a guess, and a link the base never made.
+ * Every request comes here: when nothing keys on the query or asks for a token, and the
+ * query cannot hold one in any spelling, it is not canonicalised at all.
  */
 export async function checkSignedUrl(policy: SignedPolicy, path: string, rawQuery: string, headers: Headers): Promise<SignedCheck> {
-  const { query, tokens } = partitionTokenQuery(rawQuery);
+  if (!policy.required && !policy.queryKeyed && !mayHoldToken(rawQuery)) return { ok: true, query: "" };
+  const { query: canonical, tokens } = partitionTokenQuery(rawQuery);
+  const query = policy.queryKeyed ? canonical : "";
   if (tokens.length > 1) return { ok: false, status: 400, reason: `bad request: ${tokens.length} ${TOKEN_PARAM} parameters, at most one is allowed` };
   if (!policy.required) return { ok: true, query };
   const check = await verifyToken(policy.keys, tokens[0] ?? null, {
     path,
-    query,
+    // A "q" token signs the query even at a node that does not key on it.
+    query: canonical,
     queryKeyed: policy.queryKeyed,
     now: Math.floor(Date.now() / 1000),
     maxLifetime: policy.maxTtlSeconds + CLOCK_SKEW_SECONDS,

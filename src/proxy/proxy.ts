@@ -23,9 +23,10 @@
 import type { ProxyBackend, ProxyRoute } from "../config/proxy-config";
 import { canonicalRequestPath, type PathResult } from "../http/path";
 import { plain } from "../http/plain";
-import { opaqueError, requestId, REQUEST_ID_HEADER } from "../http/request-id";
+import { lazyRequestId, opaqueError, REQUEST_ID_HEADER } from "../http/request-id";
 import { rewriteLocation } from "../http/location";
-import { contentLength, onBodyEnd, watchUpload, type ClientFault } from "./body";
+import { onBodyEnd } from "./body";
+import { fetchUpstream, sendsBody, type UpstreamAnswer } from "./upstream-fetch";
 import { beginAttempt, passiveMarks, recordFailure, recordSuccess, releaseTrial, reportPassive, retryBlocker, type FailureKind } from "./failover";
 import { downstreamHeaders, upstreamHeaders } from "../http/forwarding";
 import { routeCovers } from "./match";
@@ -65,14 +66,12 @@ function routeRanking(env: object, route: ProxyRoute, path: string): Ranking {
 const NULL_BODY = new Set([101, 204, 205, 304]);
 const LOAD_AWARE = new Set<string>(["fair", "least-loaded", "p2c", "bounded-hash"]);
 
-type Attempt =
-  | { ok: true; res: Response }
-  | { ok: false; kind: FailureKind; detail: string }
-  | ({ ok: false; kind: "client" } & ClientFault);
+type Attempt = UpstreamAnswer;
 
 export async function proxyRequest(route: ProxyRoute, req: Request, ctx: ExecutionContext, env: object, publicOrigin: string, options: ProxyOptions = {}): Promise<Response> {
   const name = `proxy route ${route.host ?? ""}${route.prefix}`;
-  const id = requestId(req.headers);
+  // Only an error answer or a log line needs the id: made on first use.
+  const id = lazyRequestId(req.headers);
   // The canonical path, not the raw one: "/app/../admin" must not leave the route's prefix.
   const path = options.path ?? canonicalRequestPath(req.url);
   if (!path.ok) return plain(path.status, `bad request path: ${path.reason}`);
@@ -85,10 +84,7 @@ export async function proxyRequest(route: ProxyRoute, req: Request, ctx: Executi
   // honours it): elsewhere the backend sees its URL's host, the public one in X-Forwarded-Host.
   if (upstream.host !== null) upstream.headers.set("host", upstream.host);
 
-  const hasBody = req.body !== null && contentLength(req.headers) !== 0;
-  // Without a usable Content-Length the body goes out chunked: a stray one must not contradict it.
-  if (hasBody && contentLength(req.headers) === null) upstream.headers.delete("content-length");
-  const blocker = retryBlocker(req.method, hasBody);
+  const blocker = retryBlocker(req.method, sendsBody(req));
   const maxAttempts = blocker ? 1 : 1 + route.retries;
   const { ranked, excluded, fallbackUrl, report = (b: ProxyBackend, ok: boolean, detail: string) => reportPassive(env, ctx, b.url, ok, detail) } = options.ranking ?? routeRanking(env, route, path.path);
   const failures: { backend: ProxyBackend; kind: FailureKind; detail: string }[] = [];
@@ -100,7 +96,7 @@ export async function proxyRequest(route: ProxyRoute, req: Request, ctx: Executi
     if (!beginAttempt(env, backend.url, Date.now())) continue;
     attempts += 1;
     const release = holdInFlight(env, backend.url);
-    const result = await attempt(route, req, ctx, backend, upstream.target, upstream.headers, hasBody);
+    const result = await attempt(route, req, ctx, backend, upstream.target, upstream.headers);
     if (result.ok) {
       if (recordSuccess(env, backend.url)) report(backend, true, "answered again");
       const res = respond(route, result.res, backend, publicOrigin, release, ctx);
@@ -117,10 +113,10 @@ export async function proxyRequest(route: ProxyRoute, req: Request, ctx: Executi
     if (result.kind === "client") {
       // Neither a failure nor a success of the backend: its trial (if this was one) goes back.
       releaseTrial(env, backend.url);
-      return plain(result.status, `${name}: ${result.detail}`, { [REQUEST_ID_HEADER]: id });
+      return plain(result.status, `${name}: ${result.detail}`, { [REQUEST_ID_HEADER]: id() });
     }
     const mark = recordFailure(env, backend.url, result.kind, result.detail, Date.now());
-    console.log(JSON.stringify({ msg: "proxy backend failed", requestId: id, route: route.field, backend: backend.id, url: backend.url, kind: result.kind, detail: result.detail, failures: mark.failures, backoffMs: mark.downUntil - Date.now() }));
+    console.log(JSON.stringify({ msg: "proxy backend failed", requestId: id(), route: route.field, backend: backend.id, url: backend.url, kind: result.kind, detail: result.detail, failures: mark.failures, backoffMs: mark.downUntil - Date.now() }));
     report(backend, false, result.detail);
     failures.push({ backend, kind: result.kind, detail: result.detail });
   }
@@ -140,54 +136,16 @@ export async function proxyRequest(route: ProxyRoute, req: Request, ctx: Executi
   const notRetried = blocker && failures.length > 0 && ranked.length > 1 ? `; not retried: ${blocker}` : "";
   const what = failures.length > 0 ? "no backend answered" : "every backend is marked down";
   // Backend addresses and runtime errors stay in the log (and the admin's registry view).
-  console.log(JSON.stringify({ msg: "proxy route failed", requestId: id, route: route.field, status, what, reasons: reasons.length ? reasons : ["each one's half-open trial is taken by another request"] }));
-  return opaqueError(status, `${name}: ${what}${notRetried}`, id);
+  console.log(JSON.stringify({ msg: "proxy route failed", requestId: id(), route: route.field, status, what, reasons: reasons.length ? reasons : ["each one's half-open trial is taken by another request"] }));
+  return opaqueError(status, `${name}: ${what}${notRetried}`, id());
 }
 
 /**
- * One try at one backend. route.timeoutMs limits the backend's silence only: it runs
- * while the backend is being waited for (connect, taking the next chunk, the response
- * headers once the body is sent), never while a chunk of the client's upload is awaited
- * (that wait is the client's, limited by route.clientBodyTimeoutMs in body.ts).
+ * One try at one backend: route.timeoutMs limits the backend's silence only, never the
+ * wait for a chunk of the client's upload (route.clientBodyTimeoutMs), see upstream-fetch.ts.
  */
-async function attempt(route: ProxyRoute, req: Request, ctx: ExecutionContext, backend: ProxyBackend, target: string, headers: Headers, hasBody: boolean): Promise<Attempt> {
-  // Not AbortSignal.timeout: the limit is on the wait for headers only, and that signal
-  // would also cut a long response body off mid-stream.
-  const controller = new AbortController();
-  const signal = controller.signal;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  // Once the headers are here nothing may abort: the signal would cut the response body.
-  let answered = false;
-  const waiting = (who: "client" | "backend") => {
-    if (answered) return;
-    clearTimeout(timer);
-    timer = who === "backend" ? setTimeout(() => controller.abort(), route.timeoutMs) : null;
-  };
-  waiting("backend");
-  const upload =
-    hasBody && req.body
-      ? watchUpload(req.body, { length: contentLength(req.headers), clientTimeoutMs: route.clientBodyTimeoutMs, waiting, onClientFault: () => void (answered || controller.abort()) }, ctx)
-      : null;
-  const emptyBody = !hasBody && req.method !== "GET" && req.method !== "HEAD" && req.body !== null;
-  try {
-    const res = await fetch(backend.url + target, {
-      method: req.method,
-      headers,
-      body: upload ? upload.body : emptyBody ? "" : null,
-      redirect: "manual",
-      signal,
-    });
-    answered = true;
-    return { ok: true, res };
-  } catch (e) {
-    const fault = upload?.clientFault();
-    if (fault) return { ok: false, kind: "client", ...fault };
-    if (signal.aborted) return { ok: false, kind: "timeout", detail: `no answer within ${route.timeoutMs} ms` };
-    return { ok: false, kind: "refused", detail: `cannot connect: ${(e as Error).message}` };
-  } finally {
-    answered = true;
-    if (timer !== null) clearTimeout(timer);
-  }
+function attempt(route: ProxyRoute, req: Request, ctx: ExecutionContext, backend: ProxyBackend, target: string, headers: Headers): Promise<Attempt> {
+  return fetchUpstream(backend.url + target, req, headers, { timeoutMs: route.timeoutMs, clientBodyTimeoutMs: route.clientBodyTimeoutMs, ctx });
 }
 
 /** The backend's answer as the client gets it; the body counts as in flight until it ends. */

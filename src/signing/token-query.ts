@@ -19,14 +19,26 @@ export interface TokenQuery {
 }
 
 export function partitionTokenQuery(rawQuery: string): TokenQuery {
+  const canonical = canonicalQuery(rawQuery);
+  // A token member's name is spelled literally once canonical: no name, no token.
+  if (!canonical.includes(TOKEN_PARAM)) return { query: canonical, tokens: [] };
   const kept: string[] = [];
   const tokens: string[] = [];
-  const canonical = canonicalQuery(rawQuery);
   for (const member of canonical ? canonical.split("&") : []) {
     if (memberName(member) !== TOKEN_PARAM) kept.push(member);
     else tokens.push(member.slice(TOKEN_PARAM.length + 1));
   }
   return { query: kept.join("&"), tokens };
+}
+
+/**
+ * False only when no spelling of a token member can be in `rawQuery`, checked without
+ * canonicalising it: canonicalQuery changes letters only by decoding "%XX", so a query
+ * with no "%" holds a token member only if it holds the name literally. (Case matters:
+ * "Offload_token" is not a token, at the node or at the base.)
+ */
+export function mayHoldToken(rawQuery: string): boolean {
+  return rawQuery.includes("%") || rawQuery.includes(TOKEN_PARAM);
 }
 
 /**

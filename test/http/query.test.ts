@@ -24,4 +24,23 @@ describe("canonicalQuery (RFC 3986 §6.2.2)", () => {
       { numRuns: 300 },
     );
   });
+
+  it("returns a canonical query unchanged, and never returns a non-canonical one (fast path)", () => {
+    // Query-like text: escapes in both cases, of unreserved and reserved bytes, empty members.
+    const piece = fc.constantFrom("a", "Z", "0", "-", ".", "_", "~", "=", "&", "+", "/", "?", "'", " ", "é", "%", "%4", "%41", "%4a", "%4A", "%2f", "%2F", "%5F", "%5f", "%7E", "%7e", "%7F", "%25", "%C3%A9", "%c3%a9", "%zz");
+    const unreservedEscape = /%(?:2[DE]|3[0-9]|4[1-9A-F]|5[0-9AF]|6[1-9A-F]|7[0-9AE])/i;
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }).map((p) => p.join("")), (raw) => {
+        const c = canonicalQuery(raw);
+        expect(c).not.toMatch(unreservedEscape);
+        expect(c).not.toMatch(/%(?![0-9A-F]{2})/);
+        expect(c).not.toMatch(/^&|&&|&$/);
+        expect(c).toMatch(/^[A-Za-z0-9\-._~!$&()*+,;=:@/?%]*$/);
+        expect(canonicalQuery(c)).toBe(c);
+      }),
+      { numRuns: 3000 },
+    );
+    const long = "utm_source=newsletter&utm_campaign=spring%20sale&ref=%2Fdownloads%2Fbig.iso&x=" + "a".repeat(5000);
+    expect(canonicalQuery(long)).toBe(long);
+  });
 });

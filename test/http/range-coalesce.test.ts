@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decideRange, type ByteRange, type Steps } from "../../src/http/range";
-import { COALESCE_GAP_BYTES, coalesceRanges, DEFAULT_MAX_RANGES, MAX_SKIP_BYTES, planReads, shapeRanges } from "../../src/http/range-coalesce";
+import { COALESCE_GAP_BYTES, coalesceRanges, MAX_SKIP_BYTES, planReads, shapeRanges } from "../../src/http/range-coalesce";
+import { DEFAULT_MAX_RANGES } from "../../src/config/node-config";
 
 const r = (start: number, end: number): ByteRange => ({ start, end });
 

@@ -3,7 +3,8 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { putFile, uniquePath } from "../support/origin";
-import { nodeFetch, streamSha256 } from "../support/node";
+import { eventually, nodeFetch, streamSha256 } from "../support/node";
+import { fetchWithVars } from "../support/app";
 
 const MiB = 1024 * 1024;
 const KiB = 1024;
@@ -102,5 +103,61 @@ describe("guard: client identity (issue #11 L9)", () => {
     expect([a[0]!.status, a[1]!.status, b.status, same.status, hex.status]).toEqual([200, 200, 200, 503, 503]);
     await Promise.all([...a, b].map((r) => r.body!.cancel()));
     await Promise.all([same.text(), hex.text()]);
+  });
+});
+
+describe("guard: one limiter per client and object path, whatever else the request says", () => {
+  it("counts parallel ranges of one path together when only the query differs (CACHE_KEY_QUERY=true)", async () => {
+    const path = uniquePath("queried.bin");
+    await putFile(path, 16 * MiB);
+    const vars = { CACHE_KEY_QUERY: "true" };
+    const ip = "198.51.100.80";
+    const held = [
+      await heldOpen(await fetchWithVars(vars, `${path}?r=1`, { ip, headers: piece(0) })),
+      await heldOpen(await fetchWithVars(vars, `${path}?r=2`, { ip, headers: piece(1) })),
+    ];
+    expect(held.map((h) => h.status)).toEqual([206, 206]);
+    // A new query (a new cache key) is not a new limiter: this is the same file, in parallel.
+    for (const q of ["?r=3", "?r=1&x", "?", ""]) {
+      const more = await fetchWithVars(vars, `${path}${q}`, { ip, headers: piece(2) });
+      expect(more.status, q).toBe(503);
+      expect(await more.text()).toMatch(/too many simultaneous downloads/);
+    }
+    await Promise.all(held.map((h) => h.close()));
+  });
+
+  it("counts credentialed pass-through downloads (FORWARD_CREDENTIALS=true) like any other", async () => {
+    const path = uniquePath("credentialed.bin");
+    await putFile(path, 16 * MiB);
+    const vars = { FORWARD_CREDENTIALS: "true" };
+    const ip = "198.51.100.81";
+    const cookie = { cookie: "x=1" };
+    const held = [
+      await heldOpen(await fetchWithVars(vars, path, { ip, headers: { ...cookie, ...piece(0) } })),
+      await heldOpen(await fetchWithVars(vars, path, { ip, headers: { authorization: "Bearer t", ...piece(1) } })),
+    ];
+    expect(held.map((h) => h.status)).toEqual([206, 206]);
+    const third = await fetchWithVars(vars, path, { ip, headers: { ...cookie, ...piece(2) } });
+    expect(third.status).toBe(503);
+    expect(third.headers.get("retry-after")).toBeTruthy();
+    expect(await third.text()).toMatch(/too many simultaneous downloads/);
+    // The same path without credentials shares the client's slots.
+    const plainGet = await fetchWithVars(vars, path, { ip, headers: piece(3) });
+    expect(plainGet.status).toBe(503);
+    await plainGet.text();
+    // Still a pass-through: small credentialed answers are served uncounted, and a whole
+    // credentialed download is the origin's bytes.
+    const small = uniquePath("credentialed-small.txt");
+    await putFile(small, 1000);
+    const smalls = await Promise.all([0, 1, 2].map(() => fetchWithVars(vars, small, { ip, headers: cookie })));
+    expect(smalls.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(smalls.every((r) => r.headers.get("cache-status")?.includes("credentials"))).toBe(true);
+    await Promise.all(smalls.map((r) => r.arrayBuffer()));
+    await Promise.all(held.map((h) => h.close()));
+    const whole = await eventually(async () => {
+      const r = await fetchWithVars(vars, path, { ip, headers: cookie });
+      return r.status === 200 ? r : (await r.text(), undefined);
+    });
+    expect((await streamSha256(whole)).bytes).toBe(16 * MiB);
   });
 });

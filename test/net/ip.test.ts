@@ -30,10 +30,17 @@ describe("parseIp: one identity per address (issue #11 L9)", () => {
     expect(formatIp(parseIp("1::")!)).toBe("1::");
   });
 
-  it("maps CIDRs inside ::ffff:0:0/96 to IPv4, and IPv6 blocks still cover IPv4 clients they contain", () => {
+  it("maps CIDRs inside ::ffff:0:0/96 to IPv4; other IPv6 blocks never cover an IPv4 client", () => {
     expect(parseCidr("::ffff:10.0.0.0/104")).toEqual(parseCidr("10.0.0.0/8"));
     expect(cidrContains(parseCidr("::ffff:0:0/96")!, v4("203.0.113.9")!)).toBe(true);
-    expect(cidrContains(parseCidr("::/0")!, v4("203.0.113.9")!)).toBe(true);
+    // "::/0" or "::/64" in a trustedProxies / allowlist / exclude list meant IPv6 clients
+    // only: covering every IPv4 client (trusting its X-Forwarded-For) would be a silent
+    // widening of existing configurations.
+    for (const block of ["::/0", "::/64", "::/32", "::/96"]) {
+      expect(cidrContains(parseCidr(block)!, v4("192.0.2.1")!), block).toBe(false);
+      expect(cidrContains(parseCidr(block)!, parseIp("::ffff:192.0.2.1")!), block).toBe(false);
+    }
+    expect(cidrContains(parseCidr("::/0")!, parseIp("2001:db8::1")!)).toBe(true);
     expect(cidrContains(parseCidr("2001:db8::/32")!, v4("203.0.113.9")!)).toBe(false);
     expect(cidrContains(parseCidr("10.0.0.0/8")!, parseIp("::ffff:10.1.2.3")!)).toBe(true);
     expect(cidrContains(parseCidr("10.0.0.0/8")!, parseIp("2001:db8::1")!)).toBe(false);

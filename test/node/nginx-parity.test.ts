@@ -32,7 +32,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error -- plain ESM data shared with check-range.mjs, typed by `Oracle` below.
 import * as untypedOracle from "../../scripts/nginx-oracle/cases.mjs";
 import { decideRange, formatRange } from "../../src/http/range";
-import { DEFAULT_MAX_RANGES, shapeRanges } from "../../src/http/range-coalesce";
+import { shapeRanges } from "../../src/http/range-coalesce";
+import { DEFAULT_MAX_RANGES } from "../../src/config/node-config";
 import { putBody } from "../support/origin";
 import { eventually, nodeFetch } from "../support/node";
 

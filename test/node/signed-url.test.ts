@@ -1,4 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { mayHoldToken, partitionTokenQuery } from "../../src/signing/token-query";
 import { signToken, TOKEN_PARAM } from "../../src/signing/redirect-token";
 import { putFile, stats, uniquePath } from "../support/origin";
 import { nodeFetch } from "../support/node";
@@ -80,6 +82,36 @@ describe("node: signed redirects from the base", () => {
         expect(text.trim().split("\n")).toHaveLength(1);
       }
     }
+  });
+
+  it("refuses two tokens in every spelling whether or not the query is signed or keyed", async () => {
+    const path = uniquePath("two-tokens.bin");
+    await putFile(path, 1000);
+    const two = ["offload%5Ftoken=a&offload%5ftoken=b", "%6Fffload_token=a&offload_token=b", "x=1&&offload_token=a&offload_token", "offload_token&offload%5Ftoken"];
+    // Names that are not the token's (the name is case-sensitive, as at the base).
+    const notTwo = ["Offload_token=a&Offload_token=b", "offload_tokenx=a&offload_token=b", "x=offload_token&offload_token=b", "a=%41&OFFLOAD%5FTOKEN=b&offload_token=c"];
+    for (const vars of [{}, { CACHE_KEY_QUERY: "true" }] as Array<Record<string, string>>) {
+      for (const query of two) {
+        const res = await fetchWithVars(vars, `${path}?${query}`);
+        expect(res.status, `${JSON.stringify(vars)} ${query}`).toBe(400);
+        expect(await res.text()).toMatch(/^bad request: 2 offload_token parameters/);
+      }
+      for (const query of notTwo) {
+        const res = await fetchWithVars(vars, `${path}?${query}`);
+        expect(res.status, `${JSON.stringify(vars)} ${query}`).toBe(200);
+        await res.arrayBuffer();
+      }
+    }
+  });
+
+  it("finds every token the canonical query holds, without canonicalising queries that cannot hold one", () => {
+    const piece = fc.constantFrom("offload_token", "offload%5Ftoken", "%6fffload_token", "Offload_token", "=", "&", "a", "%", "%5F", "_", "token");
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }).map((p) => p.join("")), (raw) => {
+        if (!mayHoldToken(raw)) expect(partitionTokenQuery(raw).tokens).toEqual([]);
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it("with CACHE_KEY_QUERY, a token is good for its own query only (issue #11 M5)", async () => {

@@ -9,41 +9,7 @@ import worker from "../../../src/base-index";
 import type { HealthRecord } from "../../../src/health/registry";
 import { passiveMarks, passiveState, recordFailure, registryId } from "../../../src/proxy/failover";
 import { balanceMany, freshBase, registry as farmRegistry, resetFarms, URLS } from "../farms/support";
-import { backend, backendUrl, echo, freshEnv, resetBackends, routeOf, send, sleep } from "./support";
-
-/** `first` bytes at once, then nothing ever again (the client keeps the connection open). */
-function stalled(first: number): ReadableStream<Uint8Array> {
-  let sent = false;
-  return new ReadableStream<Uint8Array>({
-    pull(c) {
-      if (sent) return new Promise<void>(() => {});
-      sent = true;
-      c.enqueue(new Uint8Array(first).fill(97));
-    },
-  });
-}
-
-/** `first` bytes, then the end: less than the Content-Length the client announced. */
-function short(first: number): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(c) {
-      c.enqueue(new Uint8Array(first).fill(98));
-      c.close();
-    },
-  });
-}
-
-/** Chunks of text, each after a pause. */
-function paced(parts: string[], pauseMs: number): ReadableStream<Uint8Array> {
-  let i = 0;
-  return new ReadableStream<Uint8Array>({
-    async pull(c) {
-      await sleep(pauseMs);
-      if (i === parts.length) return c.close();
-      c.enqueue(new TextEncoder().encode(parts[i++]!));
-    },
-  });
-}
+import { backend, backendUrl, echo, freshEnv, pacedBody as paced, resetBackends, routeOf, send, sizedBody as short, stalledBody as stalled } from "./support";
 
 async function healthRegistry(): Promise<Record<string, HealthRecord>> {
   const ns = (env as unknown as Env).HEALTH;

@@ -76,3 +76,37 @@ export async function resetBackends(): Promise<void> {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A client's upload body: `first` bytes at once, then nothing ever again (the connection stays open). */
+export function stalledBody(first: number): ReadableStream<Uint8Array> {
+  let sent = false;
+  return new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (sent) return new Promise<void>(() => {});
+      sent = true;
+      c.enqueue(new Uint8Array(first).fill(97));
+    },
+  });
+}
+
+/** A client's upload body of exactly `bytes` bytes (say, fewer than its Content-Length announced). */
+export function sizedBody(bytes: number): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(c) {
+      c.enqueue(new Uint8Array(bytes).fill(98));
+      c.close();
+    },
+  });
+}
+
+/** A client's upload body: chunks of text, each after a pause. */
+export function pacedBody(parts: string[], pauseMs: number): ReadableStream<Uint8Array> {
+  let i = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(c) {
+      await sleep(pauseMs);
+      if (i === parts.length) return c.close();
+      c.enqueue(new TextEncoder().encode(parts[i++]!));
+    },
+  });
+}
