@@ -206,7 +206,8 @@ async function main() {
     bundlePath,
     workerConfig,
     persistDir: path.join(tmp, "state"),
-    baseVars: { ...workerConfig.vars, ORIGIN_URL: backend.urls[0], PROXY_ROUTES: JSON.stringify(routes) },
+    // PUBLIC_URL as a deployment sets it: X-Forwarded-Host/-Proto come only from it.
+    baseVars: { ...workerConfig.vars, ORIGIN_URL: backend.urls[0], PUBLIC_URL: "http://www.bench.invalid", PROXY_ROUTES: JSON.stringify(routes) },
     passBackend: backend.urls[0],
     onBoot: installSignalHandlers,
   });
