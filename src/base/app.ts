@@ -180,7 +180,7 @@ export function offloadBase(): Hono<BaseEnv> {
     return redirect(config, urlOf(chosen), extra, cacheStatus(config.baseId, { fwd: "bypass", detail: `offload=${chosen.id}` }));
   });
 
-  app.onError((err) => errorAnswer(err, "offload base"));
+  app.onError((err, c) => errorAnswer(err, "offload base", c.req.raw.headers));
   return app;
 }
 

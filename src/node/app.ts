@@ -56,7 +56,7 @@ export function offloadNode(): Hono<NodeEnv> {
 
   app.all("*", () => plain(405, "method not allowed: this node serves GET and HEAD", { allow: "GET, HEAD" }));
 
-  app.onError((err) => errorAnswer(err, "offload node"));
+  app.onError((err, c) => errorAnswer(err, "offload node", c.req.raw.headers));
 
   return app;
 }

@@ -5,6 +5,7 @@ import type { FollowResult } from "./fill/fill-coordinator";
 import type { OriginHead, StoredMeta } from "./meta";
 import { passThrough } from "./pass-through";
 import { plain } from "../http/plain";
+import { opaqueError, requestId } from "../http/request-id";
 import { representationHeaders, respondFromCopy } from "./respond";
 import { revalidate } from "./revalidate";
 import { CacheTier } from "./tiers/cache-tier";
@@ -91,7 +92,7 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
         const served = await respondFromCopy(o.req, copy, { cacheStatus: cacheStatus(node, { fwd: "stale", fwdStatus: check.fwdStatus, detail: "stale-if-error" }), maxRanges: o.config.maxRanges });
         if (served) return served;
       }
-      return plain(check.status, check.reason, { "cache-status": cacheStatus(node, { fwd: "miss", fwdStatus: check.fwdStatus, detail: "origin-error" }) });
+      return originError(o, check.status, check.reason, cacheStatus(node, { fwd: "miss", fwdStatus: check.fwdStatus, detail: "origin-error" }));
     }
   }
 }
@@ -126,11 +127,21 @@ async function fill(o: ObjectRequest, expected: Pick<StoredMeta, "version">): Pr
   }
   if (r.kind === "failed") {
     if (r.uncacheable) return passThrough(o.config, o.req, o.key, cacheStatus(node, { fwd: "miss", detail: "no-validator" }));
-    return plain(r.status, r.reason, { "cache-status": cacheStatus(node, { fwd: "miss", detail: "fill-failed" }) });
+    return originError(o, r.status, r.reason, cacheStatus(node, { fwd: "miss", detail: "fill-failed" }));
   }
   const headers = representationHeaders(r.head, cacheStatus(node, { fwd: "miss", fwdStatus: 200, stored: true }));
   headers.set("content-length", String(r.head.length));
   return new Response(r.body, { status: 200, headers });
+}
+
+/**
+ * A 502/504 because the origin failed: fixed text and the request id, as on the base
+ * (issue #11 L7); the origin's own error is in the "origin fetch failed" log line.
+ */
+function originError(o: ObjectRequest, status: number, reason: string, cacheStatusValue: string): Response {
+  const id = requestId(o.req.headers);
+  console.log(JSON.stringify({ msg: "node answered an origin failure", requestId: id, node: o.config.nodeId, path: o.key, status, reason }));
+  return opaqueError(status, reason, id, { "cache-status": cacheStatusValue });
 }
 
 function followFill(o: ObjectRequest, version: string): Promise<FollowResult> {

@@ -1,4 +1,4 @@
-import { plain } from "../http/plain";
+import { opaqueError, requestId } from "../http/request-id";
 
 /**
  * The answer for an error nothing else caught. A Durable Object that is overloaded (past
@@ -7,10 +7,12 @@ import { plain } from "../http/plain";
  * load, so the client gets 503 with Retry-After (RFC 9110 §15.6.4, §10.2.3) and can come
  * back, instead of a 500 it would not retry.
  */
-export function errorAnswer(err: unknown, who: string): Response {
+export function errorAnswer(err: unknown, who: string, headers: Headers): Response {
   const e = err as { overloaded?: unknown; retryable?: unknown; stack?: unknown };
   const busy = e?.overloaded === true || e?.retryable === true;
-  console.error(JSON.stringify({ msg: `${who} error`, error: String(err), busy, stack: e?.stack }));
-  if (busy) return plain(503, `${who} is busy (${e.overloaded === true ? "overloaded" : "temporarily unavailable"}); retry shortly`, { "retry-after": "1" });
-  return plain(500, `internal error in the ${who}`);
+  // The details stay in the log, under the id the client is shown (issue #11 L7).
+  const id = requestId(headers);
+  console.error(JSON.stringify({ msg: `${who} error`, requestId: id, error: String(err), busy, stack: e?.stack }));
+  if (busy) return opaqueError(503, `${who} is busy (${e.overloaded === true ? "overloaded" : "temporarily unavailable"}); retry shortly`, id, { "retry-after": "1" });
+  return opaqueError(500, `internal error in the ${who}`, id);
 }

@@ -31,7 +31,9 @@ describe("origin down or failing", () => {
       expect(miss.status).toBe(502);
       expect(miss.headers.get("content-type")).toMatch(/^text\/plain/);
       // A generic reason: the runtime's message and the origin's address stay in the log (issue #11 L7).
-      expect(await miss.text()).toBe("the origin cannot be reached\n");
+      const id = miss.headers.get("x-request-id");
+      expect(id).toBeTruthy();
+      expect(await miss.text()).toBe(`the origin cannot be reached (request id ${id})\n`);
     } finally {
       await originUp();
     }
@@ -44,7 +46,7 @@ describe("origin down or failing", () => {
     const t0 = Date.now();
     const res = await nodeFetch(path);
     expect(res.status).toBe(504);
-    expect(await res.text()).toBe("the origin did not answer in time\n");
+    expect(await res.text()).toBe(`the origin did not answer in time (request id ${res.headers.get("x-request-id")})\n`);
     expect(Date.now() - t0).toBeLessThan(3500);
   });
 
