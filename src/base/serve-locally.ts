@@ -3,7 +3,7 @@ import { upstreamHeaders } from "../http/forwarding";
 import { stripHopByHop } from "../http/hop-by-hop";
 import { rewriteLocation } from "../http/location";
 import { plain } from "../http/plain";
-import { opaqueError, requestId, REQUEST_ID_HEADER } from "../http/request-id";
+import { originFailure, requestId, REQUEST_ID_HEADER } from "../http/request-id";
 import { fetchUpstream } from "../proxy/upstream-fetch";
 
 /** One request the base passes to its origin itself. */
@@ -41,7 +41,7 @@ export async function serveLocally(config: BaseConfig, local: LocalRequest, extr
     if (answer.kind === "client") return plain(answer.status, answer.detail, { [REQUEST_ID_HEADER]: id });
     // The origin's address and the runtime's message are for the operator only (issue #11 L7).
     console.log(JSON.stringify({ msg: "origin pass-through failed", requestId: id, target, kind: answer.kind === "timeout" ? "timeout" : "connect", detail: answer.detail }));
-    return answer.kind === "timeout" ? opaqueError(504, "the origin did not answer in time", id) : opaqueError(502, "the origin cannot be reached", id);
+    return originFailure(answer.kind === "timeout" ? "timeout" : "connect", id);
   }
   const res = answer.res;
   const out = stripHopByHop(res.headers);

@@ -36,6 +36,22 @@ export function lazyRequestId(headers: Headers, random?: () => string): () => st
  * must be fixed text chosen by the caller, never a backend's address or an error message:
  * those belong in the log line with the same id.
  */
+/**
+ * What a client reads when the origin failed, by how it failed: one wording for the
+ * base's pass-through, X-Sendfile's origin root and the nodes (RFC 9110 §15.6.3 502,
+ * §15.6.5 504); the cause itself goes to the log.
+ */
+export const ORIGIN_FAILURE = {
+  timeout: { status: 504, text: "the origin did not answer in time" },
+  connect: { status: 502, text: "the origin cannot be reached" },
+} as const;
+
+/** The opaque 502/504 for an origin that could not be reached or did not answer in time. */
+export function originFailure(kind: keyof typeof ORIGIN_FAILURE, id: string, headers?: HeadersInit): Response {
+  const f = ORIGIN_FAILURE[kind];
+  return opaqueError(f.status, f.text, id, headers);
+}
+
 export function opaqueError(status: number, what: string, id: string, headers?: HeadersInit): Response {
   const h = new Headers(headers);
   h.set(REQUEST_ID_HEADER, id);

@@ -1,5 +1,6 @@
 import type { NodeConfig } from "../config/node-config";
 import type { OriginHead } from "./meta";
+import { ORIGIN_FAILURE } from "../http/request-id";
 
 /** What a request to the origin needs to know (node and base configs both provide it). */
 export type OriginConfig = Pick<NodeConfig, "originUrl" | "originTimeoutMs" | "nodeId">;
@@ -36,8 +37,8 @@ export async function originFetch(
   } catch (e) {
     const timedOut = controller.signal.aborted;
     console.log(JSON.stringify({ msg: "origin fetch failed", node: config.nodeId, method, target, kind: timedOut ? "timeout" : "connect", detail: timedOut ? `no answer within ${config.originTimeoutMs} ms` : String((e as Error).message) }));
-    if (timedOut) return { ok: false, kind: "timeout", reason: "the origin did not answer in time" };
-    return { ok: false, kind: "connect", reason: "the origin cannot be reached" };
+    const kind = timedOut ? "timeout" : "connect";
+    return { ok: false, kind, reason: ORIGIN_FAILURE[kind].text };
   } finally {
     // Only the wait for headers is timed; a long body is not cut off.
     clearTimeout(timer);

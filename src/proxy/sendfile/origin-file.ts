@@ -12,7 +12,7 @@
  * answer are kept: a file store's cookies or server banners are not the client's business.
  */
 import { plain } from "../../http/plain";
-import { opaqueError, requestId } from "../../http/request-id";
+import { originFailure, requestId } from "../../http/request-id";
 
 /** Client fields the origin needs to answer ranges and conditions itself. */
 const FORWARDED = ["range", "if-range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since"];
@@ -57,8 +57,7 @@ export async function serveOriginFile(o: OriginFileRequest, req: Request): Promi
     const id = requestId(req.headers);
     const timedOut = controller.signal.aborted;
     console.log(JSON.stringify({ msg: "sendfile origin fetch failed", requestId: id, kind: timedOut ? "timeout" : "connect", detail: timedOut ? `no answer within ${o.timeoutMs} ms` : String((e as Error).message) }));
-    if (timedOut) return opaqueError(504, "the origin did not answer in time", id, { "cache-status": o.cacheStatus() });
-    return opaqueError(502, "the origin cannot be reached", id, { "cache-status": o.cacheStatus() });
+    return originFailure(timedOut ? "timeout" : "connect", id, { "cache-status": o.cacheStatus() });
   } finally {
     // Only the wait for headers is timed; a long body is not cut off.
     clearTimeout(timer);
