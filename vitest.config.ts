@@ -37,6 +37,9 @@ export default defineConfig({
                 NODE_ID: "test-node",
                 // Short enough for lease-expiry and timeout tests to run in seconds.
                 LEASE_SECONDS: "3",
+                // Small chunks, so every test file crosses chunk boundaries; short stalls for resume tests.
+                CHUNK_SIZE: "1048576",
+                FILL_STALL_SECONDS: "3",
                 ORIGIN_TIMEOUT_MS: "1500",
                 SIGNING_KEYS: "k2:node-test-secret-0002,k1:node-test-secret-0001",
                 TEST_CONTROL_URL: control,

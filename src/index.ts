@@ -2,6 +2,6 @@
 import { offloadNode } from "./node/app";
 
 export { ConcurrencyLimiter } from "./limits/concurrency-limiter";
-export { FillCoordinator } from "./node/fill/fill-coordinator";
+export { FillCoordinator } from "./fill/coordinator";
 
 export default offloadNode();

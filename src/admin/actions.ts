@@ -9,8 +9,7 @@ import { canonicalRequestPath } from "../http/path";
 import { quoted } from "../http/plain";
 import { farmRegistry, invalidateFarmRecords } from "../farms/runtime";
 import { ADMIN_STATES, type AdminState, type FarmEvent } from "../farms/types";
-import { CacheTier } from "../node/tiers/cache-tier";
-import { R2Tier } from "../node/tiers/r2-tier";
+import { Store } from "../store/store";
 
 export type ActionResult<T> = { ok: true; value: T } | { ok: false; status: 400 | 404; reason: string };
 
@@ -43,8 +42,7 @@ export async function purgeObject(store: R2Bucket, path: string): Promise<Action
   const canonical = canonicalRequestPath(`https://admin.invalid${path}`);
   if (!canonical.ok) return { ok: false, status: 400, reason: `bad path: ${canonical.reason}` };
   if (canonical.query) return { ok: false, status: 400, reason: "path must not carry a query" };
-  const r2 = new R2Tier(store);
-  const stored = (await r2.meta(canonical.path)) !== null;
-  await Promise.all([r2.purge(canonical.path), new CacheTier(caches.default).purge(canonical.path)]);
-  return { ok: true, value: { path: canonical.path, stored } };
+  // Purging needs no cache warming, so nothing runs after the answer.
+  const previous = await new Store(store, caches.default, { cacheMaxBytes: 0, waitUntil: () => {} }).purge(canonical.path);
+  return { ok: true, value: { path: canonical.path, stored: previous !== null } };
 }

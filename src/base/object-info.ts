@@ -1,7 +1,7 @@
 import type { BaseConfig } from "../config/base-config";
 import { sha256DigestField } from "../http/digest";
-import { metaFromRecord, metaKey } from "../node/meta";
-import { discard, headOf, originFetch } from "../node/origin";
+import { R2Tier } from "../store/r2-tier";
+import { discard, headOf, originFetch } from "../origin/origin";
 
 /** What the base needs to decide about a file: size, type, and the digest when known. */
 export interface ObjectInfo {
@@ -49,10 +49,11 @@ export async function objectInfo(config: BaseConfig, env: Env, key: string, ctxN
 }
 
 async function fromStore(env: Env, key: string): Promise<ObjectInfo | null> {
-  const head = await env.STORE.head(metaKey(key)).catch(() => null);
-  const meta = metaFromRecord(head?.customMetadata);
-  if (!meta || meta.key !== key) return null;
-  return { size: meta.length, contentType: meta.contentType, sha256: meta.sha256, reprDigest: sha256DigestField(meta.sha256), etag: meta.etag, status: 200 };
+  const meta = await new R2Tier(env.STORE).meta(key).catch(() => null);
+  if (!meta) return null;
+  // A version filled in slices is visible before its whole-file digest is known.
+  const sha256 = meta.sha256 || null;
+  return { size: meta.length, contentType: meta.contentType, sha256, reprDigest: sha256 && sha256DigestField(sha256), etag: meta.etag, status: 200 };
 }
 
 async function fromOrigin(config: BaseConfig, key: string): Promise<ObjectInfo | null> {

@@ -8,6 +8,7 @@
 
 import type { Cidr } from "../net/ip.ts";
 import { statsFlushSeconds } from "../stats/flush-seconds.ts";
+import { DEFAULT_CHUNK_SIZE } from "../store/layout.ts";
 import { absoluteUrl, boolean, cidrList, ConfigError, integer, raw, token, type RawVars } from "./fields.ts";
 
 export { ConfigError, type RawVars } from "./fields.ts";
@@ -25,8 +26,12 @@ export interface NodeConfig {
   connectionAllowlist: Cidr[];
   /** Skip the revalidation HEAD while the copy was confirmed less than this many seconds ago. */
   revalidateSeconds: number;
-  /** Objects up to this size are also kept in the per-colo Cache API (platform limit 512 MB). */
+  /** Files up to this size are kept in the per-colo Cache API, chunk by chunk (0 = R2 only). */
   cacheApiMaxBytes: number;
+  /** Bytes per stored chunk (store/layout.ts): the unit of R2 objects, Cache API entries and slice fills. */
+  chunkSize: number;
+  /** A fill lease without a stored chunk or heartbeat for this long is handed to the next client. */
+  fillStallSeconds: number;
   /** Time allowed for the origin to answer with headers before 504. */
   originTimeoutMs: number;
   /** Lifetime of a download slot without a heartbeat (a dead worker frees it after this). */
@@ -58,13 +63,13 @@ export interface NodeConfig {
 /** Every variable parseNodeConfig reads (the local stack passes these through from its environment). */
 export const NODE_VAR_NAMES = [
   "ORIGIN_URL", "NODE_ID", "MAX_CONNECTIONS_PER_CLIENT", "GUARD_MIN_BYTES", "CONNECTION_ALLOWLIST",
-  "REVALIDATE_SECONDS", "CACHE_API_MAX_BYTES", "ORIGIN_TIMEOUT_MS", "LEASE_SECONDS",
+  "REVALIDATE_SECONDS", "CACHE_API_MAX_BYTES", "CHUNK_SIZE", "FILL_STALL_SECONDS", "ORIGIN_TIMEOUT_MS", "LEASE_SECONDS",
   "RETRY_AFTER_SECONDS", "MAX_RANGES", "CACHE_KEY_QUERY", "FORWARD_CREDENTIALS", "REQUIRE_SIGNED_URLS", "SIGNING_KEYS",
   "TOKEN_MAX_TTL_SECONDS", "REQUIRE_TOKEN_CLIENT",
   "THROTTLE", "THROTTLE_BURST_BYTES", "STATS_FLUSH_SECONDS",
 ] as const;
 
-/** Largest object the Cache API accepts (Workers limit), exclusive. */
+/** Largest Cache API entry (Workers limit): a chunk must stay below it. */
 export const CACHE_API_LIMIT = 512 * 1024 * 1024;
 
 /**
@@ -81,7 +86,9 @@ export function parseNodeConfig(vars: RawVars): NodeConfig {
     guardMinBytes: integer(vars, "GUARD_MIN_BYTES", 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
     connectionAllowlist: cidrList(vars, "CONNECTION_ALLOWLIST"),
     revalidateSeconds: integer(vars, "REVALIDATE_SECONDS", 0, 0, 31_536_000),
-    cacheApiMaxBytes: integer(vars, "CACHE_API_MAX_BYTES", 256 * 1024 * 1024, 0, CACHE_API_LIMIT - 1),
+    cacheApiMaxBytes: integer(vars, "CACHE_API_MAX_BYTES", Number.MAX_SAFE_INTEGER, 0, Number.MAX_SAFE_INTEGER),
+    chunkSize: integer(vars, "CHUNK_SIZE", DEFAULT_CHUNK_SIZE, 4096, 256 * 1024 * 1024),
+    fillStallSeconds: integer(vars, "FILL_STALL_SECONDS", 20, 1, 600),
     originTimeoutMs: integer(vars, "ORIGIN_TIMEOUT_MS", 15_000, 100, 600_000),
     leaseSeconds: integer(vars, "LEASE_SECONDS", 30, 3, 3600),
     retryAfterSeconds: integer(vars, "RETRY_AFTER_SECONDS", 5, 1, 3600),

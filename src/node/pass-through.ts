@@ -1,7 +1,7 @@
 import type { NodeConfig } from "../config/node-config";
 import { stripHopByHop } from "../http/hop-by-hop";
 import { rewriteLocation } from "../http/location";
-import { originFetch, passThroughHeaders } from "./origin";
+import { originFetch, passThroughHeaders } from "../origin/origin";
 import { plain } from "../http/plain";
 
 /**

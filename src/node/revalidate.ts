@@ -1,6 +1,6 @@
 import type { NodeConfig } from "../config/node-config";
-import { discard, headOf, originFetch } from "./origin";
-import { isStorable, sameRepresentation, versionOf, type OriginHead, type StoredMeta } from "./meta";
+import { discard, headOf, originFetch } from "../origin/origin";
+import { isStorable, sameRepresentation, versionOf, type OriginHead, type StoredMeta } from "../store/meta";
 
 export type Revalidation =
   | { kind: "unchanged"; fwdStatus: number }

@@ -1,16 +1,18 @@
 import type { NodeConfig } from "../config/node-config";
 import { cacheStatus } from "../http/cache-status";
 import { evaluatePreconditions } from "../http/conditional";
-import type { FollowResult } from "./fill/fill-coordinator";
-import type { OriginHead, StoredMeta } from "./meta";
+import { coldRead } from "../fill/cold-read";
+import { decideRange } from "../http/range";
+import { shapeRanges } from "../http/range-coalesce";
+import { ifRangeAllows } from "../http/conditional";
+import type { OriginHead } from "../store/meta";
+import { Store } from "../store/store";
 import { passThrough } from "./pass-through";
 import { plain } from "../http/plain";
 import { opaqueError, requestId } from "../http/request-id";
-import { representationHeaders, respondFromCopy } from "./respond";
+import { representationHeaders, respondFromCopy } from "../store/respond";
 import { revalidate } from "./revalidate";
-import { CacheTier } from "./tiers/cache-tier";
-import { R2Tier } from "./tiers/r2-tier";
-import type { StoredCopy } from "./tiers/tier";
+import type { StoredCopy } from "../store/copy";
 
 export interface ObjectRequest {
   req: Request;
@@ -31,15 +33,11 @@ export interface ObjectRequest {
 export async function serveObject(o: ObjectRequest): Promise<Response> {
   const { config, key } = o;
   const node = config.nodeId;
-  const cache = new CacheTier(caches.default);
-  const r2 = new R2Tier(o.env.STORE);
+  const store = storeOf(o);
+  const cache = store.cache;
 
-  let copy: StoredCopy | null = await cache.lookup(key);
-  const inCacheApi = copy !== null;
-  if (!copy) {
-    copy = await r2.lookup(key);
-    if (copy) warmCache(o, cache, r2, copy.meta);
-  }
+  const copy: StoredCopy | null = await store.lookup(key);
+  const inCacheApi = copy?.tier === "cache-api";
   if (copy) o.sizeKnown?.(copy.meta.length);
 
   if (copy && config.revalidateSeconds > 0) {
@@ -58,16 +56,17 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
     case "unchanged": {
       o.ctx.waitUntil(cache.markValidated(key, copy!.meta.version, config.revalidateSeconds).catch(() => {}));
       const served = await respondFromCopy(o.req, copy!, { cacheStatus: cacheStatus(node, { fwd: "stale", fwdStatus: check.fwdStatus, detail: copy!.tier }), maxRanges: o.config.maxRanges });
-      return served ?? fill(o, copy!.meta);
+      const { etag, lastModified, length, contentType, cacheControl } = copy!.meta;
+      return served ?? cold(o, { etag, lastModified, length, contentType, cacheControl }, copy!.meta.version);
     }
     case "changed": {
       copy?.body.dispose();
       // Another node may have stored the new version already (R2 is shared); not worth a
       // second look when R2 was just found empty (the fill coordinator checks again anyway).
-      const elsewhere = inCacheApi || copy ? await r2.meta(key) : null;
+      const elsewhere = inCacheApi || copy ? await store.r2.meta(key) : null;
       if (elsewhere?.version === check.version) {
-        warmCache(o, cache, r2, elsewhere);
-        const served = await respondFromCopy(o.req, r2.copy(elsewhere), { cacheStatus: cacheStatus(node, { fwd: "miss", fwdStatus: 200, detail: "r2" }), maxRanges: o.config.maxRanges });
+        store.warmPointer(elsewhere);
+        const served = await respondFromCopy(o.req, store.copy(elsewhere), { cacheStatus: cacheStatus(node, { fwd: "miss", fwdStatus: 200, detail: "r2" }), maxRanges: o.config.maxRanges });
         if (served) return served;
       }
       return missing(o, check.head, check.version);
@@ -79,7 +78,7 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
       copy?.body.dispose();
       // Only what we hold: deleting an absent key is still an R2 write (a Class A
       // operation), and a flood of 404s must not turn into a flood of paid writes.
-      if (copy) await Promise.all([cache.purge(key), r2.purge(key)]);
+      if (copy) await store.purge(key);
       return plain(check.status, check.status === 404 ? "not found at origin" : "gone from origin", {
         "cache-status": cacheStatus(node, { fwd: copy ? "stale" : "miss", fwdStatus: check.status, detail: copy ? "purged" : undefined }),
       });
@@ -109,29 +108,42 @@ async function missing(o: ObjectRequest, head: OriginHead & { length: number }, 
   if (evaluatePreconditions(o.req.method, o.req.headers, head) === "not-modified") {
     return new Response(null, { status: 304, headers: representationHeaders({ ...head, contentType: null }, status) });
   }
-  if (o.req.headers.has("range")) {
-    // A range of a cold object: the origin sends that range now, and the node fills the
-    // whole object in the background for the next clients.
-    o.ctx.waitUntil(followFill(o, version).then((r) => (r.kind === "live" ? r.body.cancel() : undefined)).catch(() => {}));
-    return passThrough(o.config, o.req, o.key, cacheStatus(node, { fwd: "partial", detail: "filling" }));
-  }
-  return fill(o, { ...head, version });
+  return cold(o, head, version);
 }
 
-async function fill(o: ObjectRequest, expected: Pick<StoredMeta, "version">): Promise<Response> {
+/**
+ * Join the version's fill and answer from it: a range needs only the chunks it covers
+ * (a slice fill), a full GET all of them; every byte is read from the store as chunks
+ * appear, or live from our own origin fetch.
+ */
+async function cold(o: ObjectRequest, head: OriginHead & { length: number }, version: string): Promise<Response> {
   const node = o.config.nodeId;
-  const r = await followFill(o, expected.version);
+  const store = storeOf(o);
+  const ns = o.env.FILLS;
+  const coordinator = ns.get(ns.idFromName(`${o.key}\n${version}`));
+  const r = await coldRead({ config: o.config, store, coordinator, waitUntil: (p) => o.ctx.waitUntil(p.catch(() => {})) }, { key: o.key, target: o.key, version, head }, wantedBytes(o.req, head, o.config.maxRanges));
   if (r.kind === "stored") {
-    const served = await respondFromCopy(o.req, new R2Tier(o.env.STORE).copy(r.meta), { cacheStatus: cacheStatus(node, { fwd: "miss", fwdStatus: 200, collapsed: true, detail: "r2" }), maxRanges: o.config.maxRanges });
+    const served = await respondFromCopy(o.req, store.copy(r.meta), { cacheStatus: cacheStatus(node, { fwd: "miss", fwdStatus: 200, collapsed: true, detail: "r2" }), maxRanges: o.config.maxRanges });
     return served ?? plain(503, "stored copy changed while being read; retry", { "retry-after": "1" });
   }
-  if (r.kind === "failed") {
-    if (r.uncacheable) return passThrough(o.config, o.req, o.key, cacheStatus(node, { fwd: "miss", detail: "no-validator" }));
-    return originError(o, r.status, r.reason, cacheStatus(node, { fwd: "miss", detail: "fill-failed" }));
+  const status = cacheStatus(node, { fwd: "miss", fwdStatus: 200, stored: r.filling, collapsed: !r.filling, detail: "fill" });
+  const served = await respondFromCopy(o.req, r.copy, { cacheStatus: status, maxRanges: o.config.maxRanges });
+  return served ?? originError(o, 502, "the fill could not start", cacheStatus(node, { fwd: "miss", detail: "fill-failed" }));
+}
+
+/** The bytes [first, last] a GET will read, so a cold range fills only its chunks; null = all. */
+function wantedBytes(req: Request, head: OriginHead & { length: number }, maxRanges: number): { start: number; end: number } | null {
+  const range = ifRangeAllows(req.headers, head) ? req.headers.get("range") : null;
+  const decided = decideRange(range, head.length);
+  const shaped = decided.kind === "partial" ? shapeRanges(decided.ranges, maxRanges) : decided;
+  if (shaped.kind !== "partial") return null;
+  let start = Infinity;
+  let end = -1;
+  for (const r of shaped.ranges) {
+    start = Math.min(start, r.start);
+    end = Math.max(end, r.end);
   }
-  const headers = representationHeaders(r.head, cacheStatus(node, { fwd: "miss", fwdStatus: 200, stored: true }));
-  headers.set("content-length", String(r.head.length));
-  return new Response(r.body, { status: 200, headers });
+  return { start, end };
 }
 
 /**
@@ -144,19 +156,6 @@ function originError(o: ObjectRequest, status: number, reason: string, cacheStat
   return opaqueError(status, reason, id, { "cache-status": cacheStatusValue });
 }
 
-function followFill(o: ObjectRequest, version: string): Promise<FollowResult> {
-  const ns = o.env.FILLS;
-  const stub = ns.get(ns.idFromName(`${o.key}\n${version}`));
-  return stub.follow({ key: o.key, target: o.key, version }) as Promise<FollowResult>;
-}
-
-/** An R2 hit puts the object into this colo's Cache API, from its own R2 read. */
-function warmCache(o: ObjectRequest, cache: CacheTier, r2: R2Tier, meta: StoredMeta): void {
-  if (meta.length > o.config.cacheApiMaxBytes) return;
-  o.ctx.waitUntil(
-    (async () => {
-      const body = await r2.copy(meta).body.full();
-      if (body) await cache.put(meta, body);
-    })().catch(() => {}),
-  );
+function storeOf(o: ObjectRequest): Store {
+  return new Store(o.env.STORE, caches.default, { cacheMaxBytes: o.config.cacheApiMaxBytes, waitUntil: (p) => o.ctx.waitUntil(p) });
 }

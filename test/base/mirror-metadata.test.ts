@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { metaKey, metaToRecord, type StoredMeta } from "../../src/node/meta";
+import { metaKey } from "../../src/store/layout";
+import { metaToRecord, type StoredMeta } from "../../src/store/meta";
 import { putFile, uniquePath } from "../support/origin";
 import { baseFetch, baseWithVars, mirrorUrl, nodeUrl } from "./support";
 

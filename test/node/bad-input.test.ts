@@ -122,7 +122,10 @@ describe("bad input gets a clear answer", () => {
       [{ MAX_CONNECTIONS_PER_CLIENT: "-1" }, /MAX_CONNECTIONS_PER_CLIENT/],
       [{ REVALIDATE_SECONDS: "soon" }, /REVALIDATE_SECONDS/],
       [{ CONNECTION_ALLOWLIST: "10.0.0.0/33" }, /CONNECTION_ALLOWLIST/],
-      [{ CACHE_API_MAX_BYTES: String(600 * 1024 * 1024) }, /CACHE_API_MAX_BYTES/],
+      [{ CACHE_API_MAX_BYTES: "lots" }, /CACHE_API_MAX_BYTES/],
+      // A chunk is one Cache API entry, which must stay below the platform's 512 MB.
+      [{ CHUNK_SIZE: String(600 * 1024 * 1024) }, /CHUNK_SIZE/],
+      [{ FILL_STALL_SECONDS: "0" }, /FILL_STALL_SECONDS/],
     ];
     for (const [vars, message] of cases) {
       const res = await fetchWithVars(vars, "/x.bin");

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { dataKey, metaKey } from "../../src/node/meta";
+import { dataKey, metaKey } from "../../src/store/layout";
 import { behave, deleteFile, putFile, stats, uniquePath } from "../support/origin";
 import { eventually, nodeFetch, streamSha256 } from "../support/node";
 
@@ -42,11 +42,12 @@ describe("storage tiers", () => {
 
   it("keys include the version: a changed file is refilled and the old version's bytes deleted", async () => {
     const path = uniquePath("changes.txt");
-    const v1 = await putFile(path, 10_000, { seed: 1, mtime: 1_700_000_000 });
+    // Three chunks of CHUNK_SIZE (1 MiB in the tests) plus the manifest.
+    const v1 = await putFile(path, 2.5 * 1024 * 1024, { seed: 1, mtime: 1_700_000_000 });
     await fillAndDrain(path);
-    const before = await store.list({ prefix: "data/" });
-    const oldKeys = before.objects.map((o) => o.key).filter((k) => k.endsWith(path));
-    expect(oldKeys).toHaveLength(1);
+    const keysOf = async (prefix: string) => (await store.list({ prefix })).objects.map((o) => o.key).filter((k) => k.endsWith(path));
+    const oldKeys = [...(await keysOf("chunk/")), ...(await keysOf("manifest/"))];
+    expect(oldKeys).toHaveLength(4);
 
     const v2 = await putFile(path, 12_000, { seed: 2, mtime: 1_700_000_100 });
     expect(v2.etag).not.toBe(v1.etag);
@@ -55,7 +56,7 @@ describe("storage tiers", () => {
     expect(res.headers.get("cache-status")).toMatch(/fwd=miss/);
     expect((await streamSha256(res)).sha256).toBe(v2.sha256);
 
-    await eventually(async () => (await store.head(oldKeys[0]!)) === null);
+    for (const k of oldKeys) await eventually(async () => (await store.head(k)) === null);
     const after = await nodeFetch(path);
     expect(after.headers.get("etag")).toBe(v2.etag);
     expect((await streamSha256(after)).sha256).toBe(v2.sha256);

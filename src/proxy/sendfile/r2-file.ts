@@ -4,10 +4,10 @@
  * module only adapts an R2 object to the StoredCopy / BodySource it reads.
  */
 import { plain } from "../../http/plain";
-import { hex, type StoredMeta } from "../../node/meta";
-import { respondFromCopy } from "../../node/respond";
+import { hex, type StoredMeta } from "../../store/meta";
+import { respondFromCopy } from "../../store/respond";
 import type { ByteRange } from "../../http/range";
-import type { StoredCopy } from "../../node/tiers/tier";
+import type { StoredCopy } from "../../store/copy";
 import { contentTypeByExtension } from "./content-type";
 
 /** The stored object's own metadata, for what respondFromCopy does not set. */

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import { dataKey, metaKey, type StoredMeta } from "../../../src/node/meta";
-import { R2Tier } from "../../../src/node/tiers/r2-tier";
+import { chunkKey, dataKey, manifestKey, metaKey, versionKeys } from "../../../src/store/layout";
+import type { StoredMeta } from "../../../src/store/meta";
+import { R2Tier } from "../../../src/store/r2-tier";
 import { baseFetch } from "../support";
 
 const TOKEN = "admin-test-token-0123456789";
@@ -124,7 +125,7 @@ describe("admin: purge", () => {
     const key = `/purge-test/${crypto.randomUUID()}.bin`;
     const meta: StoredMeta = { key, version: "v1abc", etag: '"e1"', lastModified: null, length: 5, contentType: "application/octet-stream", cacheControl: null, sha256: "0".repeat(64), storedAt: Date.now() };
     await store.put(dataKey(key, meta.version), "hello");
-    await new R2Tier(store).commit(meta);
+    await new R2Tier(store).commit(meta, null);
     expect(await store.head(metaKey(key))).not.toBeNull();
 
     const res = await baseFetch("/_admin/api/purge", jsonPost({ path: key }));
@@ -135,5 +136,20 @@ describe("admin: purge", () => {
 
     const again = await baseFetch("/_admin/api/purge", jsonPost({ path: key }));
     expect(await again.json()).toEqual({ path: key, stored: false });
+  });
+
+  it("removes every chunk and the manifest of a chunked copy", async () => {
+    const store = (env as unknown as Env).STORE;
+    const key = `/purge-test/${crypto.randomUUID()}.bin`;
+    const meta: StoredMeta = { key, version: "v2abc", etag: '"e2"', lastModified: null, length: 10, contentType: null, cacheControl: null, sha256: "", storedAt: Date.now(), chunkSize: 4, fill: "f1" };
+    for (let i = 0; i < 3; i++) await store.put(chunkKey(key, meta.version, "f1", i), "abcd".slice(0, i === 2 ? 2 : 4));
+    const manifest = { key, version: meta.version, fill: "f1", length: 10, chunkSize: 4, etag: meta.etag, lastModified: null, contentType: null, chunks: ["a", "b", "c"], sha256: "" };
+    await new R2Tier(store).commit(meta, manifest);
+    expect(await store.head(manifestKey(key, meta.version, "f1"))).not.toBeNull();
+    expect(versionKeys(meta)).toHaveLength(4);
+
+    const res = await baseFetch("/_admin/api/purge", jsonPost({ path: key }));
+    expect(await res.json()).toEqual({ path: key, stored: true });
+    for (const k of [metaKey(key), ...versionKeys(meta)]) expect(await store.head(k)).toBeNull();
   });
 });

@@ -1,5 +1,5 @@
-import type { ByteRange } from "../../http/range";
-import type { StoredMeta } from "../meta";
+import type { ByteRange } from "../http/range";
+import type { StoredMeta } from "./meta";
 
 export type TierName = "cache-api" | "r2";
 

@@ -1,5 +1,5 @@
 import type { NodeConfig } from "../config/node-config";
-import type { OriginHead } from "./meta";
+import type { OriginHead } from "../store/meta";
 import { ORIGIN_FAILURE } from "../http/request-id";
 
 /** What a request to the origin needs to know (node and base configs both provide it). */

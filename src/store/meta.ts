@@ -21,10 +21,17 @@ export interface StoredMeta {
   length: number;
   contentType: string | null;
   cacheControl: string | null;
-  /** Hex SHA-256 of the whole body, computed while filling. */
+  /** Hex SHA-256 of the whole body; "" until known (a fill of slices hashes after the last one). */
   sha256: string;
   /** When the copy was stored (ms since epoch). */
   storedAt: number;
+  /**
+   * Chunked layout (store/layout.ts): bytes per chunk and the id of the fill that wrote
+   * them, both part of every chunk's name. Absent on copies stored before chunking: those
+   * are one R2 object at dataKey() and stay servable as they are.
+   */
+  chunkSize?: number;
+  fill?: string;
 }
 
 /** A head is storable when it names a validator and a length (RFC 9110 §8.8, §8.6). */
@@ -38,13 +45,6 @@ export async function versionOf(h: OriginHead): Promise<string> {
   return hex(new Uint8Array(digest)).slice(0, 20);
 }
 
-export function dataKey(key: string, version: string): string {
-  return `data/${version}${key}`;
-}
-
-export function metaKey(key: string): string {
-  return `meta${key}`;
-}
 
 export function hex(bytes: Uint8Array): string {
   let s = "";
@@ -61,7 +61,10 @@ export function metaFromRecord(r: Record<string, string> | undefined): StoredMet
   if (!text) return null;
   try {
     const m = JSON.parse(text) as StoredMeta;
-    return typeof m.version === "string" && typeof m.length === "number" ? m : null;
+    if (typeof m.version !== "string" || typeof m.length !== "number") return null;
+    // Both or neither: a chunked meta names its chunks by size and fill id.
+    if ((m.chunkSize === undefined) !== (m.fill === undefined)) return null;
+    return m;
   } catch {
     return null;
   }

@@ -7,7 +7,7 @@ import { plain } from "../http/plain";
 import { sha256DigestField } from "../http/digest";
 import type { StoredMeta } from "./meta";
 import { multipartBody } from "./multipart-body";
-import type { StoredCopy } from "./tiers/tier";
+import type { StoredCopy } from "./copy";
 
 export interface CopyAnswer {
   /** Cache-Status value (RFC 9211) of the answer. */

@@ -1,0 +1,220 @@
+/**
+ * A node's answer for a version that is not stored yet: join the version's fill, fetch
+ * the chunks the coordinator leases to us (in the background, so the fill outlives a
+ * client that leaves), and stream the client's range chunk by chunk from the store,
+ * waiting at the live edge for the next chunk's announcement. Nobody is detached for
+ * being slow and nobody fetches a prefix again: a late or slow client just reads chunks
+ * that already exist.
+ */
+import type { NodeConfig } from "../config/node-config";
+import type { ByteRange } from "../http/range";
+import { chunkedRange } from "../store/chunk-stream";
+import type { StoredCopy } from "../store/copy";
+import { chunkCount, chunksCovering } from "../store/layout";
+import type { OriginHead, StoredMeta } from "../store/meta";
+import type { Store } from "../store/store";
+import type { FillCoordinator } from "./coordinator";
+import { jobMeta, runLease, type FillJob } from "./filler";
+import type { LiveChunk } from "./live-chunk";
+import type { Lease } from "./plan";
+import { readEvents, type JoinResult } from "./protocol";
+
+export interface ColdDeps {
+  config: Pick<NodeConfig, "originUrl" | "originTimeoutMs" | "nodeId" | "fillStallSeconds" | "chunkSize">;
+  store: Store;
+  coordinator: DurableObjectStub<FillCoordinator>;
+  waitUntil(p: Promise<unknown>): void;
+}
+
+export interface ColdTarget {
+  key: string;
+  target: string;
+  version: string;
+  head: OriginHead & { length: number };
+}
+
+export type ColdResult =
+  | { kind: "stored"; meta: StoredMeta }
+  /** `filling`: this request fetches chunks from the origin itself (Cache-Status "stored"). */
+  | { kind: "live"; copy: StoredCopy; filling: boolean };
+
+/** Joins rejected in a row without a chunk arriving, before the client's stream errors. */
+const MAX_REJOINS = 5;
+
+/** `window`: the bytes the answer will need (all of them for a full GET). */
+export async function coldRead(deps: ColdDeps, t: ColdTarget, window: ByteRange | null): Promise<ColdResult> {
+  const chunkSize = deps.config.chunkSize;
+  const first = await join(deps, t, chunkSize, window);
+  if (first.kind === "stored") return first;
+  const fill = new LiveFill(deps, t, first.chunkSize, first.fill, window);
+  const filling = fill.accept(first);
+  return { kind: "live", copy: fill.copy(), filling };
+}
+
+function join(deps: ColdDeps, t: ColdTarget, chunkSize: number, window: ByteRange | null, fromChunk?: number): Promise<JoinResult> {
+  const n = chunkCount(t.head.length, chunkSize);
+  const span = window ? chunksCovering(window.start, window.end, chunkSize) : { first: 0, last: n - 1 };
+  const from = fromChunk ?? span.first;
+  return deps.coordinator.join({ ...t, chunkSize, from, to: Math.max(span.last, from) + 1 }) as Promise<JoinResult>;
+}
+
+class LiveFill {
+  private readonly stored: Uint8Array;
+  private readonly live = new Map<number, LiveChunk>();
+  private readonly waiters = new Set<() => void>();
+  private failure: Error | null = null;
+  private progress: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  private rejoins = 0;
+  private rejoining: Promise<void> | null = null;
+  private readonly job: FillJob;
+
+  constructor(
+    private readonly deps: ColdDeps,
+    private readonly t: ColdTarget,
+    chunkSize: number,
+    fill: string,
+    private readonly window: ByteRange | null,
+  ) {
+    const chunks = chunkCount(t.head.length, chunkSize);
+    this.stored = new Uint8Array(chunks);
+    this.job = { ...t, fill, chunkSize, chunks };
+  }
+
+  /** Takes a join's answer: stored set, progress stream, maybe a lease. True when leased. */
+  accept(r: JoinResult): boolean {
+    if (r.kind === "stored") {
+      this.stored.fill(1);
+      this.wake();
+      return false;
+    }
+    if (r.fill !== this.job.fill) {
+      // The version was purged and restarted under a new fill id: our chunk names are stale.
+      this.fail(new Error("the fill restarted; retry"));
+      r.progress.cancel().catch(() => {});
+      return false;
+    }
+    for (let i = 0; i < r.stored.length; i++) if (r.stored[i]) this.stored[i] = 1;
+    this.stopFollowing();
+    const reader = r.progress.getReader();
+    this.progress = reader;
+    this.deps.waitUntil(this.follow(reader));
+    if (r.lease) this.deps.waitUntil(this.fetchLease(r.lease));
+    this.wake();
+    return r.lease !== null;
+  }
+
+  private async fetchLease(lease: Lease): Promise<void> {
+    const liveChanged = () => this.wake();
+    await runLease({ config: this.deps.config, store: this.deps.store, coordinator: this.deps.coordinator, live: this.live, liveChanged }, this.job, lease);
+  }
+
+  private stopFollowing(): void {
+    const reader = this.progress;
+    this.progress = null;
+    reader?.cancel().catch(() => {});
+  }
+
+  private async follow(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+    try {
+      for await (const e of readEvents(reader)) {
+        if (e.t === "chunk") {
+          this.stored[e.i] = 1;
+          this.rejoins = 0;
+        } else if (e.t === "done") this.stored.fill(1);
+        else if (e.t === "fail") this.fail(new Error(e.changed ? "the file changed at the origin during the download; retry" : `fill failed: ${e.reason}`));
+        else if (e.t === "stall") void this.rejoin();
+        this.wake();
+      }
+    } catch {
+      // The stream broke (coordinator restarted): the wait below rejoins after a stall.
+    }
+  }
+
+  /** `at`: a chunk the reader waits for, when it lies outside the window joined for. */
+  private rejoin(at?: number): Promise<void> {
+    if (this.rejoining) return this.rejoining;
+    this.rejoining = (async () => {
+      if (++this.rejoins > MAX_REJOINS) return this.fail(new Error("fill stalled"));
+      const next = at ?? this.firstMissing();
+      if (next === null) return;
+      try {
+        this.accept(await join(this.deps, this.t, this.job.chunkSize, this.window, next));
+      } catch (e) {
+        this.fail(e as Error);
+      }
+    })().finally(() => (this.rejoining = null));
+    return this.rejoining;
+  }
+
+  private firstMissing(): number | null {
+    const span = this.window ? chunksCovering(this.window.start, this.window.end, this.job.chunkSize) : { first: 0, last: this.job.chunks - 1 };
+    for (let i = span.first; i <= span.last; i++) if (!this.stored[i]) return i;
+    return null;
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    this.wake();
+  }
+
+  private wake(): void {
+    for (const w of this.waiters) w();
+    this.waiters.clear();
+    // Nothing more to hear once every chunk we need exists (or never will).
+    if (this.firstMissing() === null || this.failure) this.stopFollowing();
+  }
+
+  /** Chunk `i` as soon as it is readable: stored (R2 / cache), or live from our own fetch. */
+  private async readChunk(i: number, from: number, to: number): Promise<ReadableStream<Uint8Array> | null> {
+    const stallMs = this.deps.config.fillStallSeconds * 1000;
+    for (;;) {
+      if (this.stored[i]) return this.deps.store.chunkReader(jobMeta(this.job))(i, from, to);
+      const live = this.live.get(i);
+      if (live) return live.read(from, to);
+      if (this.failure) throw this.failure;
+      const woke = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), stallMs + 1000);
+        this.waiters.add(() => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      // Nothing heard for a whole lease: the filler may be gone without a word.
+      if (!woke) await this.rejoin(i);
+    }
+  }
+
+  copy(): StoredCopy {
+    const meta: StoredMeta = jobMeta(this.job);
+    const read = (i: number, from: number, to: number) => this.readChunk(i, from, to);
+    const range = async (r: ByteRange) => {
+      const body = await chunkedRange(this.job.chunkSize, r, read);
+      return body && onCancel(body, () => this.stopFollowing());
+    };
+    return {
+      tier: "r2",
+      meta,
+      body: {
+        full: () => range({ start: 0, end: meta.length - 1 }),
+        range,
+        dispose: () => this.stopFollowing(),
+      },
+    };
+  }
+}
+
+/** `body`, telling `cancelled` when the client goes away. */
+function onCancel(body: ReadableStream<Uint8Array>, cancelled: () => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    async cancel(reason) {
+      cancelled();
+      await reader.cancel(reason).catch(() => {});
+    },
+  });
+}

@@ -1,0 +1,195 @@
+/**
+ * Fetches one lease of chunks from the origin inside a node's Worker and stores each as
+ * an immutable R2 object (and in this colo's Cache API), reporting every stored chunk to
+ * the FillCoordinator. The origin answer must be exactly the version being filled
+ * (validators and, for a range, Content-Range); anything else is given up, and a
+ * different version tells the coordinator this one is gone.
+ */
+import type { NodeConfig } from "../config/node-config";
+import { sha256FromDigestField } from "../http/digest";
+import { discard, headOf, originFetch } from "../origin/origin";
+import { chunkSpan } from "../store/layout";
+import { hex, type OriginHead, type StoredMeta } from "../store/meta";
+import type { Store } from "../store/store";
+import type { FillCoordinator } from "./coordinator";
+import { LiveChunk } from "./live-chunk";
+import type { Lease } from "./plan";
+
+export interface FillJob {
+  key: string;
+  target: string;
+  version: string;
+  head: OriginHead & { length: number };
+  fill: string;
+  chunkSize: number;
+  chunks: number;
+}
+
+export interface FillerDeps {
+  config: Pick<NodeConfig, "originUrl" | "originTimeoutMs" | "nodeId" | "fillStallSeconds">;
+  store: Store;
+  coordinator: DurableObjectStub<FillCoordinator>;
+  /** Chunks being fetched here, for this Worker's own client (never the file's last chunk). */
+  live: Map<number, LiveChunk>;
+  /** Called when `live` changes, so a reader waiting for a chunk looks again. */
+  liveChanged(): void;
+}
+
+export type FillOutcome = { ok: true } | { ok: false; reason: string; changed: boolean };
+
+/** The meta a chunk of `job` is named and cached under. */
+export function jobMeta(job: FillJob): StoredMeta {
+  return { key: job.key, version: job.version, ...job.head, sha256: "", storedAt: 0, chunkSize: job.chunkSize, fill: job.fill };
+}
+
+export async function runLease(deps: FillerDeps, job: FillJob, lease: Lease): Promise<FillOutcome> {
+  const start = lease.next * job.chunkSize;
+  const end = Math.min(job.head.length, lease.end * job.chunkSize);
+  const whole = lease.next === 0 && lease.end === job.chunks;
+  const validator = job.head.etag ?? job.head.lastModified;
+  // RFC 9110 §13.1.5: If-Range makes a changed file come back whole (200), never as a
+  // range of the new bytes; an unchanged one comes back as exactly this range.
+  const headers: Record<string, string> = whole || !validator ? {} : { range: `bytes=${start}-${end - 1}`, "if-range": validator };
+  const answer = await originFetch(deps.config, "GET", job.target, headers);
+  if (!answer.ok) return giveUp(deps, job, lease, answer.reason, false);
+  const res = answer.response;
+  const checked = check(res, job, start, end);
+  if (!checked.ok) {
+    discard(res);
+    return giveUp(deps, job, lease, checked.reason, checked.changed);
+  }
+  const claimed = sha256FromDigestField(res.headers.get("repr-digest") ?? (res.status === 200 ? res.headers.get("content-digest") : null));
+  return pump(deps, job, lease, res.body!, res.status === 200 ? start : 0, claimed, whole);
+}
+
+function check(res: Response, job: FillJob, start: number, end: number): { ok: true } | { ok: false; reason: string; changed: boolean } {
+  if (res.status !== 200 && res.status !== 206) return { ok: false, reason: `origin answered ${res.status} to the fill GET`, changed: res.status === 404 || res.status === 410 || res.status === 412 };
+  if (!res.body) return { ok: false, reason: "origin sent no body", changed: false };
+  const head = headOf(res);
+  const want = job.head;
+  if (head.etag !== want.etag || (want.lastModified !== null && head.lastModified !== null && head.lastModified !== want.lastModified)) {
+    return { ok: false, reason: "origin now has another version", changed: true };
+  }
+  if (res.status === 200) {
+    return head.length === want.length ? { ok: true } : { ok: false, reason: "origin now has another version", changed: true };
+  }
+  const expected = `bytes ${start}-${end - 1}/${want.length}`;
+  return res.headers.get("content-range") === expected ? { ok: true } : { ok: false, reason: `origin sent Content-Range ${res.headers.get("content-range")}, not ${expected}`, changed: false };
+}
+
+async function giveUp(deps: FillerDeps, job: FillJob, lease: Lease, reason: string, changed: boolean): Promise<FillOutcome> {
+  await deps.coordinator.abandon({ fill: job.fill, lease: lease.id, reason, changed }).catch(() => {});
+  return { ok: false, reason, changed };
+}
+
+/**
+ * `skip` bytes of the body precede the lease (an origin that ignored the Range and sent
+ * the whole file). Memory: one chunk buffer, whatever the file size.
+ */
+async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: ReadableStream<Uint8Array>, skip: number, claimed: string | undefined, whole: boolean): Promise<FillOutcome> {
+  const meta = jobMeta(job);
+  const reader = body.getReader();
+  const digest = whole ? new crypto.DigestStream("SHA-256") : null;
+  const digestWriter = digest?.getWriter() ?? null;
+  digest?.digest.catch(() => {});
+  let lastReport = Date.now();
+  const stallMs = deps.config.fillStallSeconds * 1000;
+  // Keeps the lease while a slow origin takes long over one chunk.
+  const heartbeat = setInterval(() => {
+    if (Date.now() - lastReport >= stallMs / 3) void deps.coordinator.renew(job.fill, lease.id).catch(() => {});
+  }, Math.max(250, stallMs / 3));
+  let index = lease.next;
+  let chunk = openChunk(deps, job, index);
+  let toSkip = skip;
+  /** Stores the full chunk; true when it was the lease's last. */
+  const complete = async (): Promise<boolean> => {
+    await digestWriter?.write(chunk.buffer);
+    const last = index === lease.end - 1;
+    const wholeSha256 = last && digest && digestWriter ? await digestWriter.close().then(async () => hex(new Uint8Array(await digest.digest))) : undefined;
+    const sha256 = hex(new Uint8Array(await crypto.subtle.digest("SHA-256", chunk.buffer)));
+    await deps.store.writeChunk(meta, index, chunk.buffer, sha256);
+    const answer = await deps.coordinator
+      .report({ fill: job.fill, lease: lease.id, index, sha256, ...(wholeSha256 ? { wholeSha256 } : {}), ...(claimed ? { claimedSha256: claimed } : {}) })
+      .catch(() => ({ ok: false, hashPass: false }));
+    lastReport = Date.now();
+    chunk.live?.end();
+    deps.live.delete(index);
+    deps.liveChanged();
+    if (!answer.ok) throw new Refused();
+    if (answer.hashPass) await hashPass(deps, job).catch(() => {});
+    if (last) return true;
+    chunk = openChunk(deps, job, ++index);
+    return false;
+  };
+  try {
+    // An empty file is one empty chunk: nothing to read.
+    if (chunk.buffer.byteLength === 0 && (await complete())) return { ok: true };
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`origin body ended inside chunk ${index}`);
+      let piece = value;
+      if (toSkip > 0) {
+        const n = Math.min(toSkip, piece.byteLength);
+        toSkip -= n;
+        piece = piece.subarray(n);
+      }
+      while (piece.byteLength > 0) {
+        const n = Math.min(chunk.buffer.byteLength - chunk.filled, piece.byteLength);
+        chunk.buffer.set(piece.subarray(0, n), chunk.filled);
+        chunk.live?.append(chunk.buffer.subarray(chunk.filled, chunk.filled + n));
+        chunk.filled += n;
+        piece = piece.subarray(n);
+        if (chunk.filled === chunk.buffer.byteLength && (await complete())) {
+          reader.cancel().catch(() => {});
+          return { ok: true };
+        }
+      }
+    }
+  } catch (e) {
+    reader.cancel().catch(() => {});
+    digestWriter?.abort().catch(() => {});
+    const reason = e instanceof Refused ? e.message : `fill failed: ${(e as Error).message}`;
+    chunk.live?.fail(new Error(reason));
+    deps.live.delete(index);
+    deps.liveChanged();
+    // A refused chunk means the coordinator already dropped this fill: nothing to give up.
+    return e instanceof Refused ? { ok: false, reason, changed: false } : giveUp(deps, job, lease, reason, false);
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+/** The buffer of chunk `index`, shown live to this Worker's client unless it is the file's last. */
+function openChunk(deps: FillerDeps, job: FillJob, index: number): { buffer: Uint8Array; filled: number; live: LiveChunk | null } {
+  const span = chunkSpan(job.head.length, job.chunkSize, index);
+  const buffer = new Uint8Array(span.end - span.start);
+  // The file's last chunk is released only once the whole file checks out against the
+  // origin's digest: the coordinator announces it, and every reader takes it from R2.
+  const live = index < job.chunks - 1 ? new LiveChunk(buffer.byteLength) : null;
+  if (live) {
+    deps.live.set(index, live);
+    deps.liveChanged();
+  }
+  return { buffer, filled: 0, live };
+}
+
+class Refused extends Error {
+  constructor() {
+    super("the coordinator refused the chunk (the fill was discarded)");
+  }
+}
+
+/** Whole-file SHA-256 of a version completed out of order: read back from R2 once. */
+async function hashPass(deps: FillerDeps, job: FillJob): Promise<void> {
+  const digest = new crypto.DigestStream("SHA-256");
+  const meta = jobMeta(job);
+  for (let i = 0; i < job.chunks; i++) {
+    const span = chunkSpan(job.head.length, job.chunkSize, i);
+    const body = await deps.store.r2.chunk(meta, i, 0, span.end - span.start);
+    if (!body) return;
+    await body.pipeTo(digest, { preventClose: true });
+  }
+  const writer = digest.getWriter();
+  await writer.close();
+  await deps.coordinator.hashed(job.fill, hex(new Uint8Array(await digest.digest)));
+}

@@ -1,0 +1,109 @@
+/**
+ * Who fetches which chunks of one version (pure state; the FillCoordinator persists the
+ * stored set and keeps leases in memory). A lease is a run of consecutive chunks one
+ * Worker fetches with one origin request; it moves forward as chunks are stored and
+ * expires when its holder goes quiet, so a fill that dies resumes at its first missing
+ * chunk with whoever asks next.
+ */
+export interface Lease {
+  id: string;
+  /** Next chunk the holder will store. */
+  next: number;
+  /** One past the last chunk of the lease. */
+  end: number;
+  /** Expiry (ms since epoch); renewed by every stored chunk and heartbeat. */
+  until: number;
+}
+
+export class FillPlan {
+  readonly stored: Uint8Array;
+  private storedCount = 0;
+  private readonly leases = new Map<string, Lease>();
+
+  constructor(readonly chunks: number, stored: Iterable<number> = []) {
+    this.stored = new Uint8Array(chunks);
+    for (const i of stored) this.markStored(i);
+  }
+
+  get complete(): boolean {
+    return this.storedCount === this.chunks;
+  }
+
+  isStored(i: number): boolean {
+    return this.stored[i] === 1;
+  }
+
+  /** True when `i` was not stored before. */
+  markStored(i: number): boolean {
+    if (i < 0 || i >= this.chunks || this.stored[i] === 1) return false;
+    this.stored[i] = 1;
+    this.storedCount++;
+    return true;
+  }
+
+  private claimed(i: number, now: number): boolean {
+    for (const l of this.leases.values()) if (l.until > now && l.next <= i && i < l.end) return true;
+    return false;
+  }
+
+  /**
+   * A lease on the first run of chunks in [from, to) that nobody stores or fetches, or
+   * null when every chunk there is stored or being fetched (the caller follows).
+   */
+  assign(from: number, to: number, now: number, leaseMs: number, id: string): Lease | null {
+    const end = Math.min(to, this.chunks);
+    let start = from;
+    while (start < end && (this.isStored(start) || this.claimed(start, now))) start++;
+    if (start >= end) return null;
+    let stop = start + 1;
+    while (stop < end && !this.isStored(stop) && !this.claimed(stop, now)) stop++;
+    const lease: Lease = { id, next: start, end: stop, until: now + leaseMs };
+    this.leases.set(id, lease);
+    return lease;
+  }
+
+  /** A chunk stored by `leaseId` (also accepted from an expired lease: the bytes are good). */
+  chunkStored(leaseId: string, i: number, now: number, leaseMs: number): boolean {
+    const fresh = this.markStored(i);
+    const l = this.leases.get(leaseId);
+    if (l) {
+      l.next = Math.max(l.next, i + 1);
+      l.until = now + leaseMs;
+      if (l.next >= l.end) this.leases.delete(leaseId);
+    }
+    return fresh;
+  }
+
+  renew(leaseId: string, now: number, leaseMs: number): boolean {
+    const l = this.leases.get(leaseId);
+    if (!l || l.until <= now) return false;
+    l.until = now + leaseMs;
+    return true;
+  }
+
+  release(leaseId: string): void {
+    this.leases.delete(leaseId);
+  }
+
+  /** Drops expired leases; true when any expired (its chunks are up for grabs again). */
+  expire(now: number): boolean {
+    let any = false;
+    for (const [id, l] of this.leases) {
+      if (l.until <= now) {
+        this.leases.delete(id);
+        any = true;
+      }
+    }
+    return any;
+  }
+
+  get activeLeases(): number {
+    return this.leases.size;
+  }
+
+  nextExpiry(): number | null {
+    let min: number | null = null;
+    for (const l of this.leases.values()) if (min === null || l.until < min) min = l.until;
+    return min;
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The per-colo hot tier on the Cache API. A version is a pointer entry (its meta in a
+ * header; the whole body inline when the file fits in one chunk, so a small file is one
+ * match as before) plus one entry per chunk named like its R2 object. Chunk names carry
+ * version and fill id, so bytes of two versions or two fills never mix, and any file
+ * size is colo-hot: each entry is one chunk, far below the 512 MB entry limit.
+ */
+import type { ByteRange } from "../http/range";
+import { chunkCount, isChunked } from "./layout";
+import type { StoredMeta } from "./meta";
+
+const ORIGIN = "https://offload-node.cache.invalid";
+const META_HEADER = "x-offload-meta";
+const INLINE_HEADER = "x-offload-inline";
+const YEAR = 31_536_000;
+/** A colo warms a chunk once per this many seconds, however many clients miss it together. */
+const WARMING_SECONDS = 60;
+
+const pointerUrl = (key: string) => `${ORIGIN}/p${key}`;
+const markerUrl = (key: string) => `${ORIGIN}/validated${key}`;
+const chunkUrl = (m: StoredMeta, i: number) => `${ORIGIN}/c/${m.version}-${m.fill ?? "data"}/${i}${m.key}`;
+const warmingUrl = (m: StoredMeta, i: number) => `${ORIGIN}/w/${m.version}-${m.fill ?? "data"}/${i}${m.key}`;
+
+export interface PointerHit {
+  meta: StoredMeta;
+  /** The whole body when the pointer carries it inline; taken once. */
+  body: ReadableStream<Uint8Array> | null;
+}
+
+export class CacheTier {
+  constructor(private readonly cache: Cache) {}
+
+  async pointer(key: string): Promise<PointerHit | null> {
+    const res = await this.cache.match(pointerUrl(key));
+    if (!res) return null;
+    const meta = parseMeta(res.headers.get(META_HEADER));
+    if (!meta || meta.key !== key) {
+      res.body?.cancel().catch(() => {});
+      return null;
+    }
+    if (res.headers.get(INLINE_HEADER) !== "1") {
+      res.body?.cancel().catch(() => {});
+      return { meta, body: null };
+    }
+    return { meta, body: res.body };
+  }
+
+  /** Bytes [from, to) of the inline body of `meta`'s pointer, or null. */
+  async inlineRange(meta: StoredMeta, from: number, to: number): Promise<ReadableStream<Uint8Array> | null> {
+    return this.matchPart(pointerUrl(meta.key), meta, from, to, meta.length);
+  }
+
+  /** The pointer makes the version visible in this colo; `body` only for a one-chunk file. */
+  async putPointer(meta: StoredMeta, body: ReadableStream<Uint8Array> | Uint8Array | null): Promise<void> {
+    const headers = new Headers({ "cache-control": `public, max-age=${YEAR}`, [META_HEADER]: JSON.stringify(meta) });
+    if (body !== null) headers.set(INLINE_HEADER, "1");
+    await this.cache.put(pointerUrl(meta.key), new Response(body ?? "", { headers }));
+  }
+
+  async chunk(meta: StoredMeta, index: number, from: number, to: number, chunkLength: number): Promise<ReadableStream<Uint8Array> | null> {
+    return this.matchPart(chunkUrl(meta, index), meta, from, to, chunkLength);
+  }
+
+  async putChunk(meta: StoredMeta, index: number, bytes: Uint8Array | ReadableStream<Uint8Array>, length: number): Promise<void> {
+    const headers = new Headers({ "cache-control": `public, max-age=${YEAR}`, "content-length": String(length), [META_HEADER]: JSON.stringify({ version: meta.version, fill: meta.fill }) });
+    await this.cache.put(chunkUrl(meta, index), new Response(bytes, { headers }));
+  }
+
+  /**
+   * Claims the warming of one chunk in this colo: false when another request claimed it
+   * within WARMING_SECONDS. Not atomic (the Cache API has no put-if-absent), so a burst
+   * may warm a chunk a few times, never once per client.
+   */
+  async claimWarming(meta: StoredMeta, index: number): Promise<boolean> {
+    const url = warmingUrl(meta, index);
+    if (await this.cache.match(url)) return false;
+    await this.cache.put(url, new Response("", { headers: { "cache-control": `public, max-age=${WARMING_SECONDS}` } }));
+    return true;
+  }
+
+  /** Remember that the origin confirmed this version, for REVALIDATE_SECONDS. */
+  async markValidated(key: string, version: string, seconds: number): Promise<void> {
+    if (seconds <= 0) return;
+    await this.cache.put(markerUrl(key), new Response(version, { headers: { "cache-control": `public, max-age=${seconds}` } }));
+  }
+
+  async validatedRecently(key: string, version: string): Promise<boolean> {
+    const r = await this.cache.match(markerUrl(key));
+    return r !== undefined && (await r.text()) === version;
+  }
+
+  /** This colo's entries of `key`; with the meta, its chunk entries too. */
+  async purge(key: string, meta: StoredMeta | null): Promise<void> {
+    const urls = [pointerUrl(key), markerUrl(key)];
+    if (meta && isChunked(meta)) {
+      for (let i = 0; i < chunkCount(meta.length, meta.chunkSize); i++) urls.push(chunkUrl(meta, i));
+    }
+    for (let i = 0; i < urls.length; i += 50) await Promise.all(urls.slice(i, i + 50).map((u) => this.cache.delete(u)));
+  }
+
+  /** Range [from, to) of an entry of `total` bytes that must belong to `meta`'s version. */
+  private async matchPart(url: string, meta: StoredMeta, from: number, to: number, total: number): Promise<ReadableStream<Uint8Array> | null> {
+    const whole = from === 0 && to === total;
+    const r = await this.cache.match(whole ? url : new Request(url, { headers: { range: `bytes=${from}-${to - 1}` } }));
+    if (!r) return null;
+    const seen = parseMeta(r.headers.get(META_HEADER));
+    const ok = seen?.version === meta.version && (seen.fill ?? null) === (meta.fill ?? null) && (whole ? r.status === 200 : r.status === 206 && r.headers.get("content-range") === `bytes ${from}-${to - 1}/${total}`);
+    if (!ok) {
+      r.body?.cancel().catch(() => {});
+      return null;
+    }
+    return r.body;
+  }
+}
+
+function parseMeta(text: string | null): StoredMeta | null {
+  if (!text) return null;
+  try {
+    return JSON.parse(text) as StoredMeta;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The store every part of the system reads copies through: node, X-Sendfile's r2: root
+ * (its own objects, see proxy/sendfile), admin purge and the base's object info. Chunks
+ * are read through the colo's Cache API first and R2 second; a chunk found only in R2
+ * is put into this colo's cache in the background from its own read, once per colo.
+ */
+import type { ByteRange } from "../http/range";
+import { CacheTier } from "./cache-tier";
+import { chunkedRange } from "./chunk-stream";
+import type { StoredCopy, TierName } from "./copy";
+import { chunkSpan, isChunked } from "./layout";
+import type { StoredMeta } from "./meta";
+import { R2Tier } from "./r2-tier";
+
+export interface StoreOptions {
+  /** Files up to this size are kept in the colo's Cache API (CACHE_API_MAX_BYTES); 0 = R2 only. */
+  cacheMaxBytes: number;
+  /** Background work (cache warming) that may outlive the response. */
+  waitUntil(p: Promise<unknown>): void;
+}
+
+/** Copies stored before chunking are one object; this colo keeps those up to the old default size. */
+const LEGACY_INLINE_MAX = 256 * 1024 * 1024;
+
+export class Store {
+  readonly cache: CacheTier;
+  readonly r2: R2Tier;
+
+  constructor(bucket: R2Bucket, cache: Cache, private readonly options: StoreOptions) {
+    this.cache = new CacheTier(cache);
+    this.r2 = new R2Tier(bucket);
+  }
+
+  /** The visible version of `key`: this colo's pointer first, else R2's (then warmed here). */
+  async lookup(key: string): Promise<StoredCopy | null> {
+    if (this.options.cacheMaxBytes > 0) {
+      const hit = await this.cache.pointer(key);
+      if (hit) return this.copy(hit.meta, "cache-api", hit.body);
+    }
+    const meta = await this.r2.meta(key);
+    if (!meta) return null;
+    this.warmPointer(meta);
+    return this.copy(meta, "r2");
+  }
+
+  /** A copy of `meta`'s version; `inline` is a pointer body already opened by lookup. */
+  copy(meta: StoredMeta, tier: TierName = "r2", inline: ReadableStream<Uint8Array> | null = null): StoredCopy {
+    let held = inline;
+    const take = () => {
+      const b = held;
+      held = null;
+      return b;
+    };
+    const read = this.chunkReader(meta);
+    const geometry = isChunked(meta) ? meta.chunkSize : Math.max(1, meta.length);
+    const range = async (r: ByteRange) => {
+      void take()?.cancel().catch(() => {});
+      return chunkedRange(geometry, r, read);
+    };
+    return {
+      tier,
+      meta,
+      body: {
+        full: async () => take() ?? (meta.length === 0 ? emptyStream() : range({ start: 0, end: meta.length - 1 })),
+        range,
+        dispose: () => void take()?.cancel().catch(() => {}),
+      },
+    };
+  }
+
+  /** Reads chunk bytes of `meta` (cache, then R2 with warming); shared with live fills. */
+  chunkReader(meta: StoredMeta): (index: number, from: number, to: number) => Promise<ReadableStream<Uint8Array> | null> {
+    const cached = this.cacheable(meta);
+    if (!isChunked(meta) || meta.length <= meta.chunkSize) {
+      // One chunk: the inline pointer body is the colo copy.
+      return async (index, from, to) => (cached ? await this.cache.inlineRange(meta, from, to) : null) ?? (await this.r2.chunk(meta, index, from, to));
+    }
+    return async (index, from, to) => {
+      const length = chunkSpan(meta.length, meta.chunkSize, index);
+      if (cached) {
+        const hit = await this.cache.chunk(meta, index, from, to, length.end - length.start);
+        if (hit) return hit;
+      }
+      const body = await this.r2.chunk(meta, index, from, to);
+      if (body && cached) this.options.waitUntil(this.warmChunk(meta, index, length.end - length.start).catch(() => {}));
+      return body;
+    };
+  }
+
+  /**
+   * One immutable chunk of a fill: R2 (which checks `sha256`) and, for a file of several
+   * chunks, this colo's Cache API alongside, so readers here need no R2 read at all.
+   */
+  async writeChunk(meta: StoredMeta, index: number, bytes: Uint8Array, sha256: string): Promise<void> {
+    if (!isChunked(meta)) throw new Error("writeChunk needs a chunked meta");
+    const toCache = this.cacheable(meta) && meta.length > meta.chunkSize;
+    await Promise.all([
+      this.r2.putChunk(meta.key, meta.version, meta.fill, index, bytes, sha256),
+      toCache ? this.cache.putChunk(meta, index, bytes, bytes.byteLength).catch(() => {}) : null,
+    ]);
+  }
+
+  private async warmChunk(meta: StoredMeta, index: number, length: number): Promise<void> {
+    if (!(await this.cache.claimWarming(meta, index))) return;
+    const body = await this.r2.chunk(meta, index, 0, length);
+    if (body) await this.cache.putChunk(meta, index, body, length);
+  }
+
+  /** This colo learns the pointer (and a one-chunk file's bytes) from an R2 hit. */
+  warmPointer(meta: StoredMeta): void {
+    if (!this.cacheable(meta)) return;
+    const oneChunk = !isChunked(meta) || meta.length <= meta.chunkSize;
+    this.options.waitUntil(
+      (async () => {
+        if (!oneChunk) return this.cache.putPointer(meta, null);
+        const body = await this.r2.chunk(meta, 0, 0, meta.length);
+        if (body) await this.cache.putPointer(meta, body);
+      })().catch(() => {}),
+    );
+  }
+
+  private cacheable(meta: StoredMeta): boolean {
+    return this.options.cacheMaxBytes > 0 && meta.length <= this.options.cacheMaxBytes && (isChunked(meta) || meta.length <= LEGACY_INLINE_MAX);
+  }
+
+  /** Removes `key` from R2 and this colo's Cache API; other colos drop it at their next revalidation. */
+  async purge(key: string): Promise<StoredMeta | null> {
+    const previous = await this.r2.purge(key);
+    await this.cache.purge(key, previous);
+    return previous;
+  }
+}
+
+function emptyStream(): ReadableStream<Uint8Array> {
+  return new ReadableStream({ start: (c) => c.close() });
+}
