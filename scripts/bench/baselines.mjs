@@ -8,8 +8,17 @@
  *   bench-cache-head  GET /<p>  -> the same match + a conditional HEAD to ORIGIN_URL/<p>
  *                                  (what the node does per hit with REVALIDATE_SECONDS=0)
  *   bench-r2          GET /<k>  -> new Response(env.STORE.get(k).body): R2 pass-through
+ *   bench-r2-seq      GET /<p>?keys=<prefix>&n=N -> R2 objects <prefix><i><p>, i < N, one
+ *                     after the other into one body: the bare read of a chunked copy
+ *   bench-cache-seq   GET /<p>?n=N -> Cache API entries BASE/<p>/<i>, i < N, one after the
+ *                     other (the same entries a node's colo tier holds, no logic around them)
+ *   bench-tee         GET /<p>  -> fetch(ORIGIN_URL/<p>), body.tee(): one branch to the
+ *                     client, one to STORE.put("tee<p>"); no coordination, no guard: what
+ *                     every cold request would cost without a node (issue #12)
  *   bench-admin       set-up only, never timed: PUT /cache/<p> primes the baseline Cache
- *                     API entry, GET /r2-list?prefix= lists R2 keys
+ *                     API entry, GET /r2-list?prefix= lists R2 keys, POST /cache-from-r2
+ *                     copies R2 objects into baseline Cache API entries, POST /r2-delete
+ *                     deletes R2 keys
  */
 
 /** URL space of the baseline's own Cache API entries (the node keeps its own). */
@@ -61,10 +70,94 @@ export default {
       return Response.json({ cached: path, bytes: body.byteLength });
     }
     if (req.method === "GET" && url.pathname === "/r2-list") {
-      const listed = await env.STORE.list({ prefix: url.searchParams.get("prefix") ?? "" });
-      return Response.json(listed.objects.map((o) => ({ key: o.key, size: o.size })));
+      const out = [];
+      let cursor;
+      do {
+        const listed = await env.STORE.list({ prefix: url.searchParams.get("prefix") ?? "", cursor });
+        for (const o of listed.objects) out.push({ key: o.key, size: o.size });
+        cursor = listed.truncated ? listed.cursor : undefined;
+      } while (cursor);
+      return Response.json(out);
+    }
+    // {keys: [...], as: "/p"}: R2 object keys[i] -> baseline Cache API entry BASE/p/i, same bytes.
+    if (req.method === "POST" && url.pathname === "/cache-from-r2") {
+      const { keys, as } = await req.json();
+      let bytes = 0;
+      for (const [i, key] of keys.entries()) {
+        const o = await env.STORE.get(key);
+        if (!o) return new Response("bench-admin: no R2 object " + key + "\\n", { status: 404 });
+        const headers = { "content-length": String(o.size), "cache-control": "public, max-age=31536000" };
+        await caches.default.put(${JSON.stringify(BASELINE_CACHE_BASE)} + as + "/" + i, new Response(o.body, { headers }));
+        bytes += o.size;
+      }
+      return Response.json({ entries: keys.length, bytes });
+    }
+    if (req.method === "POST" && url.pathname === "/r2-delete") {
+      const { keys } = await req.json();
+      for (let i = 0; i < keys.length; i += 1000) await env.STORE.delete(keys.slice(i, i + 1000));
+      return Response.json({ deleted: keys.length });
     }
     return new Response("bench-admin: unknown endpoint\\n", { status: 404 });
+  },
+};`;
+
+// Sequential reads into a FixedLengthStream: the answer carries Content-Length like the
+// node's, and awaiting each pipeTo is the back-pressure (one entry read at a time).
+const r2Seq = `
+export default {
+  async fetch(req, env, ctx) {
+    const url = new URL(req.url);
+    const path = decodeURIComponent(url.pathname);
+    const prefix = url.searchParams.get("keys") ?? "";
+    const n = Number(url.searchParams.get("n") ?? "0");
+    const heads = await Promise.all(Array.from({ length: n }, (_, i) => env.STORE.head(prefix + i + path)));
+    if (n === 0 || heads.some((h) => !h)) return new Response("baseline: missing R2 object\\n", { status: 404 });
+    const { readable, writable } = new FixedLengthStream(heads.reduce((a, h) => a + h.size, 0));
+    ctx.waitUntil((async () => {
+      for (let i = 0; i < n; i++) {
+        const o = await env.STORE.get(prefix + i + path);
+        await o.body.pipeTo(writable, { preventClose: true });
+      }
+      await writable.close();
+    })().catch((e) => writable.abort(e).catch(() => {})));
+    return new Response(readable);
+  },
+};`;
+
+const cacheSeq = `
+export default {
+  async fetch(req, env, ctx) {
+    const url = new URL(req.url);
+    const n = Number(url.searchParams.get("n") ?? "0");
+    const size = Number(url.searchParams.get("size") ?? "0");
+    const base = ${JSON.stringify(BASELINE_CACHE_BASE)} + url.pathname + "/";
+    // Sizes are given, not looked up: the node knows its chunk sizes from the meta too.
+    const { readable, writable } = new FixedLengthStream(size);
+    ctx.waitUntil((async () => {
+      for (let i = 0; i < n; i++) {
+        const hit = await caches.default.match(base + i);
+        if (!hit) throw new Error("baseline: entry " + i + " not in cache");
+        await hit.body.pipeTo(writable, { preventClose: true });
+      }
+      await writable.close();
+    })().catch((e) => writable.abort(e).catch(() => {})));
+    return new Response(readable);
+  },
+};`;
+
+// The bare cold path of issue #12: one origin body per request, teed to client and R2.
+// R2 needs a known length, so the store branch goes through a FixedLengthStream.
+const tee = `
+export default {
+  async fetch(req, env, ctx) {
+    const path = new URL(req.url).pathname;
+    const res = await fetch(env.ORIGIN_URL + path, { headers: { "accept-encoding": "identity" } });
+    const length = Number(res.headers.get("content-length"));
+    if (!res.ok || !res.body || !Number.isFinite(length)) return new Response("baseline: origin " + res.status + "\\n", { status: 502 });
+    const [toClient, toStore] = res.body.tee();
+    const sized = new FixedLengthStream(length);
+    ctx.waitUntil(Promise.all([toStore.pipeTo(sized.writable), env.STORE.put("tee" + path, sized.readable)]));
+    return new Response(toClient, { headers: { "content-length": String(length), "content-type": res.headers.get("content-type") ?? "application/octet-stream" } });
   },
 };`;
 
@@ -73,5 +166,8 @@ export const BASELINE_SCRIPTS = {
   "bench-cache": cacheMatch,
   "bench-cache-head": cacheMatchHead,
   "bench-r2": r2PassThrough,
+  "bench-r2-seq": r2Seq,
+  "bench-cache-seq": cacheSeq,
+  "bench-tee": tee,
   "bench-admin": admin,
 };

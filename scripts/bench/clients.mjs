@@ -3,6 +3,7 @@
  * baseline: wrk for request rates, curl for bulk throughput, node:http for time to first
  * byte and fills, raw sockets for slow downloads, /proc for workerd memory.
  */
+import { createHash } from "node:crypto";
 import http from "node:http";
 import net from "node:net";
 import { readFile } from "node:fs/promises";
@@ -14,21 +15,24 @@ const freshAgent = new http.Agent({ keepAlive: false });
 
 /**
  * GET that discards the body. Times are from the call to the response head (headMs),
- * the first body byte (ttfbMs) and the end (totalMs).
- * @returns {Promise<{ status: number, headers: http.IncomingHttpHeaders, headMs: number, ttfbMs: number, totalMs: number, bytes: number }>}
+ * the first body byte (ttfbMs) and the end (totalMs). With `{ hash: true }` the body's
+ * SHA-256 (hex) comes back too, so a fast answer with wrong bytes cannot pass a figure.
+ * @returns {Promise<{ status: number, headers: http.IncomingHttpHeaders, headMs: number, ttfbMs: number, totalMs: number, bytes: number, sha256?: string }>}
  */
-export function httpGet(url, headers = {}) {
+export function httpGet(url, headers = {}, { hash = false } = {}) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const req = http.get(url, { headers, agent: freshAgent }, (res) => {
       const headMs = performance.now() - t0;
       let ttfbMs = Number.NaN;
       let bytes = 0;
+      const h = hash ? createHash("sha256") : null;
       res.on("data", (d) => {
         if (bytes === 0) ttfbMs = performance.now() - t0;
         bytes += d.length;
+        h?.update(d);
       });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, headMs, ttfbMs, totalMs: performance.now() - t0, bytes }));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, headMs, ttfbMs, totalMs: performance.now() - t0, bytes, ...(h ? { sha256: h.digest("hex") } : {}) }));
       res.on("error", reject);
     });
     req.on("error", reject);

@@ -9,7 +9,8 @@
  * of the body, and a download whose body sits in buffers is no longer in flight.
  */
 import { openSlowDownloads, steadyRss, stillStreaming, httpGet } from "./clients.mjs";
-import { r2DataKey, fmtSize } from "./fig-hits.mjs";
+import { fmtSize } from "./fig-hits.mjs";
+import { chunkObjects } from "./cold-util.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const KB = 1024;
@@ -18,10 +19,13 @@ export async function figureSlowClients(ctx) {
   const { stack, files, note } = ctx;
   const { path, size } = files.slow;
   const count = 200;
-  // Stored by a cold fill through the node (single R2 put: the object is below the part size).
+  // Stored by a cold fill through the node: one chunk (the file is below CHUNK_SIZE), so
+  // node and baseline each stream one R2 object.
   const fill = await httpGet(stack.url("node") + path, { "cf-connecting-ip": "10.3.255.254" });
   if (fill.status !== 200 || fill.bytes !== size) throw new Error(`fill of ${path}: ${fill.status}, ${fill.bytes} bytes`);
-  const key = await r2DataKey(stack, path);
+  const { chunks } = await chunkObjects(stack, path);
+  if (chunks.length !== 1) throw new Error(`${path} should be one chunk, is ${chunks.length}`);
+  const key = chunks[0].key;
 
   const result = {};
   for (const [who, worker, target] of [["baseline", "bench-r2", `/${key}`], ["node", "node-r2", path]]) {
@@ -49,7 +53,7 @@ export async function figureSlowClients(ctx) {
   }
   const n = result.node;
   const b = result.baseline;
-  note(`3: ${count} raw-socket GETs of the stored ${fmtSize(size)} object (one R2 put; larger objects are multipart, and Miniflare's R2 reads a multipart object whole into memory ahead of a slow reader, see 4), each reads 64 KiB then stops reading; RSS = median of 10 VmRSS readings 2 s after all started, fresh warmed workerd per side. Answered 200: node ${n.ok}/${count}, baseline ${b.ok}/${count}; still in flight (body not yet handed to the kernel): node ${n.streaming}/${count}, baseline ${b.streaming}/${count}. RSS before -> during: node ${mb(n.before)} -> ${mb(n.during)} MB, baseline ${mb(b.before)} -> ${mb(b.during)} MB. Node = "node-r2" (guard on, CF-Connecting-IP 10.3.0.1..10.3.0.200).`);
+  note(`3: ${count} raw-socket GETs of the stored ${fmtSize(size)} object (one chunk object in R2), each reads 64 KiB then stops reading; RSS = median of 10 VmRSS readings 2 s after all started, fresh warmed workerd per side. Answered 200: node ${n.ok}/${count}, baseline ${b.ok}/${count}; still in flight (body not yet handed to the kernel): node ${n.streaming}/${count}, baseline ${b.streaming}/${count}. RSS before -> during: node ${mb(n.before)} -> ${mb(n.during)} MB, baseline ${mb(b.before)} -> ${mb(b.during)} MB. Node = "node-r2" (guard on, CF-Connecting-IP 10.3.0.1..10.3.0.200).`);
   const ratio = n.perDownload / b.perDownload;
   const valid = n.ok === count && b.ok === count;
   return [{

@@ -4,7 +4,9 @@
  * Run through `bash scripts/bench-node`; BENCH_QUICK=1 for a shorter run (256 MiB instead
  * of 1 GiB, shorter load runs); BENCH_ONLY=1,3 runs only those figures (ids as printed);
  * BENCH_BUNDLE=path/index.js measures a prebuilt bundle (a patched copy of src/);
- * BENCH_NODE_VARS='{"MAX_CONNECTIONS_PER_CLIENT":"0"}' adds vars to every node worker.
+ * BENCH_NODE_VARS='{"MAX_CONNECTIONS_PER_CLIENT":"0"}' adds vars to every node worker
+ * (CHUNK_SIZE among them); BENCH_CHUNK_SIZES=4,8,16 adds figure 9, the chunk-size sweep
+ * (MiB) that runs figures 5 (8 clients) and 8 once per size.
  * Speed goals live here, never in timed unit tests.
  *
  * Everything runs on temp state (origin files, R2/Cache/DO persistence, the bundle), all
@@ -20,8 +22,13 @@ import { installSignalHandlers, onCleanup, runBench } from "./procs.mjs";
 import { startBenchStack } from "./stack.mjs";
 import { figureBigHit, figureHitRate, fmtSize } from "./fig-hits.mjs";
 import { figureSlowClients } from "./fig-memory.mjs";
-import { figureCoalescing, figureFillMemory, figureFirstByte } from "./fig-fills.mjs";
-import { markdown, textTable } from "./report.mjs";
+import { figureFillMemory, figureFirstByte } from "./fig-fills.mjs";
+import { figureCrowd } from "./fig-crowd.mjs";
+import { figureSlice } from "./fig-slice.mjs";
+import { figureColo } from "./fig-colo.mjs";
+import { figureSweep } from "./fig-sweep.mjs";
+import { chunkSizeOf } from "./cold-util.mjs";
+import { markdown, plainTable, textTable } from "./report.mjs";
 import { startNoiseMonitor } from "./noise.mjs";
 import { gitDescribe, otherWorkerds } from "./run-info.mjs";
 
@@ -33,8 +40,11 @@ const FRESH_SECONDS = "31536000"; // REVALIDATE_SECONDS for "no origin HEAD on a
 const started = performance.now();
 const log = (msg) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s] ${msg}\n`);
 
-/** The files the origin serves (deterministic pattern content, one seed per path). */
-function plan() {
+/**
+ * The files the origin serves up front (deterministic pattern content, one seed per
+ * path); figures 5, 7, 8 and 9 create their own large files when they run.
+ */
+function plan(chunkSize) {
   const big = QUICK ? 256 * MiB : 1024 * MiB;
   const f = (p, size) => ({ path: p, size });
   const reps = QUICK ? 3 : 5;
@@ -42,9 +52,8 @@ function plan() {
     hit: f("/hit-1k.bin", 1024),
     big: f(QUICK ? "/big-256m.bin" : "/big-1g.bin", big),
     fillSmall: f(`/fill-${big / 4 / MiB}m.bin`, big / 4),
-    // Below the node's 8 MiB R2 part size, so it is stored with one put (see fig-memory.mjs).
-    slow: f("/slow-8m.bin", 8 * MiB - 64 * 1024),
-    coalesce: f("/coalesce.bin", (QUICK ? 16 : 32) * MiB),
+    // One chunk, so node and baseline each read one R2 object (see fig-memory.mjs).
+    slow: f("/slow.bin", Math.min(8 * MiB, chunkSize) - 64 * 1024),
     warm: [f("/warm-a.bin", 2 * MiB), f("/warm-b.bin", 2 * MiB)],
     ttfbWarm: f("/ttfb-warm.bin", 16 * MiB),
     ttfb: Array.from({ length: reps }, (_, i) => ({ node: f(`/ttfb-node-${i}.bin`, 16 * MiB), direct: f(`/ttfb-origin-${i}.bin`, 16 * MiB) })),
@@ -52,7 +61,7 @@ function plan() {
 }
 
 function allFiles(files) {
-  return [files.hit, files.big, files.fillSmall, files.slow, files.coalesce, ...files.warm, files.ttfbWarm, ...files.ttfb.flatMap((p) => [p.node, p.direct])];
+  return [files.hit, files.big, files.fillSmall, files.slow, ...files.warm, files.ttfbWarm, ...files.ttfb.flatMap((p) => [p.node, p.direct])];
 }
 
 /** Other busy processes skew every figure on a 2-core machine: say so. */
@@ -60,14 +69,19 @@ async function main() {
   installSignalHandlers();
   const tmp = await mkdtemp(path.join(os.tmpdir(), "offload-bench-"));
   onCleanup(() => rm(tmp, { recursive: true, force: true }));
-  const files = plan();
+  // BENCH_NODE_VARS='{"NAME":"value"}': extra vars for every node worker (trying variants).
+  const extraVars = JSON.parse(process.env.BENCH_NODE_VARS ?? "{}");
+  const workerConfig = await readWorkerConfig(ROOT);
+  const chunkSize = chunkSizeOf({ ...workerConfig.vars, ...extraVars });
+  const files = plan(chunkSize);
   const notes = [];
+  const tables = [];
   const note = (n) => notes.push(n);
   const header = [
     `${new Date().toISOString()}, commit ${gitDescribe(ROOT)}, Node ${process.version}, miniflare ${JSON.parse(await readFile(path.join(ROOT, "node_modules/miniflare/package.json"), "utf8")).version}`,
     `${QUICK ? "QUICK mode (BENCH_QUICK=1)" : "full mode"}: big object ${fmtSize(files.big.size)}; ${os.cpus().length} cores, load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}, ${await otherWorkerds()} other workerd process(es) running`,
     "runtime: workerd through the Miniflare API, one process for node and baseline workers (same R2 bucket, same Cache API), direct sockets; fresh temp persist dir",
-    `node workers: "node" = wrangler.toml [vars] (REVALIDATE_SECONDS=0, guard 2 per client+URL); "node-fresh" = REVALIDATE_SECONDS=${FRESH_SECONDS} (no origin HEAD on hits); "node-r2" = REVALIDATE_SECONDS=${FRESH_SECONDS} + CACHE_API_MAX_BYTES=0 (serves R2 like the R2 baseline)`,
+    `node workers: "node" = wrangler.toml [vars] (REVALIDATE_SECONDS=0, guard 2 per client+URL); "node-fresh" = REVALIDATE_SECONDS=${FRESH_SECONDS} (no origin HEAD on hits); "node-r2" = REVALIDATE_SECONDS=${FRESH_SECONDS} + CACHE_API_MAX_BYTES=0 (serves R2 like the R2 baseline); CHUNK_SIZE ${chunkSize / MiB} MiB`,
   ];
 
   log("building the worker bundle (wrangler deploy --dry-run)...");
@@ -83,9 +97,6 @@ async function main() {
   log(`origin ${origin.url}; generating ${allFiles(files).length} files...`);
   for (const f of allFiles(files)) await origin.control.createFile(f.path, f.size);
 
-  const workerConfig = await readWorkerConfig(ROOT);
-  // BENCH_NODE_VARS='{"NAME":"value"}': extra vars for every node worker (trying variants).
-  const extraVars = JSON.parse(process.env.BENCH_NODE_VARS ?? "{}");
   if (Object.keys(extraVars).length) header.push(`BENCH_NODE_VARS=${JSON.stringify(extraVars)} (all node workers)`);
   const base = { ...workerConfig.vars, ...extraVars, ORIGIN_URL: origin.url };
   const stack = await startBenchStack({
@@ -101,16 +112,21 @@ async function main() {
     onBoot: installSignalHandlers,
   });
   onCleanup(() => stack.close());
-  const ctx = { stack, origin, files, quick: QUICK, note, log };
+  const table = (t) => tables.push(t);
+  const ctx = { stack, origin, files, quick: QUICK, note, log, chunkSize, extraVars, table };
 
   // [id, title, function, timing-sensitive]; order matters: 4 stores the big object 2 reads.
   const figures = [
     ["4", "cold-fill peak RSS growth", figureFillMemory, false],
     ["6", "first byte of a cold object", figureFirstByte, true],
-    ["5", "origin bytes, 20 concurrent cold clients", figureCoalescing, false],
+    ["5", "cold crowds of 1, 8, 32 clients (48 MiB)", figureCrowd, true],
+    ["7", "cold last-MiB range of a 2 GiB file", figureSlice, false],
+    ["8", "768 MiB second download from the colo tier", figureColo, true],
     ["1", "1 KiB hit req/s", figureHitRate, true],
     ["2", `${fmtSize(files.big.size)} hit throughput`, figureBigHit, true],
     ["3", "RSS per in-flight download", figureSlowClients, false],
+    // Long (two fills per size): only when asked for.
+    ...(process.env.BENCH_CHUNK_SIZES ? [["9", "CHUNK_SIZE sweep", figureSweep, true]] : []),
   ];
   const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim()).filter(Boolean);
   if (only) header.push(`BENCH_ONLY=${only.join(",")}: other figures skipped`);
@@ -136,13 +152,13 @@ async function main() {
   notes.sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
   header.push(`total bench time ${((performance.now() - started) / 1000).toFixed(0)} s; load average at end ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 
-  const table = textTable(rows);
-  console.log(`\n${header.join("\n")}\n\n${table}\n\nNotes:\n${notes.map((n) => `- ${n}`).join("\n")}\n`);
+  const extra = tables.map((t) => `\n\n${t.title}\n${plainTable(t.head, t.rows)}`).join("");
+  console.log(`\n${header.join("\n")}\n\n${textTable(rows)}${extra}\n\nNotes:\n${notes.map((n) => `- ${n}`).join("\n")}\n`);
   const outDir = path.join(ROOT, "bench-results");
   await mkdir(outDir, { recursive: true });
   // Results are machine-local: keep the folder out of git without touching the repo's .gitignore.
   await writeFile(path.join(outDir, ".gitignore"), "*\n");
-  await writeFile(path.join(outDir, "node.md"), markdown({ rows, notes, header }));
+  await writeFile(path.join(outDir, "node.md"), markdown({ rows, notes, header, tables }));
   log(`wrote ${path.relative(ROOT, path.join(outDir, "node.md"))}`);
   return rows.some((r) => r.error) ? 1 : 0;
 }

@@ -21,13 +21,22 @@ function cells(row) {
 const HEAD = ["#", "figure", "node", "baseline", "ratio", "goal", "result"];
 
 export function textTable(rows) {
-  const all = [HEAD, ...rows.map(cells)];
-  const widths = HEAD.map((_, i) => Math.max(...all.map((r) => String(r[i]).length)));
-  const line = (r) => r.map((c, i) => (i >= 2 && i <= 4 ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join(" | ");
-  return [line(HEAD), widths.map((w) => "-".repeat(w)).join("-+-"), ...all.slice(1).map(line)].join("\n");
+  return plainTable(HEAD, rows.map(cells), (i) => i >= 2 && i <= 4);
 }
 
-export function markdown({ rows, notes, header }) {
+/**
+ * A figure's own table (e.g. the chunk-size sweep): `head` and `rows` are cell strings;
+ * `right(i)` says which columns are right-aligned (numbers; all but the first by default).
+ */
+export function plainTable(head, rows, right = (i) => i > 0) {
+  const all = [head, ...rows];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((c, i) => (right(i) ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join(" | ");
+  return [line(head), widths.map((w) => "-".repeat(w)).join("-+-"), ...rows.map(line)].join("\n");
+}
+
+/** @param {{ rows: object[], notes: string[], header: string[], tables?: { title: string, head: string[], rows: string[][] }[] }} o */
+export function markdown({ rows, notes, header, tables = [] }) {
   const esc = (s) => String(s).replaceAll("|", "\\|");
   const out = [
     "# Offload node benchmark",
@@ -38,6 +47,14 @@ export function markdown({ rows, notes, header }) {
     `|${HEAD.map((_, i) => (i >= 2 && i <= 4 ? "---:" : "---")).join("|")}|`,
     ...rows.map((r) => `| ${cells(r).map(esc).join(" | ")} |`),
     "",
+    ...tables.flatMap((t) => [
+      `## ${t.title}`,
+      "",
+      `| ${t.head.map(esc).join(" | ")} |`,
+      `|${t.head.map((_, i) => (i > 0 ? "---:" : "---")).join("|")}|`,
+      ...t.rows.map((r) => `| ${r.map(esc).join(" | ")} |`),
+      "",
+    ]),
     "## Notes",
     "",
     ...notes.map((n) => `- ${n}`),

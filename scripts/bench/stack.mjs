@@ -28,7 +28,8 @@ export async function startBenchStack({ bundlePath, workerConfig, persistDir, no
   const nodeNames = Object.keys(nodes);
   const owner = nodeNames[0];
   const direct = [{ host: "127.0.0.1", port: 0 }];
-  const workers = [
+  /** @param {Record<string, string>} extra vars added to every node worker (restart({ nodeVars })) */
+  const workersWith = (extra) => [
     ...nodeNames.map((name) => ({
       name,
       modules: true,
@@ -36,7 +37,7 @@ export async function startBenchStack({ bundlePath, workerConfig, persistDir, no
       modulesRoot: path.dirname(bundlePath), // bundle may live outside the cwd (temp dir)
       compatibilityDate: workerConfig.compatibilityDate,
       compatibilityFlags: workerConfig.compatibilityFlags,
-      bindings: { ...nodes[name], NODE_ID: name },
+      bindings: { ...nodes[name], ...extra, NODE_ID: name },
       r2Buckets: workerConfig.r2Buckets,
       durableObjects: Object.fromEntries(workerConfig.durableObjects.map((d) => [
         d.binding,
@@ -57,7 +58,8 @@ export async function startBenchStack({ bundlePath, workerConfig, persistDir, no
       unsafeDirectSockets: direct,
     })),
   ];
-  const options = benchMiniflareOptions(workers, persistDir);
+  let workers = workersWith({});
+  let options = benchMiniflareOptions(workers, persistDir);
 
   /** worker name -> direct socket (new ports after a restart). */
   const targets = new Map();
@@ -91,10 +93,18 @@ export async function startBenchStack({ bundlePath, workerConfig, persistDir, no
     url: (name) => `http://${targets.get(name).host}:${targets.get(name).port}`,
     target: (name) => targets.get(name),
     pid: () => workerdPid,
-    /** Fresh workerd process, same options and persist dir (for memory figures). */
-    async restart() {
+    /**
+     * Fresh workerd process, same persist dir (for memory figures); `nodeVars` replaces
+     * the extra vars of every node worker from now on (the chunk-size sweep).
+     * @param {{ nodeVars?: Record<string, string> }} [o]
+     */
+    async restart({ nodeVars } = {}) {
       await mf?.dispose();
       mf = undefined;
+      if (nodeVars) {
+        workers = workersWith(nodeVars);
+        options = benchMiniflareOptions(workers, persistDir);
+      }
       await boot();
     },
     async close() {

@@ -9,6 +9,7 @@
  *   DELETE /files/<p>                remove
  *   POST   /down | /up               close / reopen the data listener (same port)
  *   POST   /behave?path=/x&status=&delayMs=&noValidators=1&noLength=1&bytesPerSecond=&dieAfterBytes=
+ *                 &stallAfterBytes=&replaceAfterBytes=&replaceSeed=&replaceMtime=&replaceSize=&once=1
  *                                    replace the path's behaviour; &clear=1 removes it
  */
 import { rm, stat } from "node:fs/promises";

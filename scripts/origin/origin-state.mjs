@@ -22,6 +22,16 @@ function zero() {
  * @property {boolean} [noLength] send the body chunked, without Content-Length
  * @property {number} [bytesPerSecond] throttle the body
  * @property {number} [dieAfterBytes] destroy the socket after this many body bytes
+ * @property {number} [replaceAfterBytes] after this many body bytes, replace the file on disk
+ *   with a pattern file (replaceSeed, replaceMtime, same size unless replaceSize): a new
+ *   version appears mid-download, while this answer keeps streaming (or dies with) the old bytes
+ * @property {string} [replaceSeed]
+ * @property {number} [replaceMtime]
+ * @property {number} [replaceSize]
+ * @property {number} [stallAfterBytes] stop sending after this many body bytes and keep the
+ *   connection open until the client leaves (an origin hung mid-body)
+ * @property {boolean} [once] remove the behaviour once dieAfterBytes, stallAfterBytes or
+ *   replaceAfterBytes fired, so the next request (a resume) meets a healthy origin
  */
 
 export class OriginState {
@@ -111,6 +121,12 @@ export function parseBehaviour(q) {
   b.delayMs = int("delayMs", 0, 600_000);
   b.bytesPerSecond = int("bytesPerSecond", 1, Number.MAX_SAFE_INTEGER);
   b.dieAfterBytes = int("dieAfterBytes", 0, Number.MAX_SAFE_INTEGER);
+  b.stallAfterBytes = int("stallAfterBytes", 0, Number.MAX_SAFE_INTEGER);
+  b.replaceAfterBytes = int("replaceAfterBytes", 0, Number.MAX_SAFE_INTEGER);
+  b.replaceSeed = q.get("replaceSeed") ?? undefined;
+  b.replaceMtime = int("replaceMtime", 0, 2 ** 40);
+  b.replaceSize = int("replaceSize", 0, Number.MAX_SAFE_INTEGER);
+  b.once = flag("once");
   b.noValidators = flag("noValidators");
   b.noLength = flag("noLength");
   // Sent verbatim as Repr-Digest (RFC 9530), e.g. a wrong one to test integrity checks.

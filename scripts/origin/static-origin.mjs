@@ -25,6 +25,7 @@ import {
 } from "./http-rules.mjs";
 import { OriginState } from "./origin-state.mjs";
 import { handleControl } from "./control-api.mjs";
+import { writePatternFile, rememberSha256 } from "./pattern-file.mjs";
 
 /** Read size per chunk; also the unit in which bodyBytes advances for unthrottled bodies. */
 const READ_CHUNK = 64 * 1024;
@@ -182,10 +183,22 @@ async function serveFile(req, res, { root, state }) {
       return void res.end();
     }
     const source = createReadStream(/** @type {any} */ (null), { fd: fh, start, end, highWaterMark: READ_CHUNK });
+    const hooks = {
+      // A one-shot behaviour ends when it fires, before the client can come back for a resume.
+      fired() {
+        if (b.once && state.behaviours.get(target.norm) === b) state.behaviours.delete(target.norm);
+      },
+      // A new version replaces the file (rename: this answer's open handle keeps the old bytes).
+      async replace() {
+        const mtime = b.replaceMtime ?? Math.floor(st.mtimeMs / 1000) + 1;
+        const w = await writePatternFile(target.abs, b.replaceSize ?? st.size, b.replaceSeed ?? `${target.norm}#replaced`, { mtime });
+        await rememberSha256(target.abs, w.sha256);
+      },
+    };
     await pumpBody(res, source, b, (n) => {
       state.bump(target.norm, "bodyBytes", n);
       entry.bodyBytes += n;
-    });
+    }, hooks);
   } catch (err) {
     if (!res.headersSent) plain(res, 500, `origin error: ${err instanceof Error ? err.message : err}\n`);
     else res.destroy();
@@ -211,28 +224,45 @@ function plain(res, status, body, extra = {}, headOnly = false) {
 }
 
 /**
- * Stream `source` into `res` honouring back-pressure, optional throttling and a
- * deliberate mid-body death. `count` is called from write callbacks, i.e. only for
- * bytes the socket accepted; writes dropped because the client went away never count.
+ * Stream `source` into `res` honouring back-pressure, optional throttling, a deliberate
+ * mid-body death and a mid-body change of the file (`hooks`). `count` is called from
+ * write callbacks, i.e. only for bytes the socket accepted; writes dropped because the
+ * client went away never count.
  * @param {http.ServerResponse} res
  * @param {import("node:stream").Readable} source
  * @param {import("./origin-state.mjs").Behaviour} b
  * @param {(n: number) => void} count
+ * @param {{ fired(): void, replace(): Promise<void> }} [hooks]
  */
-async function pumpBody(res, source, b, count) {
+async function pumpBody(res, source, b, count, hooks = { fired() {}, async replace() {} }) {
   const bps = b.bytesPerSecond ?? 0;
   const limit = b.dieAfterBytes ?? -1;
+  let replaceAt = b.replaceAfterBytes ?? -1;
+  const stallAt = b.stallAfterBytes ?? -1;
   // Throttled bodies go out in ~20 slices a second so the rate is smooth, not bursty.
   const slice = bps > 0 ? Math.max(1, Math.floor(bps / 20)) : Infinity;
   const started = Date.now();
   let sent = 0;
+  // The file changes once `replaceAt` bytes are out (before dying at the same count, if both).
+  const maybeReplace = async () => {
+    if (replaceAt < 0 || sent < replaceAt) return;
+    replaceAt = -1;
+    hooks.fired();
+    await hooks.replace();
+  };
   try {
-    if (limit === 0) return await die(res);
+    await maybeReplace();
+    if (limit === 0) {
+      hooks.fired();
+      return await die(res);
+    }
     for await (const chunk of source) {
       for (let off = 0; off < chunk.length;) {
         if (res.destroyed) return;
         let n = Math.min(chunk.length - off, slice);
         if (limit > 0) n = Math.min(n, limit - sent);
+        if (stallAt > 0) n = Math.min(n, stallAt - sent);
+        if (replaceAt > sent) n = Math.min(n, replaceAt - sent);
         if (bps > 0) {
           const due = started + (sent * 1000) / bps;
           if (due > Date.now()) await sleep(due - Date.now());
@@ -242,8 +272,18 @@ async function pumpBody(res, source, b, count) {
         off += n;
         sent += n;
         const ok = res.write(piece, (err) => { if (!err) count(piece.length); });
-        if (limit > 0 && sent >= limit) return await die(res);
-        if (!ok) await drained(res);
+        // Listen for 'drain' before a replace: it may fire while the new file is written.
+        const drain = ok ? null : drained(res);
+        await maybeReplace();
+        if (limit > 0 && sent >= limit) {
+          hooks.fired();
+          return await die(res);
+        }
+        if (stallAt > 0 && sent >= stallAt) {
+          hooks.fired();
+          return await new Promise((resolve) => res.once("close", resolve));
+        }
+        if (drain) await drain;
       }
     }
     res.end();

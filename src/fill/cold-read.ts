@@ -7,6 +7,7 @@
  * that already exist.
  */
 import type { NodeConfig } from "../config/node-config";
+import { ORIGIN_FAILURE } from "../http/request-id";
 import type { ByteRange } from "../http/range";
 import { chunkedRange } from "../store/chunk-stream";
 import type { StoredCopy } from "../store/copy";
@@ -38,6 +39,15 @@ export type ColdResult =
   /** `filling`: this request fetches chunks from the origin itself (Cache-Status "stored"). */
   | { kind: "live"; copy: StoredCopy; filling: boolean };
 
+/** A fill that cannot deliver; before the first byte the node answers `status` (RFC 9110 §15.6.3, §15.6.5). */
+export class FillFailed extends Error {
+  readonly status: 502 | 504;
+  constructor(reason: string) {
+    super(reason);
+    this.status = reason === ORIGIN_FAILURE.timeout.text ? 504 : 502;
+  }
+}
+
 /** Joins rejected in a row without a chunk arriving, before the client's stream errors. */
 const MAX_REJOINS = 5;
 
@@ -62,7 +72,7 @@ class LiveFill {
   private readonly stored: Uint8Array;
   private readonly live = new Map<number, LiveChunk>();
   private readonly waiters = new Set<() => void>();
-  private failure: Error | null = null;
+  private failure: FillFailed | null = null;
   private progress: ReadableStreamDefaultReader<Uint8Array> | null = null;
   private rejoins = 0;
   private rejoining: Promise<void> | null = null;
@@ -89,7 +99,7 @@ class LiveFill {
     }
     if (r.fill !== this.job.fill) {
       // The version was purged and restarted under a new fill id: our chunk names are stale.
-      this.fail(new Error("the fill restarted; retry"));
+      this.fail(new FillFailed("the fill restarted; retry"));
       r.progress.cancel().catch(() => {});
       return false;
     }
@@ -121,8 +131,8 @@ class LiveFill {
           this.stored[e.i] = 1;
           this.rejoins = 0;
         } else if (e.t === "done") this.stored.fill(1);
-        else if (e.t === "fail") this.fail(new Error(e.changed ? "the file changed at the origin during the download; retry" : `fill failed: ${e.reason}`));
-        else if (e.t === "stall") void this.rejoin();
+        else if (e.t === "fail") this.fail(new FillFailed(e.changed ? "the file changed at the origin during the download; retry" : e.reason));
+        else if (e.t === "lease") this.deps.waitUntil(this.fetchLease(e.lease));
         this.wake();
       }
     } catch {
@@ -134,13 +144,13 @@ class LiveFill {
   private rejoin(at?: number): Promise<void> {
     if (this.rejoining) return this.rejoining;
     this.rejoining = (async () => {
-      if (++this.rejoins > MAX_REJOINS) return this.fail(new Error("fill stalled"));
+      if (++this.rejoins > MAX_REJOINS) return this.fail(new FillFailed("the fill stalled"));
       const next = at ?? this.firstMissing();
       if (next === null) return;
       try {
         this.accept(await join(this.deps, this.t, this.job.chunkSize, this.window, next));
       } catch (e) {
-        this.fail(e as Error);
+        this.fail(new FillFailed(`the fill coordinator failed: ${(e as Error).message}`));
       }
     })().finally(() => (this.rejoining = null));
     return this.rejoining;
@@ -152,7 +162,7 @@ class LiveFill {
     return null;
   }
 
-  private fail(e: Error): void {
+  private fail(e: FillFailed): void {
     this.failure ??= e;
     this.wake();
   }
@@ -170,7 +180,7 @@ class LiveFill {
     for (;;) {
       if (this.stored[i]) return this.deps.store.chunkReader(jobMeta(this.job))(i, from, to);
       const live = this.live.get(i);
-      if (live) return live.read(from, to);
+      if (live) return this.liveRead(i, live, from, to);
       if (this.failure) throw this.failure;
       const woke = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(false), stallMs + 1000);
@@ -184,13 +194,40 @@ class LiveFill {
     }
   }
 
+  /**
+   * A chunk read as our own origin fetch receives it. If that fetch dies, the client is
+   * not cut off: the rest of the chunk comes from whoever resumes the fill (stored, or
+   * live again when the resuming lease is ours).
+   */
+  private liveRead(i: number, live: LiveChunk, from: number, to: number): ReadableStream<Uint8Array> {
+    let delivered = 0;
+    let reader = live.read(from, to).getReader();
+    let resumes = 0;
+    return new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        for (;;) {
+          try {
+            const { done, value } = await reader.read();
+            if (done) return controller.close();
+            delivered += value.byteLength;
+            return controller.enqueue(value);
+          } catch (e) {
+            if (this.failure || ++resumes > MAX_REJOINS) throw this.failure ?? e;
+            const rest = await this.readChunk(i, from + delivered, to);
+            if (!rest) throw e;
+            reader = rest.getReader();
+          }
+        }
+      },
+      cancel: (reason) => reader.cancel(reason),
+    });
+  }
+
   copy(): StoredCopy {
     const meta: StoredMeta = jobMeta(this.job);
     const read = (i: number, from: number, to: number) => this.readChunk(i, from, to);
-    const range = async (r: ByteRange) => {
-      const body = await chunkedRange(this.job.chunkSize, r, read);
-      return body && onCancel(body, () => this.stopFollowing());
-    };
+    // A client that left needs nothing more from the coordinator (a complete one stops in wake()).
+    const range = (r: ByteRange) => chunkedRange(this.job.chunkSize, r, read, () => this.stopFollowing());
     return {
       tier: "r2",
       meta,
@@ -201,20 +238,4 @@ class LiveFill {
       },
     };
   }
-}
-
-/** `body`, telling `cancelled` when the client goes away. */
-function onCancel(body: ReadableStream<Uint8Array>, cancelled: () => void): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const { done, value } = await reader.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
-    },
-    async cancel(reason) {
-      cancelled();
-      await reader.cancel(reason).catch(() => {});
-    },
-  });
 }

@@ -27,6 +27,7 @@ const CHUNK_PREFIX = "s:";
 const ORPHAN_MS = 24 * 3600_000;
 /** A complete fill's record is dropped after this; later joins read the R2 pointer. */
 const COMPLETE_KEEP_MS = 3600_000;
+const TOUCH_PERSIST_MS = 60_000;
 /** Consecutive given-up leases without a stored chunk before followers are told to fail. */
 const MAX_FAILURES = 3;
 
@@ -41,7 +42,8 @@ export class FillCoordinator extends DurableObject<Env> {
   private plan: FillPlan | null = null;
   private failures = 0;
   private loaded = false;
-  private readonly subscribers = new Set<WritableStreamDefaultWriter<Uint8Array>>();
+  /** Open progress streams and the chunk window each one's client needs. */
+  private readonly subscribers = new Map<WritableStreamDefaultWriter<Uint8Array>, { from: number; to: number }>();
 
   async join(req: JoinRequest): Promise<JoinResult> {
     return this.ctx.blockConcurrencyWhile(async () => {
@@ -60,12 +62,15 @@ export class FillCoordinator extends DurableObject<Env> {
         this.plan = new FillPlan(chunkCount(req.head.length, req.chunkSize));
       }
       const plan = this.plan!;
-      this.state.touched = now;
-      await this.ctx.storage.put(STATE, this.state);
+      // A crowd joins hundreds of times a second: persist the orphan clock once a minute.
+      if (this.state.touched === now || now - this.state.touched > TOUCH_PERSIST_MS) {
+        this.state.touched = now;
+        await this.ctx.storage.put(STATE, this.state);
+      }
       const lease = plan.assign(req.from, req.to, now, this.leaseMs(), randomId());
       const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
       const writer = writable.getWriter();
-      this.subscribers.add(writer);
+      this.subscribers.set(writer, { from: req.from, to: req.to });
       writer.closed.catch(() => this.subscribers.delete(writer));
       await this.schedule();
       return { kind: "active", fill: this.state.fill, chunkSize: this.state.chunkSize, stored: plan.stored.slice(), lease, progress: readable };
@@ -82,7 +87,13 @@ export class FillCoordinator extends DurableObject<Env> {
       if (r.wholeSha256) state.sha256 = r.wholeSha256;
       state.touched = now;
       this.failures = 0;
-      if (!plan.chunkStored(r.lease, r.index, now, this.leaseMs())) return { ok: true };
+      const fresh = plan.chunkStored(r.lease, r.index, now, this.leaseMs(), r.end);
+      // A finished run may leave gaps (slices stored out of order): they go to a follower now.
+      if (!plan.complete && !plan.holds(r.lease)) {
+        this.handOut(now);
+        await this.schedule();
+      }
+      if (!fresh) return { ok: true };
       await this.ctx.storage.put({ [CHUNK_PREFIX + r.index]: r.sha256, [STATE]: state });
       if (!plan.complete) {
         this.emit({ t: "chunk", i: r.index });
@@ -135,7 +146,8 @@ export class FillCoordinator extends DurableObject<Env> {
         this.emit({ t: "fail", reason: a.reason, changed: false });
         return;
       }
-      this.emit({ t: "stall" });
+      this.handOut(Date.now());
+      await this.schedule();
     });
   }
 
@@ -149,7 +161,7 @@ export class FillCoordinator extends DurableObject<Env> {
     } else if (now - state.touched >= ORPHAN_MS) {
       return this.discard("abandoned", false);
     } else if (this.plan?.expire(now)) {
-      this.emit({ t: "stall" });
+      this.handOut(now);
     }
     await this.schedule();
   }
@@ -197,7 +209,7 @@ export class FillCoordinator extends DurableObject<Env> {
   }
 
   private async reset(): Promise<void> {
-    for (const w of this.subscribers) w.close().catch(() => {});
+    for (const w of this.subscribers.keys()) w.close().catch(() => {});
     this.subscribers.clear();
     await this.forget();
   }
@@ -209,11 +221,29 @@ export class FillCoordinator extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
   }
 
+  /**
+   * Chunks nobody stores or fetches go to waiting clients whose window needs them, one
+   * lease each, told on their own stream only: a dead filler costs one message, not a
+   * re-join of the whole crowd. The chosen one moves to the back, so a subscriber that
+   * died without a word is not picked again before the others.
+   */
+  private handOut(now: number): void {
+    const plan = this.plan;
+    if (!plan) return;
+    for (const [writer, window] of [...this.subscribers]) {
+      const lease = plan.assign(window.from, window.to, now, this.leaseMs(), randomId());
+      if (!lease) continue;
+      this.subscribers.delete(writer);
+      this.subscribers.set(writer, window);
+      writer.write(encodeEvent({ t: "lease", lease })).catch(() => this.subscribers.delete(writer));
+    }
+  }
+
   private emit(e: ProgressEvent): void {
     const bytes = encodeEvent(e);
-    for (const w of this.subscribers) w.write(bytes).catch(() => this.subscribers.delete(w));
+    for (const w of this.subscribers.keys()) w.write(bytes).catch(() => this.subscribers.delete(w));
     if (e.t === "done" || e.t === "fail") {
-      for (const w of this.subscribers) w.close().catch(() => {});
+      for (const w of this.subscribers.keys()) w.close().catch(() => {});
       this.subscribers.clear();
     }
   }

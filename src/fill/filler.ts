@@ -93,31 +93,58 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
   const digestWriter = digest?.getWriter() ?? null;
   digest?.digest.catch(() => {});
   let lastReport = Date.now();
+  let lastByte = Date.now();
+  let stalled = false;
   const stallMs = deps.config.fillStallSeconds * 1000;
-  // Keeps the lease while a slow origin takes long over one chunk.
+  // Keeps the lease while a slow origin takes long over one chunk, but only while bytes
+  // arrive: an origin that goes silent mid-body (the header timeout no longer applies)
+  // is cut off after FILL_STALL_SECONDS, and the fill resumes elsewhere with a Range.
   const heartbeat = setInterval(() => {
-    if (Date.now() - lastReport >= stallMs / 3) void deps.coordinator.renew(job.fill, lease.id).catch(() => {});
+    const now = Date.now();
+    if (now - lastByte >= stallMs) {
+      stalled = true;
+      reader.cancel().catch(() => {});
+    } else if (now - lastReport >= stallMs / 3) void deps.coordinator.renew(job.fill, lease.id).catch(() => {});
   }, Math.max(250, stallMs / 3));
   let index = lease.next;
   let chunk = openChunk(deps, job, index);
   let toSkip = skip;
-  /** Stores the full chunk; true when it was the lease's last. */
+  // Chunk i is stored (R2, cache, report) while chunk i+1 is read from the origin, as a
+  // bare tee stores while it streams: two chunk buffers at most, never a wait per chunk.
+  let storing: Promise<void> = Promise.resolve();
+  let sinceYield = 0;
+  /** Hands the full chunk to storage; true when it was the lease's last (then stored). */
   const complete = async (): Promise<boolean> => {
     await digestWriter?.write(chunk.buffer);
     const last = index === lease.end - 1;
     const wholeSha256 = last && digest && digestWriter ? await digestWriter.close().then(async () => hex(new Uint8Array(await digest.digest))) : undefined;
-    const sha256 = hex(new Uint8Array(await crypto.subtle.digest("SHA-256", chunk.buffer)));
-    await deps.store.writeChunk(meta, index, chunk.buffer, sha256);
-    const answer = await deps.coordinator
-      .report({ fill: job.fill, lease: lease.id, index, sha256, ...(wholeSha256 ? { wholeSha256 } : {}), ...(claimed ? { claimedSha256: claimed } : {}) })
-      .catch(() => ({ ok: false, hashPass: false }));
-    lastReport = Date.now();
-    chunk.live?.end();
-    deps.live.delete(index);
-    deps.liveChanged();
-    if (!answer.ok) throw new Refused();
-    if (answer.hashPass) await hashPass(deps, job).catch(() => {});
-    if (last) return true;
+    const done = chunk;
+    const at = index;
+    const previous = storing;
+    storing = (async () => {
+      const sha256 = hex(new Uint8Array(await crypto.subtle.digest("SHA-256", done.buffer)));
+      await deps.store.writeChunk(meta, at, done.buffer, sha256);
+      // Reports go in index order, so the coordinator's stored set grows without holes.
+      await previous;
+      const answer = await deps.coordinator
+        .report({ fill: job.fill, lease: lease.id, end: lease.end, index: at, sha256, ...(wholeSha256 ? { wholeSha256 } : {}), ...(claimed ? { claimedSha256: claimed } : {}) })
+        .catch(() => ({ ok: false, hashPass: false }));
+      lastReport = Date.now();
+      done.live?.end();
+      deps.live.delete(at);
+      deps.liveChanged();
+      if (!answer.ok) throw new Refused();
+      if (answer.hashPass) await hashPass(deps, job).catch(() => {});
+    })();
+    // Observed here so a failure between two chunks is not an unhandled rejection; it
+    // still surfaces at the next await of `storing` or `previous`.
+    storing.catch(() => {});
+    // At most one chunk stored in the background: wait for the one before it.
+    await previous;
+    if (last) {
+      await storing;
+      return true;
+    }
     chunk = openChunk(deps, job, ++index);
     return false;
   };
@@ -126,7 +153,8 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
     if (chunk.buffer.byteLength === 0 && (await complete())) return { ok: true };
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) throw new Error(`origin body ended inside chunk ${index}`);
+      if (done) throw new Error(stalled ? `the origin sent nothing for ${deps.config.fillStallSeconds} s` : `origin body ended inside chunk ${index}`);
+      lastByte = Date.now();
       let piece = value;
       if (toSkip > 0) {
         const n = Math.min(toSkip, piece.byteLength);
@@ -144,9 +172,17 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
           return { ok: true };
         }
       }
+      // An origin faster than the client's socket would otherwise keep this loop in
+      // microtasks and the live client would get its bytes only between chunks.
+      sinceYield += value.byteLength;
+      if (sinceYield >= YIELD_BYTES) {
+        sinceYield = 0;
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
     }
   } catch (e) {
     reader.cancel().catch(() => {});
+    await storing.catch(() => {});
     digestWriter?.abort().catch(() => {});
     const reason = e instanceof Refused ? e.message : `fill failed: ${(e as Error).message}`;
     chunk.live?.fail(new Error(reason));
@@ -172,6 +208,9 @@ function openChunk(deps: FillerDeps, job: FillJob, index: number): { buffer: Uin
   }
   return { buffer, filled: 0, live };
 }
+
+/** Bytes read from the origin between two yields to the event loop. */
+const YIELD_BYTES = 256 * 1024;
 
 class Refused extends Error {
   constructor() {

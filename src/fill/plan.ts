@@ -19,6 +19,8 @@ export class FillPlan {
   readonly stored: Uint8Array;
   private storedCount = 0;
   private readonly leases = new Map<string, Lease>();
+  /** Leases taken back for silence: a late chunk from one must not revive it. */
+  private readonly expired = new Set<string>();
 
   constructor(readonly chunks: number, stored: Iterable<number> = []) {
     this.stored = new Uint8Array(chunks);
@@ -62,11 +64,16 @@ export class FillPlan {
     return lease;
   }
 
-  /** A chunk stored by `leaseId` (also accepted from an expired lease: the bytes are good). */
-  chunkStored(leaseId: string, i: number, now: number, leaseMs: number): boolean {
+  /**
+   * A chunk stored by `leaseId`. Accepted from an expired lease too (the bytes are good),
+   * but that does not revive the lease: its chunks may have been leased to someone else.
+   */
+  chunkStored(leaseId: string, i: number, now: number, leaseMs: number, end?: number): boolean {
     const fresh = this.markStored(i);
+    if (end !== undefined) this.adopt(leaseId, i + 1, end, now + leaseMs, now);
     const l = this.leases.get(leaseId);
-    if (l) {
+    if (l && l.until <= now) this.leases.delete(leaseId);
+    else if (l) {
       l.next = Math.max(l.next, i + 1);
       l.until = now + leaseMs;
       if (l.next >= l.end) this.leases.delete(leaseId);
@@ -81,8 +88,25 @@ export class FillPlan {
     return true;
   }
 
+  /**
+   * A lease this plan never handed out (it was lost with the coordinator's memory, e.g. on
+   * an eviction) whose holder is still storing chunks: take it back, so its remaining
+   * chunks are not leased to a second filler. Not for leases that expired here, nor over
+   * chunks someone else holds now.
+   */
+  private adopt(id: string, next: number, end: number, until: number, now: number): void {
+    if (this.leases.has(id) || this.expired.has(id) || next >= Math.min(end, this.chunks)) return;
+    for (let i = next; i < Math.min(end, this.chunks); i++) if (this.claimed(i, now)) return;
+    this.leases.set(id, { id, next, end: Math.min(end, this.chunks), until });
+  }
+
+  holds(leaseId: string): boolean {
+    return this.leases.has(leaseId);
+  }
+
   release(leaseId: string): void {
     this.leases.delete(leaseId);
+    this.expired.add(leaseId);
   }
 
   /** Drops expired leases; true when any expired (its chunks are up for grabs again). */
@@ -91,6 +115,7 @@ export class FillPlan {
     for (const [id, l] of this.leases) {
       if (l.until <= now) {
         this.leases.delete(id);
+        this.expired.add(id);
         any = true;
       }
     }

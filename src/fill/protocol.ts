@@ -36,6 +36,8 @@ export type JoinResult =
 export interface ChunkReport {
   fill: string;
   lease: string;
+  /** One past the lease's last chunk, so a coordinator that restarted can take the lease back. */
+  end: number;
   index: number;
   /** Hex SHA-256 of the chunk, also checked by R2 on put. */
   sha256: string;
@@ -58,8 +60,8 @@ export interface Abandon {
 export type ProgressEvent =
   | { t: "chunk"; i: number }
   | { t: "done" }
-  /** A lease expired or was given up: join again (one caller gets to fetch the rest). */
-  | { t: "stall" }
+  /** To this subscriber only: fetch these chunks (a lease expired, was given up, or left gaps). */
+  | { t: "lease"; lease: Lease }
   | { t: "fail"; reason: string; changed: boolean };
 
 const encoder = new TextEncoder();

@@ -1,7 +1,7 @@
 import type { NodeConfig } from "../config/node-config";
 import { cacheStatus } from "../http/cache-status";
 import { evaluatePreconditions } from "../http/conditional";
-import { coldRead } from "../fill/cold-read";
+import { coldRead, FillFailed } from "../fill/cold-read";
 import { decideRange } from "../http/range";
 import { shapeRanges } from "../http/range-coalesce";
 import { ifRangeAllows } from "../http/conditional";
@@ -56,8 +56,11 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
     case "unchanged": {
       o.ctx.waitUntil(cache.markValidated(key, copy!.meta.version, config.revalidateSeconds).catch(() => {}));
       const served = await respondFromCopy(o.req, copy!, { cacheStatus: cacheStatus(node, { fwd: "stale", fwdStatus: check.fwdStatus, detail: copy!.tier }), maxRanges: o.config.maxRanges });
+      if (served) return served;
+      // The copy's bytes are gone though its pointer is current: refill rather than fail forever.
+      await store.dropIfBroken(copy!.meta);
       const { etag, lastModified, length, contentType, cacheControl } = copy!.meta;
-      return served ?? cold(o, { etag, lastModified, length, contentType, cacheControl }, copy!.meta.version);
+      return cold(o, { etag, lastModified, length, contentType, cacheControl }, copy!.meta.version);
     }
     case "changed": {
       copy?.body.dispose();
@@ -127,8 +130,15 @@ async function cold(o: ObjectRequest, head: OriginHead & { length: number }, ver
     return served ?? plain(503, "stored copy changed while being read; retry", { "retry-after": "1" });
   }
   const status = cacheStatus(node, { fwd: "miss", fwdStatus: 200, stored: r.filling, collapsed: !r.filling, detail: "fill" });
-  const served = await respondFromCopy(o.req, r.copy, { cacheStatus: status, maxRanges: o.config.maxRanges });
-  return served ?? originError(o, 502, "the fill could not start", cacheStatus(node, { fwd: "miss", detail: "fill-failed" }));
+  try {
+    const served = await respondFromCopy(o.req, r.copy, { cacheStatus: status, maxRanges: o.config.maxRanges });
+    if (served) return served;
+  } catch (e) {
+    // The fill failed before the answer's first byte: still time for a proper status.
+    if (!(e instanceof FillFailed)) throw e;
+    return originError(o, e.status, e.message, cacheStatus(node, { fwd: "miss", detail: "fill-failed" }));
+  }
+  return originError(o, 502, "the fill could not start", cacheStatus(node, { fwd: "miss", detail: "fill-failed" }));
 }
 
 /** The bytes [first, last] a GET will read, so a cold range fills only its chunks; null = all. */

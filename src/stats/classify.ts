@@ -6,10 +6,11 @@
  *   copy     served from our stored copy: `hit` (fresh copy, Cache API or R2),
  *            `fwd=stale` (copy confirmed by the origin's 304 / same validators, or
  *            stale-if-error), `fwd=miss; detail=r2` (the new version was already in R2,
- *            or a collapsed client served from the copy a fill just stored)
- *   origin   bytes that crossed from the origin: the live fill (`fwd=miss; stored`),
- *            pass-through (`fwd=miss; detail=no-validator`, `fwd=request`), ranges of cold
- *            objects (`fwd=partial`), the base serving or proxying (`fwd=bypass`)
+ *            or a collapsed client served from the copy a fill just stored), a follower of
+ *            a fill (`fwd=miss; collapsed; detail=fill`: chunks another request fetched)
+ *   origin   bytes that crossed from the origin: the fetching client of a fill, whole or
+ *            slice (`fwd=miss; stored`), pass-through (`fwd=miss; detail=no-validator`,
+ *            `fwd=request`), the base serving or proxying (`fwd=bypass`)
  *   refused  the download-accelerator guard's 503 (`detail=concurrency-limit`)
  *   null     everything else: errors, 304, redirects, 404/410: no file bytes moved
  *
@@ -54,7 +55,8 @@ export function classifyServed(res: { status: number; headers: Headers; body: Re
 function servedFromCopy(p: Map<string, string | true>): boolean {
   if (p.get("hit") === true) return true;
   const fwd = p.get("fwd");
-  return fwd === "stale" || (fwd === "miss" && p.get("detail") === "r2");
+  const detail = p.get("detail");
+  return fwd === "stale" || (fwd === "miss" && (detail === "r2" || (detail === "fill" && p.get("collapsed") === true)));
 }
 
 function declaredBytes(res: { headers: Headers; body: ReadableStream | null }): number {

@@ -4,6 +4,12 @@
  * most one chunk read's buffer whatever the range or the client's speed. Every chunk
  * read must deliver exactly the bytes asked for; anything else errors the stream rather
  * than hand the client a body of the wrong length.
+ *
+ * A range inside one chunk is that chunk's own stream, untouched (workerd moves it
+ * natively). Several chunks are joined in JavaScript, piece by piece: joining them with
+ * native pipes into one IdentityTransform/FixedLengthStream would be faster, but in this
+ * workerd a second such stream downstream (the guard's, the throttle's) then never
+ * receives the bytes (the pipe chain stalls), see README "Known limits".
  */
 import type { ByteRange } from "../http/range";
 import { chunksCovering } from "./layout";
@@ -12,7 +18,7 @@ import { chunksCovering } from "./layout";
 export type ReadChunk = (index: number, from: number, to: number) => Promise<ReadableStream<Uint8Array> | null>;
 
 /** null when the first chunk is missing (the caller may try elsewhere); later gaps error the stream. */
-export async function chunkedRange(chunkSize: number, range: ByteRange, read: ReadChunk): Promise<ReadableStream<Uint8Array> | null> {
+export async function chunkedRange(chunkSize: number, range: ByteRange, read: ReadChunk, onCancel?: () => void): Promise<ReadableStream<Uint8Array> | null> {
   const { first, last } = chunksCovering(range.start, range.end, chunkSize);
   const part = (i: number) => {
     const start = i * chunkSize;
@@ -22,7 +28,7 @@ export async function chunkedRange(chunkSize: number, range: ByteRange, read: Re
   };
   const p0 = part(first);
   const opened = await read(first, p0.from, p0.to);
-  if (!opened) return null;
+  if (!opened || first === last) return opened;
   let index = first;
   let reader = opened.getReader();
   let left = p0.to - p0.from;
@@ -47,6 +53,7 @@ export async function chunkedRange(chunkSize: number, range: ByteRange, read: Re
       }
     },
     async cancel(reason) {
+      onCancel?.();
       await reader.cancel(reason).catch(() => {});
     },
   });

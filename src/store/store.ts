@@ -73,7 +73,7 @@ export class Store {
     const cached = this.cacheable(meta);
     if (!isChunked(meta) || meta.length <= meta.chunkSize) {
       // One chunk: the inline pointer body is the colo copy.
-      return async (index, from, to) => (cached ? await this.cache.inlineRange(meta, from, to) : null) ?? (await this.r2.chunk(meta, index, from, to));
+      return async (index, from, to) => (cached ? await this.cache.inlineRange(meta, from, to) : null) ?? (await this.fromR2(meta, index, from, to));
     }
     return async (index, from, to) => {
       const length = chunkSpan(meta.length, meta.chunkSize, index);
@@ -81,10 +81,16 @@ export class Store {
         const hit = await this.cache.chunk(meta, index, from, to, length.end - length.start);
         if (hit) return hit;
       }
-      const body = await this.r2.chunk(meta, index, from, to);
+      const body = await this.fromR2(meta, index, from, to);
       if (body && cached) this.options.waitUntil(this.warmChunk(meta, index, length.end - length.start).catch(() => {}));
       return body;
     };
+  }
+
+  private async fromR2(meta: StoredMeta, index: number, from: number, to: number): Promise<ReadableStream<Uint8Array> | null> {
+    const body = await this.r2.chunk(meta, index, from, to);
+    if (!body) this.options.waitUntil(this.dropIfBroken(meta).catch(() => {}));
+    return body;
   }
 
   /**
@@ -121,6 +127,18 @@ export class Store {
 
   private cacheable(meta: StoredMeta): boolean {
     return this.options.cacheMaxBytes > 0 && meta.length <= this.options.cacheMaxBytes && (isChunked(meta) || meta.length <= LEGACY_INLINE_MAX);
+  }
+
+  /**
+   * A copy whose pointer is current but whose bytes are not all there (deleted by hand,
+   * lost) would fail every answer: take the pointer down so the next request refills.
+   * Only when the pointer still names exactly this version and fill.
+   */
+  async dropIfBroken(meta: StoredMeta): Promise<boolean> {
+    const current = await this.r2.meta(meta.key);
+    if (!current || current.version !== meta.version || current.fill !== meta.fill) return false;
+    await this.purge(meta.key);
+    return true;
   }
 
   /** Removes `key` from R2 and this colo's Cache API; other colos drop it at their next revalidation. */

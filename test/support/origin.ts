@@ -72,3 +72,24 @@ export async function recentRequests(): Promise<Array<Record<string, unknown>>> 
   const s = (await (await call("GET", "/stats")).json()) as { recent?: Array<Record<string, unknown>> };
   return s.recent ?? [];
 }
+
+/** Metadata of the file now at `path` (e.g. after a behaviour replaced it mid-download). */
+export async function fileInfo(path: string): Promise<FileInfo> {
+  return (await call("GET", `/files${path}`)).json();
+}
+
+/**
+ * The bytes (or one range of them) of a pattern file of `size` and `seed`, read from a
+ * twin at another path, so the counters of the path under test see none of it (a
+ * pattern file's bytes depend on its size and seed only).
+ */
+export async function referenceBytes(size: number, seed = 1, range?: { start: number; end: number }): Promise<Uint8Array> {
+  const twin = uniquePath("reference.bin");
+  await putFile(twin, size, { seed });
+  const origin = (env as unknown as { ORIGIN_URL: string }).ORIGIN_URL;
+  const res = await fetch(origin + twin, range ? { headers: { range: `bytes=${range.start}-${range.end}` } } : {});
+  if (res.status !== (range ? 206 : 200)) throw new Error(`reference ${twin}: ${res.status}`);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  await deleteFile(twin);
+  return bytes;
+}
