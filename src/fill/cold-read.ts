@@ -92,6 +92,11 @@ class LiveFill {
 
   /** Takes a join's answer: stored set, progress stream, maybe a lease. True when leased. */
   accept(r: JoinResult): boolean {
+    if (r.kind === "stored" && r.meta.fill !== this.job.fill) {
+      // Completed under another fill id (refilled meanwhile): our chunk names do not exist.
+      this.fail(new FillFailed("the fill restarted; retry"));
+      return false;
+    }
     if (r.kind === "stored") {
       this.stored.fill(1);
       this.wake();

@@ -152,6 +152,8 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
     // An empty file is one empty chunk: nothing to read.
     if (chunk.buffer.byteLength === 0 && (await complete())) return { ok: true };
     for (;;) {
+      // Silence is counted from when we ask: our own slow stores must not look like the origin's.
+      lastByte = Date.now();
       const { done, value } = await reader.read();
       if (done) throw new Error(stalled ? `the origin sent nothing for ${deps.config.fillStallSeconds} s` : `origin body ended inside chunk ${index}`);
       lastByte = Date.now();

@@ -92,8 +92,11 @@ export async function respondFromCopy(req: Request, copy: StoredCopy, answer: Co
   const plan = multipartPlan(decision.ranges, meta.length, meta.contentType, multipartBoundary());
   headers.set("content-type", plan.contentType);
   headers.set("content-length", String(plan.contentLength));
-  body.dispose();
-  if (head) return new Response(null, { status: 206, headers });
+  if (head) {
+    body.dispose();
+    return new Response(null, { status: 206, headers });
+  }
+  // Not disposed: a live copy still needs its fill's progress while the parts are read.
   const spans = planReads(decision.ranges);
   return new Response(multipartBody(plan, spans, (r: ByteRange) => body.range(r)), { status: 206, headers });
 }
