@@ -77,6 +77,8 @@ class LiveFill {
   private rejoins = 0;
   private rejoining: Promise<void> | null = null;
   private readonly job: FillJob;
+  /** Reads a stored chunk of this fill (colo cache, then R2); built once per request. */
+  private readonly readStored: (index: number, from: number, to: number) => Promise<ReadableStream<Uint8Array> | null>;
 
   constructor(
     private readonly deps: ColdDeps,
@@ -88,6 +90,7 @@ class LiveFill {
     const chunks = chunkCount(t.head.length, chunkSize);
     this.stored = new Uint8Array(chunks);
     this.job = { ...t, fill, chunkSize, chunks };
+    this.readStored = deps.store.chunkReader(jobMeta(this.job));
   }
 
   /** Takes a join's answer: stored set, progress stream, maybe a lease. True when leased. */
@@ -183,7 +186,7 @@ class LiveFill {
   private async readChunk(i: number, from: number, to: number): Promise<ReadableStream<Uint8Array> | null> {
     const stallMs = this.deps.config.fillStallSeconds * 1000;
     for (;;) {
-      if (this.stored[i]) return this.deps.store.chunkReader(jobMeta(this.job))(i, from, to);
+      if (this.stored[i]) return this.readStored(i, from, to);
       const live = this.live.get(i);
       if (live) return this.liveRead(i, live, from, to);
       if (this.failure) throw this.failure;

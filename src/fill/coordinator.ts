@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { requireConfig } from "../config/load";
 import { chunkCount, chunkKey, type Manifest } from "../store/layout";
-import type { OriginHead, StoredMeta } from "../store/meta";
+import { hex, type OriginHead, type StoredMeta } from "../store/meta";
 import { R2Tier } from "../store/r2-tier";
 import { FillPlan } from "./plan";
 import { encodeEvent, type Abandon, type ChunkReport, type JoinRequest, type JoinResult, type ProgressEvent, type ReportAnswer } from "./protocol";
@@ -258,8 +258,5 @@ export class FillCoordinator extends DurableObject<Env> {
 }
 
 function randomId(): string {
-  const b = crypto.getRandomValues(new Uint8Array(8));
-  let s = "";
-  for (const x of b) s += x.toString(16).padStart(2, "0");
-  return s;
+  return hex(crypto.getRandomValues(new Uint8Array(8)));
 }

@@ -203,7 +203,7 @@ function openChunk(deps: FillerDeps, job: FillJob, index: number): { buffer: Uin
   const buffer = new Uint8Array(span.end - span.start);
   // The file's last chunk is released only once the whole file checks out against the
   // origin's digest: the coordinator announces it, and every reader takes it from R2.
-  const live = index < job.chunks - 1 ? new LiveChunk(buffer.byteLength) : null;
+  const live = index < job.chunks - 1 ? new LiveChunk() : null;
   if (live) {
     deps.live.set(index, live);
     deps.liveChanged();

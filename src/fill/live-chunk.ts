@@ -12,8 +12,6 @@ export class LiveChunk {
   private error: Error | null = null;
   private readonly waiters = new Set<() => void>();
 
-  constructor(readonly length: number) {}
-
   append(piece: Uint8Array): void {
     this.pieces.push(piece);
     this.received += piece.byteLength;
