@@ -31,7 +31,7 @@ import { BASE_VAR_NAMES, parseBaseConfig } from "../src/config/base-config.ts";
 import { FARMS_VAR_NAMES, parseFarmsConfig } from "../src/config/farms-config.ts";
 import { NODE_VAR_NAMES, parseNodeConfig } from "../src/config/node-config.ts";
 import { parseProxyRoutes } from "../src/config/proxy-config.ts";
-import { statsFlushSeconds } from "../src/stats/flush-seconds.ts";
+import { statsFlushSeconds } from "../src/config/stats-flush.ts";
 import { startStaticOrigin } from "./origin/static-origin.mjs";
 import { DEMO_PROXY_ROUTES, demoFarmsJson, startDemoFarm } from "./stack/demo-farm.mjs";
 import { ensureDemoFiles } from "./stack/demo-files.mjs";

@@ -1,4 +1,5 @@
 // Wiring only: the base worker (mod_offload's redirecting side) and its Durable Objects.
+import { adminRoutes } from "./admin/routes";
 import { offloadBase } from "./base/app";
 import { runHealthChecks } from "./health/run-checks";
 import { runFarmChecks } from "./farms/health-checks";
@@ -10,7 +11,8 @@ export { OffloadStats } from "./stats/offload-stats";
 export { AdminSession } from "./admin/session-store";
 export { SignInLimiter } from "./admin/signin-limiter";
 
-const app = offloadBase();
+// The admin sits above the base (it reads farms, health, stats and the store): mounted here.
+const app = offloadBase([adminRoutes()]);
 
 export default {
   fetch: app.fetch,

@@ -17,7 +17,9 @@
  *                     every cold request would cost without a node (issue #12)
  *   bench-admin       set-up only, never timed: PUT /cache/<p> primes the baseline Cache
  *                     API entry, GET /r2-list?prefix= lists R2 keys, POST /cache-from-r2
- *                     copies R2 objects into baseline Cache API entries, POST /r2-delete
+ *                     copies R2 objects into baseline Cache API entries, POST /r2-concat
+ *                     writes R2 objects one after the other into one new object (a
+ *                     chunked copy as a node stored it before chunking), POST /r2-delete
  *                     deletes R2 keys
  */
 
@@ -91,6 +93,20 @@ export default {
         bytes += o.size;
       }
       return Response.json({ entries: keys.length, bytes });
+    }
+    // {keys: [...], as: "k"}: one R2 object "k" with the bytes of keys[0], keys[1], ... in order.
+    if (req.method === "POST" && url.pathname === "/r2-concat") {
+      const { keys, as } = await req.json();
+      const heads = await Promise.all(keys.map((k) => env.STORE.head(k)));
+      if (heads.some((h) => !h)) return new Response("bench-admin: missing R2 object\\n", { status: 404 });
+      const bytes = heads.reduce((a, h) => a + h.size, 0);
+      const { readable, writable } = new FixedLengthStream(bytes);
+      const copying = (async () => {
+        for (const key of keys) await (await env.STORE.get(key)).body.pipeTo(writable, { preventClose: true });
+        await writable.close();
+      })();
+      await Promise.all([env.STORE.put(as, readable), copying]);
+      return Response.json({ key: as, bytes });
     }
     if (req.method === "POST" && url.pathname === "/r2-delete") {
       const { keys } = await req.json();

@@ -5,7 +5,7 @@
  */
 export const MiB = 1024 ** 2;
 export const MB = 1e6;
-/** src/store/layout.ts DEFAULT_CHUNK_SIZE (kept in step by hand: this is plain JS). */
+/** src/config/node-config.ts DEFAULT_CHUNK_SIZE (kept in step by hand: this is plain JS). */
 export const DEFAULT_CHUNK_SIZE = 8 * MiB;
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -34,7 +34,7 @@ export const FLAGS = [
   ["worker-rps", 5000, "requests/s over all isolates in the singleton table (base: HEALTH, FARMS; nodes + base: STATS)"],
   ["health-ttl-ms", 2000, "health view TTL (VIEW_TTL_MS, src/health/view.ts)"],
   ["farm-ttl-ms", 2000, "farm registry view TTL (FARM_VIEW_TTL_MS, src/farms/runtime.ts)"],
-  ["stats-flush-s", 10, "STATS_FLUSH_SECONDS (src/stats/flush-seconds.ts); an isolate's first answer flushes at once"],
+  ["stats-flush-s", 10, "STATS_FLUSH_SECONDS (src/config/stats-flush.ts); an isolate's first answer flushes at once"],
   ["busy-rps", "10,100,500,1000,2000", "eligible base GETs/s for the BUSY gauge table"],
   ["busy-threshold", 200, "OFFLOAD_WHEN_BUSY for the BUSY gauge table"],
   // R2 per-key writes

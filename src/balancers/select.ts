@@ -5,6 +5,7 @@
  * so the caller can log the decision or show it on the admin page.
  */
 
+import { isStrategyName, STRATEGY_NAMES } from "../config/strategy-names";
 import { boundedHash, type BoundedHashOptions } from "./bounded-hash";
 import { eligible } from "./eligibility";
 import { geo, type GeoOptions } from "./geo";
@@ -20,8 +21,8 @@ export interface StrategyOptions {
   geo?: GeoOptions;
 }
 
-// A mapped type over StrategyName: adding a name to the union without a
-// factory here is a compile error, so STRATEGY_NAMES cannot fall behind.
+// A mapped type over StrategyName: a name in config/strategy-names.ts without a
+// factory here is a compile error.
 const FACTORIES: { readonly [K in StrategyName]: (options: StrategyOptions) => Strategy } = {
   "round-robin": () => roundRobin(),
   weighted: () => weighted(),
@@ -31,12 +32,6 @@ const FACTORIES: { readonly [K in StrategyName]: (options: StrategyOptions) => S
   geo: (o) => geo(o.geo),
   p2c: () => p2c(),
 };
-
-export const STRATEGY_NAMES: readonly StrategyName[] = Object.freeze(Object.keys(FACTORIES) as StrategyName[]);
-
-export function isStrategyName(name: string): name is StrategyName {
-  return Object.hasOwn(FACTORIES, name);
-}
 
 /** Builds a strategy; invalid options throw here, at configuration time, not per request. */
 export function strategyByName(name: StrategyName, options: StrategyOptions = {}): Strategy {

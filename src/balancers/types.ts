@@ -11,6 +11,7 @@
  * Strategies are pure: randomness, time and the round-robin counter come in
  * through SelectContext, so the same inputs always give the same order.
  */
+import type { StrategyName } from "../config/strategy-names";
 
 export interface GeoPoint {
   lat: number;
@@ -57,7 +58,8 @@ export interface SelectContext {
   now: number;
 }
 
-export type StrategyName = "round-robin" | "weighted" | "hash" | "bounded-hash" | "least-loaded" | "geo" | "p2c";
+// The names are configuration's vocabulary (config/strategy-names.ts); each has one file here.
+export type { StrategyName };
 
 export interface Strategy {
   readonly name: StrategyName;

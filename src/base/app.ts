@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type Env as HonoEnv } from "hono";
 import { errorAnswer } from "../platform/error-answer";
 import { parseBaseConfig, type BaseConfig } from "../config/base-config";
 import { ConfigError } from "../config/fields";
@@ -27,9 +27,8 @@ import { parseFarmsConfig } from "../config/farms-config";
 import { athBalance, athUpdate } from "../farms/ath-routes";
 import { farmRanking } from "../farms/proxy-ranking";
 import type { LoadedFarms } from "../farms/runtime";
-import { adminRoutes } from "../admin/routes";
 import { parseAdminToken } from "../config/admin-config";
-import { statsFlushSeconds } from "../stats/flush-seconds";
+import { statsFlushSeconds } from "../config/stats-flush";
 import { recordServed } from "../stats/recorder";
 
 interface Loaded {
@@ -74,9 +73,12 @@ function load(env: object): Parsed<Loaded> {
 /**
  * mod_offload's base side: decides per request whether to send the client to an
  * offload node or mirror (307 with mirror metadata) or to serve it itself, streaming
- * from the origin as a transparent reverse proxy.
+ * from the origin as a transparent reverse proxy. `mounted`: apps of rooms above the
+ * base (the admin, under /_admin), passed in by the wiring so that dependencies point
+ * one way (docs/architecture.md). They run after the front checks (canonical path,
+ * reserved spellings) and before the catch-all, and find the loaded config as `base`.
  */
-export function offloadBase(): Hono<BaseEnv> {
+export function offloadBase<M extends HonoEnv>(mounted: readonly Hono<M>[] = []): Hono<BaseEnv> {
   const app = new Hono<BaseEnv>();
 
   app.use("*", async (c, next) => {
@@ -99,7 +101,7 @@ export function offloadBase(): Hono<BaseEnv> {
   });
 
   // The operator's page and API (before the catch-all, which would proxy or offload it).
-  app.route("/", adminRoutes() as unknown as Hono<BaseEnv>);
+  for (const sub of mounted) app.route("/", sub);
 
   // mod_athena: stats pushed by the members' agents, and query mode.
   app.get("/ath/update", (c) => athUpdate(c.get("base").farms, c.req.raw, c.env));

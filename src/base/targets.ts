@@ -1,7 +1,7 @@
 import type { BaseConfig } from "../config/base-config";
 import type { TargetSpec } from "../config/targets";
 import { select, strategyByName } from "../balancers/select";
-import type { Selection, Strategy, StrategyName, Target, TargetState } from "../balancers/types";
+import type { Selection, Strategy, Target, TargetState } from "../balancers/types";
 import type { HealthRecord } from "../health/registry";
 
 interface Prepared {
@@ -20,7 +20,7 @@ function prepare(env: object, config: BaseConfig): Prepared {
   if (!p) {
     const all = [...config.nodes, ...config.mirrors];
     p = {
-      strategy: strategyByName(config.balancer as StrategyName),
+      strategy: strategyByName(config.balancer),
       // An empty prefix list means "holds everything" in our config; "/" says so to the balancers.
       targets: all.map((t) => ({ id: t.id, url: t.url, weight: t.weight, prefixes: t.prefixes.length ? t.prefixes : ["/"], ...(t.location ? { location: t.location } : {}) })),
       specs: new Map(all.map((t) => [t.id, t])),

@@ -5,6 +5,7 @@
 import type { Cidr } from "../net/ip.ts";
 import { absoluteUrl, boolean, cidrList, ConfigError, integer, raw, token, type RawVars } from "./fields.ts";
 import { compileGlob, type Glob } from "./glob.ts";
+import { isStrategyName, STRATEGY_NAMES, type StrategyName } from "./strategy-names.ts";
 import { targetList, type TargetSpec } from "./targets.ts";
 
 export interface BaseConfig {
@@ -13,7 +14,7 @@ export interface BaseConfig {
   baseId: string;
   nodes: TargetSpec[];
   mirrors: TargetSpec[];
-  balancer: string;
+  balancer: StrategyName;
   /** Matched with matchGlob (./glob.ts), in time linear in the path length per glob. */
   include: Glob[];
   exclude: Glob[];
@@ -56,13 +57,11 @@ export const BASE_VAR_NAMES = [
   "HEALTH_RISE", "HEALTH_FALL", "LEASE_SECONDS", "PROXY_ROUTES", "STATS_FLUSH_SECONDS",
 ] as const;
 
-const STRATEGIES = ["round-robin", "weighted", "hash", "bounded-hash", "least-loaded", "geo", "p2c"];
-
 export function parseBaseConfig(vars: RawVars): BaseConfig {
   const redirect = integer(vars, "REDIRECT_STATUS", 307, 302, 307);
   if (redirect !== 302 && redirect !== 307) throw new ConfigError("REDIRECT_STATUS", "must be 307 or 302");
   const balancer = raw(vars, "BALANCER") ?? "hash";
-  if (!STRATEGIES.includes(balancer)) throw new ConfigError("BALANCER", `"${balancer}" is not one of ${STRATEGIES.join(", ")}`);
+  if (!isStrategyName(balancer)) throw new ConfigError("BALANCER", `"${balancer}" is not one of ${STRATEGY_NAMES.join(", ")}`);
   const fallback = raw(vars, "FALLBACK_URL");
   const publicUrl = raw(vars, "PUBLIC_URL");
   return {

@@ -15,8 +15,8 @@
  * changes at run time: the operator's state per member, health and pushed stats.
  * Erasable TypeScript with .ts imports only (plain Node validates it in the local stack).
  */
-import type { StrategyName } from "../balancers/types.ts";
 import { absoluteUrl, ConfigError, raw, wholeNumber, type RawVars } from "./fields.ts";
+import { isStrategyName, STRATEGY_NAMES, type StrategyName } from "./strategy-names.ts";
 import { targetList } from "./targets.ts";
 
 /** Farm names appear in URLs (`http://farm_one/`), query mode and cookies. */
@@ -66,7 +66,6 @@ export interface FarmsConfig {
 
 export const FARMS_VAR_NAMES = ["FARMS", "ATH_TOKEN", "ATH_COOKIE", "ATH_COOKIE_KEYS"] as const;
 
-const ALGORITHMS: readonly StrategyName[] = ["round-robin", "weighted", "hash", "bounded-hash", "least-loaded", "geo", "p2c"];
 const FARM_FIELDS = ["algorithm", "loadMetric", "members", "fallbackUrl", "statsTtlSeconds", "health", "qos"];
 const HEALTH_FIELDS = ["method", "path", "expect", "intervalSeconds", "timeoutMs", "rise", "fall"];
 const MEMBER_FIELDS = ["id", "url", "weight"];
@@ -121,8 +120,8 @@ function farm(name: string, entry: unknown, where: string): Farm {
   const members = targetList({ [`${where}.members`]: e["members"] }, `${where}.members`, "mirror").map((t) => ({ id: t.id, url: t.url, weight: t.weight }));
   if (members.length === 0) throw new ConfigError(`${where}.members`, "needs at least one member URL");
   const algorithm = e["algorithm"] ?? "round-robin";
-  if (typeof algorithm !== "string" || !(ALGORITHMS as readonly string[]).includes(algorithm)) {
-    throw new ConfigError(`${where}.algorithm`, `"${String(algorithm)}" is not one of ${ALGORITHMS.join(", ")}`);
+  if (!isStrategyName(algorithm)) {
+    throw new ConfigError(`${where}.algorithm`, `"${String(algorithm)}" is not one of ${STRATEGY_NAMES.join(", ")}`);
   }
   const loadMetric = e["loadMetric"] ?? "load";
   if (loadMetric !== "load" && loadMetric !== "conns") throw new ConfigError(`${where}.loadMetric`, 'must be "load" or "conns"');
@@ -130,7 +129,7 @@ function farm(name: string, entry: unknown, where: string): Farm {
   if (!Array.isArray(qos) || qos.some((q) => typeof q !== "string")) throw new ConfigError(`${where}.qos`, "must be a list of farm names");
   return {
     name,
-    algorithm: algorithm as StrategyName,
+    algorithm,
     loadMetric,
     members,
     fallbackUrl: e["fallbackUrl"] === undefined ? null : absoluteUrl({ [`${where}.fallbackUrl`]: e["fallbackUrl"] }, `${where}.fallbackUrl`),

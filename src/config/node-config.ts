@@ -7,9 +7,11 @@
  */
 
 import type { Cidr } from "../net/ip.ts";
-import { statsFlushSeconds } from "../stats/flush-seconds.ts";
-import { DEFAULT_CHUNK_SIZE } from "../store/layout.ts";
+import { statsFlushSeconds } from "./stats-flush.ts";
 import { absoluteUrl, boolean, cidrList, ConfigError, integer, raw, token, type RawVars } from "./fields.ts";
+
+/** Default CHUNK_SIZE: chosen by the chunk-size sweep, README "Benchmarks". */
+const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
 
 export { ConfigError, type RawVars } from "./fields.ts";
 
@@ -68,9 +70,6 @@ export const NODE_VAR_NAMES = [
   "TOKEN_MAX_TTL_SECONDS", "REQUIRE_TOKEN_CLIENT",
   "THROTTLE", "THROTTLE_BURST_BYTES", "STATS_FLUSH_SECONDS",
 ] as const;
-
-/** Largest Cache API entry (Workers limit): a chunk must stay below it. */
-export const CACHE_API_LIMIT = 512 * 1024 * 1024;
 
 /**
  * Default of MAX_RANGES: parts per answer after coalescing (http/range-coalesce.ts

@@ -16,10 +16,10 @@
  * Every error names the field, e.g. `invalid config PROXY_ROUTES[2].rewriteRequest[0].match: ...`.
  * Erasable TypeScript with .ts imports only (plain Node validates it in the local stack).
  */
-import type { StrategyName } from "../balancers/types.ts";
 import { RE2JS } from "re2js";
 import { parseCidr, type Cidr } from "../net/ip.ts";
 import { absoluteUrl, ConfigError, wholeNumber, type RawVars } from "./fields.ts";
+import { STRATEGY_NAMES, type StrategyName } from "./strategy-names.ts";
 import { targetList } from "./targets.ts";
 
 /** Any shared balancer strategy, or "fair": fewest requests in flight (per isolate). */
@@ -93,11 +93,7 @@ const KNOWN_FIELDS = [
   "throttleBurstBytes", "timeoutMs", "clientBodyTimeoutMs", "retries", "fallbackUrl", "forwarded", "trustedProxies",
 ];
 
-// A mapped type over StrategyName: a new shared strategy without an entry here does not compile.
-const SHARED: { readonly [K in StrategyName]: true } = {
-  "round-robin": true, weighted: true, hash: true, "bounded-hash": true, "least-loaded": true, geo: true, p2c: true,
-};
-export const PROXY_BALANCERS: readonly ProxyBalancer[] = [...(Object.keys(SHARED) as StrategyName[]), "fair"];
+const PROXY_BALANCERS: readonly ProxyBalancer[] = [...STRATEGY_NAMES, "fair"];
 
 /** RFC 9110 §5.6.2 token: a field name. */
 const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

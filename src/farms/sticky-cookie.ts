@@ -42,6 +42,12 @@ function signedText(c: StickyClaim): string {
   return `athena-sticky/v1\n${c.farm}\n${c.member}\n${c.expires}`;
 }
 
+/**
+ * The backend's half of the format: the base only verifies (a farm member mints its own
+ * cookie, e.g. scripts/ath-cookie.mjs). Kept beside verifySticky so one file defines both
+ * halves; the tests mint with it and check it against scripts/ath-cookie.mjs.
+ * @internal exported for tests (knip --production accepts it for that reason only).
+ */
 export async function signSticky(key: SigningKey, claim: StickyClaim): Promise<string> {
   if (!FARM_NAME.test(claim.farm) || !MEMBER.test(claim.member) || !EXPIRES.test(String(claim.expires))) {
     throw new TypeError("sticky cookie: farm, member or expiry cannot be carried in the cookie");

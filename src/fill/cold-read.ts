@@ -14,8 +14,8 @@ import type { StoredCopy } from "../store/copy";
 import { chunkCount, chunksCovering } from "../store/layout";
 import type { OriginHead, StoredMeta } from "../store/meta";
 import type { Store } from "../store/store";
-import type { FillCoordinator } from "./coordinator";
-import { jobMeta, runLease, type FillJob } from "./filler";
+import { hashPass, jobMeta, runLease, type FillJob } from "./filler";
+import { CoordinatorLink, type CoordinatorStub } from "./link";
 import type { LiveChunk } from "./live-chunk";
 import type { Lease } from "./plan";
 import { readEvents, type JoinResult } from "./protocol";
@@ -23,7 +23,12 @@ import { readEvents, type JoinResult } from "./protocol";
 export interface ColdDeps {
   config: Pick<NodeConfig, "originUrl" | "originTimeoutMs" | "nodeId" | "fillStallSeconds" | "chunkSize">;
   store: Store;
-  coordinator: DurableObjectStub<FillCoordinator>;
+  coordinator: CoordinatorStub;
+  /**
+   * A new stub to the same coordinator: workerd keeps a stub broken once its object has
+   * reset, so calls after a failure need a fresh one (see link.ts).
+   */
+  reconnect(): CoordinatorStub;
   waitUntil(p: Promise<unknown>): void;
 }
 
@@ -53,19 +58,17 @@ const MAX_REJOINS = 5;
 
 /** `window`: the bytes the answer will need (all of them for a full GET). */
 export async function coldRead(deps: ColdDeps, t: ColdTarget, window: ByteRange | null): Promise<ColdResult> {
-  const chunkSize = deps.config.chunkSize;
-  const first = await join(deps, t, chunkSize, window);
+  const link = new CoordinatorLink(deps.coordinator, deps.reconnect);
+  const first = await join(link, deps, t, window);
   if (first.kind === "stored") return first;
-  const fill = new LiveFill(deps, t, first.chunkSize, first.fill, window);
+  const fill = new LiveFill(deps, link, t, first.chunkSize, first.fill, window);
   const filling = fill.accept(first);
   return { kind: "live", copy: fill.copy(), filling };
 }
 
-function join(deps: ColdDeps, t: ColdTarget, chunkSize: number, window: ByteRange | null, fromChunk?: number): Promise<JoinResult> {
-  const n = chunkCount(t.head.length, chunkSize);
-  const span = window ? chunksCovering(window.start, window.end, chunkSize) : { first: 0, last: n - 1 };
-  const from = fromChunk ?? span.first;
-  return deps.coordinator.join({ ...t, chunkSize, from, to: Math.max(span.last, from) + 1 }) as Promise<JoinResult>;
+/** One call per download (and per stall): the coordinator maps the bytes to its fill's own chunks. */
+function join(link: CoordinatorLink, deps: ColdDeps, t: ColdTarget, window: ByteRange | null): Promise<JoinResult> {
+  return link.call((c) => c.join({ ...t, chunkSize: deps.config.chunkSize, window }) as Promise<JoinResult>);
 }
 
 class LiveFill {
@@ -82,6 +85,7 @@ class LiveFill {
 
   constructor(
     private readonly deps: ColdDeps,
+    private readonly link: CoordinatorLink,
     private readonly t: ColdTarget,
     chunkSize: number,
     fill: string,
@@ -117,13 +121,15 @@ class LiveFill {
     this.progress = reader;
     this.deps.waitUntil(this.follow(reader));
     if (r.lease) this.deps.waitUntil(this.fetchLease(r.lease));
+    // A pass asked of an earlier joiner went silent (its Worker ended): this one runs it.
+    if (r.hashPass) this.deps.waitUntil(hashPass({ store: this.deps.store, coordinator: this.link }, this.job));
     this.wake();
     return r.lease !== null;
   }
 
   private async fetchLease(lease: Lease): Promise<void> {
     const liveChanged = () => this.wake();
-    await runLease({ config: this.deps.config, store: this.deps.store, coordinator: this.deps.coordinator, live: this.live, liveChanged }, this.job, lease);
+    await runLease({ config: this.deps.config, store: this.deps.store, coordinator: this.link, live: this.live, liveChanged }, this.job, lease);
   }
 
   private stopFollowing(): void {
@@ -155,8 +161,11 @@ class LiveFill {
       if (++this.rejoins > MAX_REJOINS) return this.fail(new FillFailed("the fill stalled"));
       const next = at ?? this.firstMissing();
       if (next === null) return;
+      // From the chunk waited for to the end of our window, in bytes like the first join.
+      const start = next * this.job.chunkSize;
+      const window = { start, end: Math.max(this.window?.end ?? this.t.head.length - 1, start) };
       try {
-        this.accept(await join(this.deps, this.t, this.job.chunkSize, this.window, next));
+        this.accept(await join(this.link, this.deps, this.t, window));
       } catch (e) {
         this.fail(new FillFailed(`the fill coordinator failed: ${(e as Error).message}`));
       }

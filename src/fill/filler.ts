@@ -8,10 +8,10 @@
 import type { NodeConfig } from "../config/node-config";
 import { sha256FromDigestField } from "../http/digest";
 import { discard, headOf, originFetch } from "../origin/origin";
-import { chunkSpan } from "../store/layout";
+import { chunkKey, chunkSpan } from "../store/layout";
 import { hex, type OriginHead, type StoredMeta } from "../store/meta";
 import type { Store } from "../store/store";
-import type { FillCoordinator } from "./coordinator";
+import type { CoordinatorLink } from "./link";
 import { LiveChunk } from "./live-chunk";
 import type { Lease } from "./plan";
 
@@ -28,7 +28,7 @@ export interface FillJob {
 export interface FillerDeps {
   config: Pick<NodeConfig, "originUrl" | "originTimeoutMs" | "nodeId" | "fillStallSeconds">;
   store: Store;
-  coordinator: DurableObjectStub<FillCoordinator>;
+  coordinator: CoordinatorLink;
   /** Chunks being fetched here, for this Worker's own client (never the file's last chunk). */
   live: Map<number, LiveChunk>;
   /** Called when `live` changes, so a reader waiting for a chunk looks again. */
@@ -78,13 +78,16 @@ function check(res: Response, job: FillJob, start: number, end: number): { ok: t
 }
 
 async function giveUp(deps: FillerDeps, job: FillJob, lease: Lease, reason: string, changed: boolean): Promise<FillOutcome> {
-  await deps.coordinator.abandon({ fill: job.fill, lease: lease.id, reason, changed }).catch(() => {});
+  await deps.coordinator.call((c) => c.abandon({ fill: job.fill, lease: lease.id, reason, changed })).catch(() => {});
   return { ok: false, reason, changed };
 }
 
 /**
  * `skip` bytes of the body precede the lease (an origin that ignored the Range and sent
- * the whole file). Memory: one chunk buffer, whatever the file size.
+ * the whole file). Memory: one chunk buffer, whatever the file size. A lease taken back
+ * (the coordinator says so on a report or heartbeat) ends the origin body at once: the
+ * chunk already read whole is still stored and reported (its bytes are good), the partial
+ * one is dropped, since its new holder fetches it from its start anyway.
  */
 async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: ReadableStream<Uint8Array>, skip: number, claimed: string | undefined, whole: boolean): Promise<FillOutcome> {
   const meta = jobMeta(job);
@@ -95,6 +98,12 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
   let lastReport = Date.now();
   let lastByte = Date.now();
   let stalled = false;
+  /** Why the fill stops before the body ends: the lease is gone or the fill refused. */
+  let stop: Error | null = null;
+  const halt = (e: Error) => {
+    stop ??= e;
+    reader.cancel().catch(() => {});
+  };
   const stallMs = deps.config.fillStallSeconds * 1000;
   // Keeps the lease while a slow origin takes long over one chunk, but only while bytes
   // arrive: an origin that goes silent mid-body (the header timeout no longer applies)
@@ -104,7 +113,10 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
     if (now - lastByte >= stallMs) {
       stalled = true;
       reader.cancel().catch(() => {});
-    } else if (now - lastReport >= stallMs / 3) void deps.coordinator.renew(job.fill, lease.id).catch(() => {});
+    } else if (now - lastReport >= stallMs / 3) {
+      const renewal = { fill: job.fill, lease: lease.id, next: index, end: lease.end };
+      void deps.coordinator.call((c) => c.renew(renewal)).then((held) => held || halt(new LeaseLost()), () => {});
+    }
   }, Math.max(250, stallMs / 3));
   let index = lease.next;
   let chunk = openChunk(deps, job, index);
@@ -125,16 +137,31 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
       const sha256 = hex(new Uint8Array(await crypto.subtle.digest("SHA-256", done.buffer)));
       await deps.store.writeChunk(meta, at, done.buffer, sha256);
       // Reports go in index order, so the coordinator's stored set grows without holes.
-      await previous;
-      const answer = await deps.coordinator
-        .report({ fill: job.fill, lease: lease.id, end: lease.end, index: at, sha256, ...(wholeSha256 ? { wholeSha256 } : {}), ...(claimed ? { claimedSha256: claimed } : {}) })
-        .catch(() => ({ ok: false, hashPass: false }));
+      const before = await previous.then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+      if (before instanceof Refused) {
+        await dropChunk(deps, job, at);
+        throw before;
+      }
+      // A chunk written is reported even after a lost lease: its bytes are good.
+      const report = { key: job.key, fill: job.fill, lease: lease.id, end: lease.end, index: at, sha256, ...(wholeSha256 ? { wholeSha256 } : {}), ...(claimed ? { claimedSha256: claimed } : {}) };
+      // A call that throws (network, a coordinator restarting) is not a refusal: once more.
+      const answer = await deps.coordinator.call((c) => c.report(report), true);
       lastReport = Date.now();
       done.live?.end();
       deps.live.delete(at);
       deps.liveChanged();
-      if (!answer.ok) throw new Refused();
+      if (!answer.ok) {
+        await dropChunk(deps, job, at);
+        const refused = new Refused();
+        halt(refused);
+        throw refused;
+      }
       if (answer.hashPass) await hashPass(deps, job).catch(() => {});
+      if (before) throw before;
+      if (!answer.held && at < lease.end - 1) halt(new LeaseLost());
     })();
     // Observed here so a failure between two chunks is not an unhandled rejection; it
     // still surfaces at the next await of `storing` or `previous`.
@@ -155,7 +182,7 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
       // Silence is counted from when we ask: our own slow stores must not look like the origin's.
       lastByte = Date.now();
       const { done, value } = await reader.read();
-      if (done) throw new Error(stalled ? `the origin sent nothing for ${deps.config.fillStallSeconds} s` : `origin body ended inside chunk ${index}`);
+      if (done) throw stop ?? new Error(stalled ? `the origin sent nothing for ${deps.config.fillStallSeconds} s` : `origin body ended inside chunk ${index}`);
       lastByte = Date.now();
       let piece = value;
       if (toSkip > 0) {
@@ -186,12 +213,14 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
     reader.cancel().catch(() => {});
     await storing.catch(() => {});
     digestWriter?.abort().catch(() => {});
-    const reason = e instanceof Refused ? e.message : `fill failed: ${(e as Error).message}`;
+    const err = stop ?? (e as Error);
+    const notOurs = err instanceof Refused || err instanceof LeaseLost;
+    const reason = notOurs ? err.message : `fill failed: ${err.message}`;
     chunk.live?.fail(new Error(reason));
     deps.live.delete(index);
     deps.liveChanged();
-    // A refused chunk means the coordinator already dropped this fill: nothing to give up.
-    return e instanceof Refused ? { ok: false, reason, changed: false } : giveUp(deps, job, lease, reason, false);
+    // Refused: the coordinator already dropped this fill; lost: the lease is someone else's.
+    return notOurs ? { ok: false, reason, changed: false } : giveUp(deps, job, lease, reason, false);
   } finally {
     clearInterval(heartbeat);
   }
@@ -220,17 +249,35 @@ class Refused extends Error {
   }
 }
 
-/** Whole-file SHA-256 of a version completed out of order: read back from R2 once. */
-async function hashPass(deps: FillerDeps, job: FillJob): Promise<void> {
+class LeaseLost extends Error {
+  constructor() {
+    super("the lease was taken back (it expired and went to another filler)");
+  }
+}
+
+/** A chunk the coordinator refused is named by a dead fill id: nobody will ever read it. */
+async function dropChunk(deps: FillerDeps, job: FillJob, index: number): Promise<void> {
+  await deps.store.r2.deleteKeys([chunkKey(job.key, job.version, job.fill, index)]).catch(() => {});
+}
+
+/**
+ * Whole-file SHA-256 of a version completed out of order, read back from R2 once; the
+ * version becomes visible when the coordinator has it. Safe to run again (a pass that
+ * died with its Worker is asked of the next joiner): the coordinator takes one answer.
+ */
+export async function hashPass(deps: Pick<FillerDeps, "store" | "coordinator">, job: FillJob): Promise<void> {
   const digest = new crypto.DigestStream("SHA-256");
+  digest.digest.catch(() => {});
   const meta = jobMeta(job);
-  for (let i = 0; i < job.chunks; i++) {
+  let missing = false;
+  for (let i = 0; i < job.chunks && !missing; i++) {
     const span = chunkSpan(job.head.length, job.chunkSize, i);
     const body = await deps.store.r2.chunk(meta, i, 0, span.end - span.start);
-    if (!body) return;
-    await body.pipeTo(digest, { preventClose: true });
+    if (body) await body.pipeTo(digest, { preventClose: true });
+    else missing = true;
   }
   const writer = digest.getWriter();
-  await writer.close();
-  await deps.coordinator.hashed(job.fill, hex(new Uint8Array(await digest.digest)));
+  await (missing ? writer.abort() : writer.close());
+  const sha256 = missing ? null : hex(new Uint8Array(await digest.digest));
+  await deps.coordinator.call((c) => c.hashed(job.fill, sha256), true);
 }

@@ -72,7 +72,7 @@ export class FillPlan {
     const fresh = this.markStored(i);
     if (end !== undefined) this.adopt(leaseId, i + 1, end, now + leaseMs, now);
     const l = this.leases.get(leaseId);
-    if (l && l.until <= now) this.leases.delete(leaseId);
+    if (l && l.until <= now) this.drop(leaseId);
     else if (l) {
       l.next = Math.max(l.next, i + 1);
       l.until = now + leaseMs;
@@ -81,9 +81,19 @@ export class FillPlan {
     return fresh;
   }
 
-  renew(leaseId: string, now: number, leaseMs: number): boolean {
+  /**
+   * A heartbeat from the holder, now fetching chunk `next` of a lease ending at `end`:
+   * true while the lease is still its own (then renewed; taken back after a restart of
+   * the coordinator, as a stored chunk does). False once it expired: the holder stops.
+   */
+  renew(leaseId: string, now: number, leaseMs: number, next: number, end: number): boolean {
+    this.adopt(leaseId, next, end, now + leaseMs, now);
     const l = this.leases.get(leaseId);
-    if (!l || l.until <= now) return false;
+    if (!l) return false;
+    if (l.until <= now) {
+      this.drop(leaseId);
+      return false;
+    }
     l.until = now + leaseMs;
     return true;
   }
@@ -105,8 +115,7 @@ export class FillPlan {
   }
 
   release(leaseId: string): void {
-    this.leases.delete(leaseId);
-    this.expired.add(leaseId);
+    this.drop(leaseId);
   }
 
   /** Drops expired leases; true when any expired (its chunks are up for grabs again). */
@@ -114,12 +123,17 @@ export class FillPlan {
     let any = false;
     for (const [id, l] of this.leases) {
       if (l.until <= now) {
-        this.leases.delete(id);
-        this.expired.add(id);
+        this.drop(id);
         any = true;
       }
     }
     return any;
+  }
+
+  /** A lease taken back for good: a late chunk or heartbeat from its holder does not revive it. */
+  private drop(leaseId: string): void {
+    this.leases.delete(leaseId);
+    this.expired.add(leaseId);
   }
 
   get activeLeases(): number {

@@ -3,6 +3,7 @@
  * cross: chunk indexes, SHA-256s, leases. No file byte passes through the coordinator;
  * chunks travel origin -> filling Worker -> R2 -> every reading Worker.
  */
+import type { ByteRange } from "../http/range";
 import type { OriginHead, StoredMeta } from "../store/meta";
 import type { Lease } from "./plan";
 
@@ -14,9 +15,12 @@ export interface JoinRequest {
   head: OriginHead & { length: number };
   /** The node's CHUNK_SIZE, used only if this call starts the version's fill. */
   chunkSize: number;
-  /** Chunks [from, to) the caller's answer needs. */
-  from: number;
-  to: number;
+  /**
+   * Bytes the caller's answer needs (inclusive), null for the whole file. Bytes, not chunk
+   * indexes: an existing fill may use another chunk size than this node's (the setting
+   * changed, or two nodes differ), and only the coordinator knows the fill's own.
+   */
+  window: ByteRange | null;
 }
 
 export type JoinResult =
@@ -31,9 +35,13 @@ export type JoinResult =
       lease: Lease | null;
       /** Newline-delimited ProgressEvent JSON from now on. */
       progress: ReadableStream<Uint8Array>;
+      /** Every chunk is stored but the whole-file SHA-256 is missing: this caller computes it. */
+      hashPass: boolean;
     };
 
 export interface ChunkReport {
+  /** Lets a coordinator that no longer knows the fill check the R2 pointer before refusing. */
+  key: string;
   fill: string;
   lease: string;
   /** One past the lease's last chunk, so a coordinator that restarted can take the lease back. */
@@ -47,7 +55,22 @@ export interface ChunkReport {
   claimedSha256?: string;
 }
 
-export type ReportAnswer = { ok: boolean; hashPass?: boolean };
+/**
+ * `ok` false: the fill is gone (discarded, restarted under another id), the chunk is
+ * refused and nobody will ever read it. `held` false: the chunk is kept (its bytes are
+ * good) but the lease is no longer the caller's (it expired and may be someone else's,
+ * or it is finished): stop fetching. `hashPass`: compute the whole-file SHA-256.
+ */
+export type ReportAnswer = { ok: boolean; held: boolean; hashPass?: boolean };
+
+/** A heartbeat while the origin is slow: where the holder is, so a restarted coordinator can take the lease back. */
+export interface Renewal {
+  fill: string;
+  lease: string;
+  /** The chunk being fetched now. */
+  next: number;
+  end: number;
+}
 
 export interface Abandon {
   fill: string;

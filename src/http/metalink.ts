@@ -164,13 +164,6 @@ export function buildMetalink4(input: MetalinkInput): MetalinkResult {
   return { ok: true, xml: lines.join("\n"), name: name.name, rejected };
 }
 
-/** buildMetalink4's document; throws a TypeError with the reason when it fails. */
-export function metalink4(input: MetalinkInput): string {
-  const r = buildMetalink4(input);
-  if (!r.ok) throw new TypeError(`metalink4: ${r.reason}`);
-  return r.xml;
-}
-
 // ---- Accept (RFC 9110 §12.5.1) ----
 
 export interface MediaRange {

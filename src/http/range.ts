@@ -196,7 +196,11 @@ export function unsatisfiedRange(length: number): string {
   return `bytes */${length}`;
 }
 
-/** Range header value selecting `ranges` in order (RFC 9110 §14.1.2); inverse of decideRange. */
+/**
+ * Range header value selecting `ranges` in order (RFC 9110 §14.1.2); inverse of decideRange.
+ * @temporary only tests call it until fill/filler.ts and store/cache-tier.ts build their
+ * `Range: bytes=a-b` headers with it instead of by hand (issue #13).
+ */
 export function formatRange(ranges: readonly ByteRange[]): string {
   return "bytes=" + ranges.map((r) => `${r.start}-${r.end}`).join(",");
 }

@@ -1,7 +1,8 @@
+import { joinedEnd } from "../store/chunk-stream";
 import type { ConcurrencyLimiter } from "./concurrency-limiter";
 
 export interface HeldLease {
-  /** Pipe `body` through natively, renewing the lease while it flows; release at its end or abort. */
+  /** `body` as the client gets it, the lease renewed while it flows and released at its end or abort. */
   track(body: ReadableStream<Uint8Array>, length: number | null, onEnd?: () => void): ReadableStream<Uint8Array>;
   release(): void;
 }
@@ -9,10 +10,15 @@ export interface HeldLease {
 export type LeaseResult = { ok: true; lease: HeldLease } | { ok: false; active: number };
 
 /**
- * A slot in a ConcurrencyLimiter, held for as long as a response body streams: the pipe
- * is native (no per-chunk JavaScript), a heartbeat renews the lease every third of its
- * lifetime, and the slot is released when the body ends or the client goes away. A
- * worker that dies stops renewing, so its slot expires on its own.
+ * A slot in a ConcurrencyLimiter, held for as long as a response body streams: a
+ * heartbeat renews the lease every third of its lifetime, and the slot is released when
+ * the body ends or the client goes away. A worker that dies stops renewing, so its slot
+ * expires on its own.
+ *
+ * The end of a body is learnt from a native pipe (no per-chunk JavaScript) into a
+ * stream of our own, except for a body joined from stored chunks: that is already such a
+ * stream, which workerd cannot pipe into another one, and its join says when it ends
+ * (store/chunk-stream.ts), so it is passed on as it is.
  */
 export async function acquireLease(
   stub: DurableObjectStub<ConcurrencyLimiter>,
@@ -30,13 +36,12 @@ export async function acquireLease(
     ctx.waitUntil(stub.release(got.leaseId).catch(() => {}));
   };
   const track = (body: ReadableStream<Uint8Array>, length: number | null, onEnd?: () => void) => {
-    const pair = length === null ? new IdentityTransformStream() : new FixedLengthStream(length);
+    const { readable, ended } = watchEnd(body, length);
     const beat = setInterval(() => {
       ctx.waitUntil(stub.renew(got.leaseId, ttlMs).then(() => {}, () => {}));
     }, Math.max(1000, ttlMs / 3));
     ctx.waitUntil(
-      body
-        .pipeTo(pair.writable)
+      ended
         .catch(() => {})
         .finally(() => {
           clearInterval(beat);
@@ -44,9 +49,17 @@ export async function acquireLease(
           onEnd?.();
         }),
     );
-    return pair.readable;
+    return readable;
   };
   return { ok: true, lease: { track, release } };
+}
+
+/** `body` as it is sent on, and when it ends (or fails, or its client leaves). */
+function watchEnd(body: ReadableStream<Uint8Array>, length: number | null): { readable: ReadableStream<Uint8Array>; ended: Promise<void> } {
+  const joined = joinedEnd(body);
+  if (joined) return { readable: body, ended: joined };
+  const pair = length === null ? new IdentityTransformStream() : new FixedLengthStream(length);
+  return { readable: pair.readable, ended: body.pipeTo(pair.writable) };
 }
 
 /** Wrap a response so its body holds the lease; bodiless responses release at once. */

@@ -1,16 +1,15 @@
 import type { NodeConfig } from "../config/node-config";
 import { cacheStatus } from "../http/cache-status";
-import { evaluatePreconditions } from "../http/conditional";
+import { evaluatePreconditions, ifRangeAllows } from "../http/conditional";
 import { coldRead, FillFailed } from "../fill/cold-read";
-import { decideRange } from "../http/range";
+import { decideRange, type ByteRange } from "../http/range";
 import { shapeRanges } from "../http/range-coalesce";
-import { ifRangeAllows } from "../http/conditional";
 import type { OriginHead } from "../store/meta";
 import { Store } from "../store/store";
 import { passThrough } from "./pass-through";
 import { plain } from "../http/plain";
 import { opaqueError, requestId } from "../http/request-id";
-import { representationHeaders, respondFromCopy } from "../store/respond";
+import { respondFromCopy } from "../store/respond";
 import { revalidate } from "./revalidate";
 import type { StoredCopy } from "../store/copy";
 
@@ -25,6 +24,12 @@ export interface ObjectRequest {
   sizeKnown?: (length: number) => void;
 }
 
+/** A version the origin's HEAD described: its validators, length and version name. */
+interface OriginVersion {
+  head: OriginHead & { length: number };
+  version: string;
+}
+
 /**
  * mod_offload's node, per request: find our copy (Cache API, then R2), ask the base
  * origin whether it is still good (conditional HEAD), then serve it, refill it, purge
@@ -37,7 +42,6 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
   const cache = store.cache;
 
   const copy: StoredCopy | null = await store.lookup(key);
-  const inCacheApi = copy?.tier === "cache-api";
   if (copy) o.sizeKnown?.(copy.meta.length);
 
   if (copy && config.revalidateSeconds > 0) {
@@ -57,22 +61,22 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
       o.ctx.waitUntil(cache.markValidated(key, copy!.meta.version, config.revalidateSeconds).catch(() => {}));
       const served = await respondFromCopy(o.req, copy!, { cacheStatus: cacheStatus(node, { fwd: "stale", fwdStatus: check.fwdStatus, detail: copy!.tier }), maxRanges: o.config.maxRanges });
       if (served) return served;
-      // The copy's bytes are gone though its pointer is current: refill rather than fail forever.
-      await store.dropIfBroken(copy!.meta);
+      // The copy's bytes are gone (the store took a broken pointer down, or dropped this
+      // colo's stale one): refill rather than fail forever.
       const { etag, lastModified, length, contentType, cacheControl } = copy!.meta;
-      return cold(o, { etag, lastModified, length, contentType, cacheControl }, copy!.meta.version);
+      return missing(o, { head: { etag, lastModified, length, contentType, cacheControl }, version: copy!.meta.version });
     }
     case "changed": {
       copy?.body.dispose();
       // Another node may have stored the new version already (R2 is shared); not worth a
       // second look when R2 was just found empty (the fill coordinator checks again anyway).
-      const elsewhere = inCacheApi || copy ? await store.r2.meta(key) : null;
+      const elsewhere = copy ? await store.r2.meta(key) : null;
       if (elsewhere?.version === check.version) {
         store.warmPointer(elsewhere);
         const served = await respondFromCopy(o.req, store.copy(elsewhere), { cacheStatus: cacheStatus(node, { fwd: "miss", fwdStatus: 200, detail: "r2" }), maxRanges: o.config.maxRanges });
         if (served) return served;
       }
-      return missing(o, check.head, check.version);
+      return missing(o, check);
     }
     case "uncacheable":
       copy?.body.dispose();
@@ -99,33 +103,36 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
   }
 }
 
-/** Not stored in this version: answer what can be answered without the body, else fill. */
-async function missing(o: ObjectRequest, head: OriginHead & { length: number }, version: string): Promise<Response> {
-  const node = o.config.nodeId;
-  const status = cacheStatus(node, { fwd: "miss", fwdStatus: 200 });
-  if (o.req.method === "HEAD") {
-    const headers = representationHeaders(head, status);
-    headers.set("content-length", String(head.length));
-    return new Response(null, { headers });
-  }
-  if (evaluatePreconditions(o.req.method, o.req.headers, head) === "not-modified") {
-    return new Response(null, { status: 304, headers: representationHeaders({ ...head, contentType: null }, status) });
-  }
-  return cold(o, head, version);
+/**
+ * Not stored in this version. What the origin's HEAD tells is enough for a HEAD, for a
+ * failed precondition (RFC 9110 §13.2.2: 412 or 304) and for an unsatisfiable Range
+ * (§15.5.17: 416 names the length): those are answered from it, exactly as from a
+ * stored copy, without joining a fill. Every other GET joins the version's fill.
+ */
+async function missing(o: ObjectRequest, v: OriginVersion): Promise<Response> {
+  const wanted = bytesWanted(o.req, v.head, o.config.maxRanges);
+  if (wanted !== "none") return cold(o, v, wanted);
+  const status = cacheStatus(o.config.nodeId, { fwd: "miss", fwdStatus: 200 });
+  const answered = await respondFromCopy(o.req, headOnly(o.key, v), { cacheStatus: status, maxRanges: o.config.maxRanges });
+  // Unreachable (bytesWanted said no byte is read); joining the fill is still a right answer.
+  return answered ?? cold(o, v, null);
 }
 
 /**
  * Join the version's fill and answer from it: a range needs only the chunks it covers
  * (a slice fill), a full GET all of them; every byte is read from the store as chunks
- * appear, or live from our own origin fetch.
+ * appear, or live from our own origin fetch. `window`: the bytes the answer reads, null = all.
  */
-async function cold(o: ObjectRequest, head: OriginHead & { length: number }, version: string): Promise<Response> {
+async function cold(o: ObjectRequest, v: OriginVersion, window: ByteRange | null): Promise<Response> {
+  const { head, version } = v;
   const node = o.config.nodeId;
   const store = storeOf(o);
   const ns = o.env.FILLS;
-  const coordinator = ns.get(ns.idFromName(`${o.key}\n${version}`));
-  const r = await coldRead({ config: o.config, store, coordinator, waitUntil: (p) => o.ctx.waitUntil(p.catch(() => {})) }, { key: o.key, target: o.key, version, head }, wantedBytes(o.req, head, o.config.maxRanges));
+  const id = ns.idFromName(`${o.key}\n${version}`);
+  const r = await coldRead({ config: o.config, store, coordinator: ns.get(id), reconnect: () => ns.get(id), waitUntil: (p) => o.ctx.waitUntil(p.catch(() => {})) }, { key: o.key, target: o.key, version, head }, window);
   if (r.kind === "stored") {
+    // Stored meanwhile (by another node, or before our lookup missed it): this colo learns it, as from a lookup.
+    store.warmPointer(r.meta);
     const served = await respondFromCopy(o.req, store.copy(r.meta), { cacheStatus: cacheStatus(node, { fwd: "miss", fwdStatus: 200, collapsed: true, detail: "r2" }), maxRanges: o.config.maxRanges });
     return served ?? plain(503, "stored copy changed while being read; retry", { "retry-after": "1" });
   }
@@ -141,10 +148,16 @@ async function cold(o: ObjectRequest, head: OriginHead & { length: number }, ver
   return originError(o, 502, "the fill could not start", cacheStatus(node, { fwd: "miss", detail: "fill-failed" }));
 }
 
-/** The bytes [first, last] a GET will read, so a cold range fills only its chunks; null = all. */
-function wantedBytes(req: Request, head: OriginHead & { length: number }, maxRanges: number): { start: number; end: number } | null {
+/**
+ * The bytes [first, last] the answer to `req` reads, decided as respondFromCopy will
+ * (preconditions, If-Range, Range, coalescing): null = all of them, "none" = the answer
+ * carries no content (HEAD, 304, 412, 416), so a cold one needs no fill.
+ */
+function bytesWanted(req: Request, head: OriginHead & { length: number }, maxRanges: number): ByteRange | null | "none" {
+  if (req.method === "HEAD" || evaluatePreconditions(req.method, req.headers, head) !== "proceed") return "none";
   const range = ifRangeAllows(req.headers, head) ? req.headers.get("range") : null;
   const decided = decideRange(range, head.length);
+  if (decided.kind === "unsatisfiable") return "none";
   const shaped = decided.kind === "partial" ? shapeRanges(decided.ranges, maxRanges) : decided;
   if (shaped.kind !== "partial") return null;
   let start = Infinity;
@@ -154,6 +167,12 @@ function wantedBytes(req: Request, head: OriginHead & { length: number }, maxRan
     end = Math.max(end, r.end);
   }
   return { start, end };
+}
+
+/** The version as the origin's HEAD describes it, for answers that read no byte of it. */
+function headOnly(key: string, v: OriginVersion): StoredCopy {
+  const none = async () => null;
+  return { tier: "r2", meta: { key, version: v.version, ...v.head, sha256: "", storedAt: Date.now() }, body: { full: none, range: none, dispose: () => {} } };
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { addServed, emptyPending, isEmpty, toBatch, type Pending } from "./accumulator";
 import { classifyServed } from "./classify";
-import { statsFlushSeconds } from "./flush-seconds";
+import { statsFlushSeconds } from "../config/stats-flush";
 import type { OffloadStats } from "./offload-stats";
 
 /** The one object every writer reports to. */

@@ -15,7 +15,8 @@ export const MAX_BYTES = 2 ** 50;
 export const MAX_RESPONSES = 1_000_000_000;
 /** The node's canonical paths are at most this many bytes (so at most as many characters). */
 export const MAX_PATH_LENGTH = MAX_PATH_BYTES;
-export const MAX_BUCKETS = RETENTION_MINUTES;
+/** A batch holds at most one bucket per retained minute. */
+const MAX_BUCKETS = RETENTION_MINUTES;
 export const MAX_FILES = 5000;
 /** Minutes this far ahead of the object's clock are a writer's bug, not clock skew. */
 const MAX_FUTURE_MS = 5 * MINUTE_MS;

@@ -7,7 +7,7 @@
  */
 import type { ByteRange } from "../http/range";
 import { chunkCount, isChunked } from "./layout";
-import type { StoredMeta } from "./meta";
+import { sameFill, type StoredMeta } from "./meta";
 
 const ORIGIN = "https://offload-node.cache.invalid";
 const META_HEADER = "x-offload-meta";
@@ -89,6 +89,19 @@ export class CacheTier {
     return r !== undefined && (await r.text()) === version;
   }
 
+  /**
+   * Forgets `meta`'s version in this colo (pointer and chunk entries), when this colo's
+   * pointer still names exactly it: a pointer a newer lookup has already put is kept. The
+   * Cache API has no conditional delete, so a put racing this check may be lost; the
+   * next lookup then learns R2's pointer again.
+   */
+  async dropPointer(meta: StoredMeta): Promise<void> {
+    const hit = await this.pointer(meta.key);
+    hit?.body?.cancel().catch(() => {});
+    if (!hit || !sameFill(hit.meta, meta)) return;
+    await this.purge(meta.key, meta);
+  }
+
   /** This colo's entries of `key`; with the meta, its chunk entries too. */
   async purge(key: string, meta: StoredMeta | null): Promise<void> {
     const urls = [pointerUrl(key), markerUrl(key)];
@@ -104,7 +117,7 @@ export class CacheTier {
     const r = await this.cache.match(whole ? url : new Request(url, { headers: { range: `bytes=${from}-${to - 1}` } }));
     if (!r) return null;
     const seen = parseMeta(r.headers.get(META_HEADER));
-    const ok = seen?.version === meta.version && (seen.fill ?? null) === (meta.fill ?? null) && (whole ? r.status === 200 : r.status === 206 && r.headers.get("content-range") === `bytes ${from}-${to - 1}/${total}`);
+    const ok = seen !== null && sameFill(seen, meta) && (whole ? r.status === 200 : r.status === 206 && r.headers.get("content-range") === `bytes ${from}-${to - 1}/${total}`);
     if (!ok) {
       r.body?.cancel().catch(() => {});
       return null;

@@ -1,15 +1,21 @@
 /**
  * One byte range of a chunked version as one stream: the chunks it covers, read one at a
- * time and only when the client has taken the previous one (pull), so memory holds at
- * most one chunk read's buffer whatever the range or the client's speed. Every chunk
- * read must deliver exactly the bytes asked for; anything else errors the stream rather
- * than hand the client a body of the wrong length.
+ * time and only once the client has taken the one before, so memory holds at most one
+ * chunk read's buffer whatever the range or the client's speed.
  *
- * A range inside one chunk is that chunk's own stream, untouched (workerd moves it
- * natively). Several chunks are joined in JavaScript, piece by piece: joining them with
- * native pipes into one IdentityTransform/FixedLengthStream would be faster, but in this
- * workerd a second such stream downstream (the guard's, the throttle's) then never
- * receives the bytes (the pipe chain stalls), see README "Known limits".
+ * A range inside one chunk is that chunk's own stream, untouched. Several chunks are
+ * joined natively: each chunk body is piped (pipeTo, no JavaScript per piece) into one
+ * FixedLengthStream whose readable is the answer's body. That is the one native stage
+ * the bytes may cross: this workerd cannot pipe the readable of one IdentityTransformStream
+ * or FixedLengthStream into another ("Inter-TransformStream ReadableStream.pipeTo() is
+ * not implemented"), so whoever needs to know when such a body ends (the download guard,
+ * limits/lease.ts) asks joinedEnd() instead of piping it again. JavaScript readers of it
+ * (the throttle, multipart answers) are fine.
+ *
+ * Lengths: each tier checks what it opens (Content-Range of a Cache API entry, R2's own
+ * range read), and the FixedLengthStream holds the whole body to the range's length: a
+ * chunk that delivers more, or a join that ends short, errors the body instead of handing
+ * the client one of the wrong length.
  */
 import type { ByteRange } from "../http/range";
 import { chunksCovering } from "./layout";
@@ -17,44 +23,86 @@ import { chunksCovering } from "./layout";
 /** Bytes [from, to) of chunk `index`; null when the chunk is not (or no longer) there. */
 export type ReadChunk = (index: number, from: number, to: number) => Promise<ReadableStream<Uint8Array> | null>;
 
-/** null when the first chunk is missing (the caller may try elsewhere); later gaps error the stream. */
+/**
+ * Each joined body -> its join, which settles when the body has had its last byte (or
+ * failed, or its client left). Keyed by the stream itself, so an entry lives exactly as
+ * long as the request's body and nothing is shared between requests.
+ */
+const joins = new WeakMap<ReadableStream<Uint8Array>, Promise<void>>();
+
+/** For a body made by chunkedRange from several chunks: settles when the body ends, fails or is abandoned. */
+export function joinedEnd(body: ReadableStream<Uint8Array>): Promise<void> | undefined {
+  return joins.get(body);
+}
+
+/**
+ * null when the first chunk is missing (the caller may try elsewhere); later gaps error
+ * the stream. `onCancel` is told when the body stops early (client gone, read failed): it
+ * will read no more chunks. A client that leaves while the join waits for a chunk (at a
+ * fill's live edge) is noticed when that chunk comes: a native writer learns that its
+ * reader is gone only by writing bytes (an empty write does not tell), as did the guard's
+ * own pipe before.
+ */
 export async function chunkedRange(chunkSize: number, range: ByteRange, read: ReadChunk, onCancel?: () => void): Promise<ReadableStream<Uint8Array> | null> {
   const { first, last } = chunksCovering(range.start, range.end, chunkSize);
-  const part = (i: number) => {
+  const readPart = (i: number) => {
     const start = i * chunkSize;
     const from = i === first ? range.start - start : 0;
     const to = i === last ? range.end - start + 1 : chunkSize;
-    return { from, to };
+    return read(i, from, to);
   };
-  const p0 = part(first);
-  const opened = await read(first, p0.from, p0.to);
+  const opened = await readPart(first);
   if (!opened || first === last) return opened;
-  let index = first;
-  let reader = opened.getReader();
-  let left = p0.to - p0.from;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (!done) {
-          if (value.byteLength > left) throw new Error(`chunk ${index} is longer than expected`);
-          left -= value.byteLength;
-          if (value.byteLength > 0) return controller.enqueue(value);
-          continue;
-        }
-        if (left !== 0) throw new Error(`chunk ${index} ended ${left} bytes short`);
-        if (index === last) return controller.close();
-        index++;
-        const p = part(index);
-        const next = await read(index, p.from, p.to);
-        if (!next) throw new Error(`chunk ${index} is missing`);
-        reader = next.getReader();
-        left = p.to - p.from;
-      }
-    },
-    async cancel(reason) {
-      onCancel?.();
-      await reader.cancel(reason).catch(() => {});
-    },
-  });
+  const out = new FixedLengthStream(range.end - range.start + 1);
+  const ended = join(out.writable, { opened, first, last, readPart });
+  // Observed here: a failure reaches the client through the body itself.
+  ended.catch(() => onCancel?.());
+  joins.set(out.readable, ended);
+  return out.readable;
+}
+
+interface Chunks {
+  first: number;
+  last: number;
+  /** Chunk `first`, already open. */
+  opened: ReadableStream<Uint8Array>;
+  readPart(i: number): Promise<ReadableStream<Uint8Array> | null>;
+}
+
+/** The chunks into `sink`, one after the other; closes it at the end, aborts it on any failure. */
+async function join(sink: WritableStream<Uint8Array>, { first, last, opened, readPart }: Chunks): Promise<void> {
+  try {
+    let body = opened;
+    for (let i = first; ; i++) {
+      await copyInto(body, sink);
+      if (i === last) break;
+      const next = await readPart(i + 1);
+      if (!next) throw new Error(`chunk ${i + 1} is missing`);
+      body = next;
+    }
+    await sink.close();
+  } catch (e) {
+    await sink.abort(e).catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * pipeTo settles when its last write is taken by the reader, which is the back-pressure:
+ * the next chunk is opened only after the client took this one. A chunk that is itself a
+ * join (a store reading a version through another fill's geometry) is a FixedLengthStream
+ * readable, which cannot be piped natively into ours: it is copied in JavaScript.
+ */
+async function copyInto(body: ReadableStream<Uint8Array>, sink: WritableStream<Uint8Array>): Promise<void> {
+  if (!joins.has(body)) return body.pipeTo(sink, { preventClose: true });
+  const reader = body.getReader();
+  const writer = sink.getWriter();
+  try {
+    for (let r = await reader.read(); !r.done; r = await reader.read()) await writer.write(r.value);
+  } catch (e) {
+    await reader.cancel(e).catch(() => {});
+    throw e;
+  } finally {
+    writer.releaseLock();
+  }
 }

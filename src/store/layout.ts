@@ -7,9 +7,6 @@
  */
 import type { StoredMeta } from "./meta";
 
-/** Default CHUNK_SIZE: see README "Storage layout" for how it was chosen. */
-export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
-
 export type ChunkedMeta = StoredMeta & { chunkSize: number; fill: string };
 
 export function isChunked(m: StoredMeta): m is ChunkedMeta {
@@ -48,6 +45,18 @@ export function chunkSpan(length: number, chunkSize: number, index: number): { s
 /** Chunks [first, last] holding bytes [start, end] (inclusive, as ByteRange). */
 export function chunksCovering(start: number, end: number, chunkSize: number): { first: number; last: number } {
   return { first: Math.floor(start / chunkSize), last: Math.floor(Math.max(start, end) / chunkSize) };
+}
+
+/**
+ * Chunks [from, to) holding bytes [start, end] (inclusive) of a file, or all of them for
+ * null; a window reaching past the end is cut at the file's last chunk.
+ */
+export function chunkWindow(length: number, chunkSize: number, window: { start: number; end: number } | null): { from: number; to: number } {
+  const last = chunkCount(length, chunkSize) - 1;
+  if (!window) return { from: 0, to: last + 1 };
+  const span = chunksCovering(window.start, window.end, chunkSize);
+  const from = Math.max(0, Math.min(span.first, last));
+  return { from, to: Math.max(from, Math.min(span.last, last)) + 1 };
 }
 
 /** Every R2 key of a stored version, for deletion (R2 deletes up to 1000 keys per call). */

@@ -45,7 +45,6 @@ export async function versionOf(h: OriginHead): Promise<string> {
   return hex(new Uint8Array(digest)).slice(0, 20);
 }
 
-
 export function hex(bytes: Uint8Array): string {
   let s = "";
   for (const b of bytes) s += b.toString(16).padStart(2, "0");
@@ -74,4 +73,9 @@ export function metaFromRecord(r: Record<string, string> | undefined): StoredMet
 export function sameRepresentation(m: StoredMeta, h: OriginHead): boolean {
   if (h.etag !== null || m.etag !== null) return h.etag === m.etag && (h.length === null || h.length === m.length);
   return h.lastModified === m.lastModified && h.length === m.length;
+}
+
+/** Same version and fill id: the same chunk names (a copy stored before chunking has no fill). */
+export function sameFill(a: Pick<StoredMeta, "version" | "fill">, b: Pick<StoredMeta, "version" | "fill">): boolean {
+  return a.version === b.version && (a.fill ?? null) === (b.fill ?? null);
 }

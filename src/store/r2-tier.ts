@@ -5,16 +5,33 @@
  * missing or unverified byte. R2 is strongly consistent: a chunk is readable in every
  * colo as soon as its put resolves.
  */
-import { chunkKey, dataKey, isChunked, manifestKey, metaKey, versionKeys, type Manifest } from "./layout";
+import { chunkKey, dataKey, isChunked, manifestKey, metaKey, versionKeys, type ChunkedMeta, type Manifest } from "./layout";
 import { metaFromRecord, metaToRecord, type StoredMeta } from "./meta";
+
+/** The object at metaKey(): what it names (null when unreadable) and its R2 etag. */
+export interface Pointer {
+  meta: StoredMeta | null;
+  etag: string;
+}
+
+/**
+ * `replaced`: the version the pointer named before (its bytes are the caller's to delete,
+ * once readers of it are done). `current`: what the pointer names instead of ours.
+ */
+export type CommitOutcome = { ok: true; replaced: StoredMeta | null } | { ok: false; current: StoredMeta | null };
 
 export class R2Tier {
   constructor(private readonly bucket: R2Bucket) {}
 
   async meta(key: string): Promise<StoredMeta | null> {
+    return (await this.pointer(key))?.meta ?? null;
+  }
+
+  async pointer(key: string): Promise<Pointer | null> {
     const head = await this.bucket.head(metaKey(key));
-    const meta = metaFromRecord(head?.customMetadata);
-    return meta && meta.key === key ? meta : null;
+    if (!head) return null;
+    const meta = metaFromRecord(head.customMetadata);
+    return { meta: meta && meta.key === key ? meta : null, etag: head.etag };
   }
 
   /** Bytes [from, to) of chunk `index`; an unchunked copy is read as one chunk, its data object. */
@@ -30,12 +47,22 @@ export class R2Tier {
     await this.bucket.put(chunkKey(key, version, fill, index), bytes, { sha256 });
   }
 
-  /** Make a complete, verified version visible, and drop the version it replaces. */
-  async commit(meta: StoredMeta, manifest: Manifest | null): Promise<void> {
-    const previous = await this.meta(meta.key);
-    if (manifest) await this.bucket.put(manifestKey(meta.key, manifest.version, manifest.fill), JSON.stringify(manifest), { httpMetadata: { contentType: "application/json" } });
-    await this.bucket.put(metaKey(meta.key), "", { customMetadata: metaToRecord(meta) });
-    if (previous && (previous.version !== meta.version || previous.fill !== meta.fill)) await this.deleteKeys(versionKeys(previous));
+  /**
+   * Makes a complete, verified version visible: its manifest, then the pointer, one write
+   * each (R2 takes about one write per second per key). The pointer is written where there
+   * is none, or over the one the fill began with (`base`: that object's etag), never over
+   * one written meanwhile: another version committed since (the origin changed again) is
+   * not replaced by an older fill. Check and write are one conditional put. A pointer
+   * already naming exactly this version and fill is a commit whose answer was lost: done.
+   */
+  async commit(meta: ChunkedMeta, manifest: Manifest, base: string | null): Promise<CommitOutcome> {
+    const current = await this.pointer(meta.key);
+    if (current?.meta?.version === meta.version && current.meta.fill === meta.fill) return { ok: true, replaced: null };
+    if (current && current.etag !== base) return { ok: false, current: current.meta };
+    await this.bucket.put(manifestKey(meta.key, manifest.version, manifest.fill), JSON.stringify(manifest), { httpMetadata: { contentType: "application/json" } });
+    const written = await this.bucket.put(metaKey(meta.key), "", { customMetadata: metaToRecord(meta), onlyIf: current ? { etagMatches: current.etag } : { etagDoesNotMatch: "*" } });
+    if (!written) return { ok: false, current: await this.meta(meta.key) };
+    return { ok: true, replaced: current?.meta ?? null };
   }
 
   /** Remove the visible version of `key`; returns what was there. */

@@ -6,10 +6,10 @@
  */
 import type { ByteRange } from "../http/range";
 import { CacheTier } from "./cache-tier";
-import { chunkedRange } from "./chunk-stream";
+import { chunkedRange, type ReadChunk } from "./chunk-stream";
 import type { StoredCopy, TierName } from "./copy";
 import { chunkSpan, isChunked } from "./layout";
-import type { StoredMeta } from "./meta";
+import { sameFill, type StoredMeta } from "./meta";
 import { R2Tier } from "./r2-tier";
 
 export interface StoreOptions {
@@ -52,10 +52,9 @@ export class Store {
       return b;
     };
     const read = this.chunkReader(meta);
-    const geometry = isChunked(meta) ? meta.chunkSize : Math.max(1, meta.length);
     const range = async (r: ByteRange) => {
       void take()?.cancel().catch(() => {});
-      return chunkedRange(geometry, r, read);
+      return chunkedRange(geometry(meta), r, read);
     };
     return {
       tier,
@@ -68,12 +67,28 @@ export class Store {
     };
   }
 
-  /** Reads chunk bytes of `meta` (cache, then R2 with warming); shared with live fills. */
-  chunkReader(meta: StoredMeta): (index: number, from: number, to: number) => Promise<ReadableStream<Uint8Array> | null> {
+  /**
+   * Reads chunk bytes of `meta` (cache, then R2 with warming); shared with live fills. A
+   * chunk in neither tier sends the reader to wherever R2's pointer says the version is
+   * now (see relocate), once per reader.
+   */
+  chunkReader(meta: StoredMeta): ReadChunk {
+    const direct = this.tiersReader(meta);
+    let moved: Promise<ReadChunk | null> | null = null;
+    return async (index, from, to) => {
+      const body = await direct(index, from, to);
+      if (body) return body;
+      moved ??= this.relocate(meta);
+      const elsewhere = await moved;
+      return elsewhere ? elsewhere(index, from, to) : null;
+    };
+  }
+
+  private tiersReader(meta: StoredMeta): ReadChunk {
     const cached = this.cacheable(meta);
     if (!isChunked(meta) || meta.length <= meta.chunkSize) {
       // One chunk: the inline pointer body is the colo copy.
-      return async (index, from, to) => (cached ? await this.cache.inlineRange(meta, from, to) : null) ?? (await this.fromR2(meta, index, from, to));
+      return async (index, from, to) => (cached ? await this.cache.inlineRange(meta, from, to) : null) ?? (await this.r2.chunk(meta, index, from, to));
     }
     return async (index, from, to) => {
       const length = chunkSpan(meta.length, meta.chunkSize, index);
@@ -81,16 +96,32 @@ export class Store {
         const hit = await this.cache.chunk(meta, index, from, to, length.end - length.start);
         if (hit) return hit;
       }
-      const body = await this.fromR2(meta, index, from, to);
+      const body = await this.r2.chunk(meta, index, from, to);
       if (body && cached) this.options.waitUntil(this.warmChunk(meta, index, length.end - length.start).catch(() => {}));
       return body;
     };
   }
 
-  private async fromR2(meta: StoredMeta, index: number, from: number, to: number): Promise<ReadableStream<Uint8Array> | null> {
-    const body = await this.r2.chunk(meta, index, from, to);
-    if (!body) this.options.waitUntil(this.dropIfBroken(meta).catch(() => {}));
-    return body;
+  /**
+   * A chunk of `meta` is in neither tier. Either the copy is broken (R2's pointer still
+   * names exactly it: take it down so the next request refills), or `meta` came from a
+   * pointer this colo kept after R2 moved on: the version was purged, replaced, or
+   * refilled under another fill id, whose chunks have other names, and the old ones are
+   * deleted. Then this colo's pointer is dropped (the next lookup learns R2's), and when
+   * R2 holds the same version the bytes are the same: they are read from there, by
+   * offset, since the other fill may cut chunks at another size.
+   */
+  private async relocate(meta: StoredMeta): Promise<ReadChunk | null> {
+    const current = await this.r2.meta(meta.key);
+    if (current && sameFill(current, meta)) {
+      await this.purge(meta.key);
+      return null;
+    }
+    if (this.cacheable(meta)) this.options.waitUntil(this.cache.dropPointer(meta).catch(() => {}));
+    if (current?.version !== meta.version) return null;
+    const read = this.chunkReader(current);
+    const size = geometry(meta);
+    return (index, from, to) => chunkedRange(geometry(current), { start: index * size + from, end: index * size + to - 1 }, read);
   }
 
   /**
@@ -129,24 +160,17 @@ export class Store {
     return this.options.cacheMaxBytes > 0 && meta.length <= this.options.cacheMaxBytes && (isChunked(meta) || meta.length <= LEGACY_INLINE_MAX);
   }
 
-  /**
-   * A copy whose pointer is current but whose bytes are not all there (deleted by hand,
-   * lost) would fail every answer: take the pointer down so the next request refills.
-   * Only when the pointer still names exactly this version and fill.
-   */
-  async dropIfBroken(meta: StoredMeta): Promise<boolean> {
-    const current = await this.r2.meta(meta.key);
-    if (!current || current.version !== meta.version || current.fill !== meta.fill) return false;
-    await this.purge(meta.key);
-    return true;
-  }
-
   /** Removes `key` from R2 and this colo's Cache API; other colos drop it at their next revalidation. */
   async purge(key: string): Promise<StoredMeta | null> {
     const previous = await this.r2.purge(key);
     await this.cache.purge(key, previous);
     return previous;
   }
+}
+
+/** Bytes per chunk as chunkedRange reads `meta`: a copy stored before chunking is one chunk. */
+function geometry(meta: StoredMeta): number {
+  return isChunked(meta) ? meta.chunkSize : Math.max(1, meta.length);
 }
 
 function emptyStream(): ReadableStream<Uint8Array> {

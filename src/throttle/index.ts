@@ -32,13 +32,11 @@ export function responseThrottle(rate: RateSpec, burstBytes = 0, pacing: PacingO
   return (res) => {
     // Nothing to pace: 204/304/HEAD-like null bodies, and 101 WebSocket upgrades.
     if (res.body === null) return res;
-    let body = wrap(res.body);
     // workerd frames a JavaScript ReadableStream body as chunked and drops our
-    // Content-Length; a FixedLengthStream keeps the header on the wire (and errors the
-    // body if the byte count ever disagrees with it). See "FixedLengthStream" in
-    // https://developers.cloudflare.com/workers/runtime-apis/streams/transformstream/
-    const length = contentLength(res.headers);
-    if (length !== undefined) body = body.pipeThrough(new FixedLengthStream(length));
+    // Content-Length unless the stream states its length (expectedLength, see
+    // throttle-stream.ts), which also holds the body to it. No FixedLengthStream behind
+    // it: that would be one more native stage, and its buffers, per paced download.
+    const body = wrap(res.body, contentLength(res.headers));
     // A Response as init copies status, statusText and headers (and, in workerd, the
     // webSocket, cf and encodeBody fields): only the body changes.
     return new Response(body, res);

@@ -20,7 +20,10 @@
  *   timer of at least 1 ms. CPU: one wake per step, not per byte.
  * - cancel() cancels the upstream reader; an upstream error errors this stream.
  *
- * The bytes are never changed, added or dropped: a Content-Length stays true.
+ * The bytes are never changed, added or dropped: a Content-Length stays true. Told the
+ * body's length, the stream says so to workerd (`expectedLength`, which keeps a
+ * Content-Length on the wire for a JavaScript stream) and holds the upstream to it: a
+ * body that ends short or runs long errors instead of arriving with the wrong length.
  */
 
 export interface ThrottleOptions {
@@ -36,8 +39,8 @@ export interface ThrottleOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Wraps one body; made by createThrottle with options checked once. */
-export type Throttle = (body: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
+/** Wraps one body of `expectedLength` bytes, if known; made by createThrottle with options checked once. */
+export type Throttle = (body: ReadableStream<Uint8Array>, expectedLength?: number) => ReadableStream<Uint8Array>;
 
 export const DEFAULT_STEP_MS = 100;
 /** Tokens a paused reader can save up: one second of rate, as nginx allows. */
@@ -80,7 +83,7 @@ export function createThrottle(opts: ThrottleOptions): Throttle {
     now: opts.now ?? (() => Date.now()),
     sleep: opts.sleep ?? defaultSleep,
   };
-  return (body) => pace(body, pacing);
+  return (body, expectedLength) => pace(body, pacing, expectedLength);
 }
 
 /** One-off form of createThrottle(opts)(body). */
@@ -88,8 +91,9 @@ export function throttle(body: ReadableStream<Uint8Array>, opts: ThrottleOptions
   return createThrottle(opts)(body);
 }
 
-function pace(body: ReadableStream<Uint8Array>, p: Pacing): ReadableStream<Uint8Array> {
+function pace(body: ReadableStream<Uint8Array>, p: Pacing, expectedLength?: number): ReadableStream<Uint8Array> {
   const reader = body.getReader();
+  let taken = 0; // bytes read from upstream, held to expectedLength
   let chunk: Uint8Array | undefined; // the one upstream chunk being released
   let offset = 0;
   let tokens = p.burst;
@@ -115,6 +119,7 @@ function pace(body: ReadableStream<Uint8Array>, p: Pacing): ReadableStream<Uint8
 
   return new ReadableStream<Uint8Array>(
     {
+      expectedLength,
       async pull(controller) {
         while (chunk === undefined) {
           // Read upstream only once we may send at least a byte of it.
@@ -123,8 +128,15 @@ function pace(body: ReadableStream<Uint8Array>, p: Pacing): ReadableStream<Uint8
           const r = await reader.read(); // rejects on an upstream error: errors this stream
           if (cancelled) return;
           if (r.done) {
+            if (expectedLength !== undefined && taken !== expectedLength) throw new Error(`body ended after ${taken} of ${expectedLength} bytes`);
             controller.close();
             return;
+          }
+          taken += r.value.byteLength;
+          if (expectedLength !== undefined && taken > expectedLength) {
+            const e = new Error(`body is longer than its ${expectedLength} bytes`);
+            await reader.cancel(e).catch(() => {});
+            throw e;
           }
           if (r.value.byteLength > 0) {
             chunk = r.value;

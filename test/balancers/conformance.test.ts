@@ -4,7 +4,8 @@
 import { describe, it, expect } from "vitest";
 import fc from "fast-check";
 import { eligible } from "../../src/balancers/eligibility";
-import { select, strategyByName, STRATEGY_NAMES } from "../../src/balancers/select";
+import { select, strategyByName } from "../../src/balancers/select";
+import { STRATEGY_NAMES } from "../../src/config/strategy-names";
 import type { TargetState } from "../../src/balancers/types";
 import { arbCtx, arbPool, candidate, ctx, ctxOf, ids, target, type Pool } from "./support";
 

@@ -24,20 +24,19 @@ describe("FillCoordinator restart mid-fill", () => {
       version: '"v1"',
       head: { etag: '"v1"', lastModified: null, length: 10 * MiB, contentType: "application/octet-stream", cacheControl: null },
       chunkSize: MiB,
-      from: 0,
-      to: 10,
+      window: null,
     };
     const stub = ns.get(ns.idFromName(`${key}\n"v1"`));
     await runInDurableObject(stub, async (before: FillCoordinator, state) => {
       const filler = active(await before.join(req));
       expect(filler.lease).toMatchObject({ next: 0, end: 10 });
       const lease = filler.lease!.id;
-      expect(await before.report({ fill: filler.fill, lease, end: 10, index: 0, sha256: "0".repeat(64) })).toEqual({ ok: true });
+      expect(await before.report({ key, fill: filler.fill, lease, end: 10, index: 0, sha256: "0".repeat(64) })).toEqual({ ok: true, held: true });
       await filler.progress.cancel();
 
       const after = new FillCoordinator(state, env as unknown as Env);
       // The filler never noticed the restart: its next chunk reaches the new instance...
-      expect(await after.report({ fill: filler.fill, lease, end: 10, index: 1, sha256: "1".repeat(64) })).toEqual({ ok: true });
+      expect(await after.report({ key, fill: filler.fill, lease, end: 10, index: 1, sha256: "1".repeat(64) })).toEqual({ ok: true, held: true });
       // ...so a client joining now should follow that filler, not fetch chunks 2-9 from the
       // origin a second time (each of their R2 keys written twice within a chunk's time).
       const late = active(await after.join(req));

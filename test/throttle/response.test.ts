@@ -15,10 +15,12 @@ describe("throttleResponse", () => {
     expect(new Uint8Array(await out.arrayBuffer())).toEqual(body);
   });
 
-  it("holds the body to its Content-Length (a FixedLengthStream keeps the header on the wire)", async () => {
+  it("holds the body to its Content-Length: short or long, it errors (expectedLength keeps the header on the wire)", async () => {
     const [body] = patternChunks([1000]);
     const short = throttleResponse(new Response(body, { headers: { "content-length": "2000" } }), "1MB/s", 2000);
-    await expect(short.arrayBuffer()).rejects.toThrow();
+    await expect(short.arrayBuffer()).rejects.toThrow(/ended after 1000 of 2000 bytes/);
+    const long = throttleResponse(new Response(body, { headers: { "content-length": "600" } }), "1MB/s", 2000);
+    await expect(long.arrayBuffer()).rejects.toThrow(/longer than its 600 bytes/);
     const exact = throttleResponse(new Response(body, { headers: { "content-length": "1000" } }), "1MB/s", 2000);
     expect((await exact.arrayBuffer()).byteLength).toBe(1000);
     // Without a (usable) Content-Length the body is passed as it is.

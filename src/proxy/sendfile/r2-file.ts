@@ -3,6 +3,7 @@
  * preconditions, §14 ranges incl. multipart/byteranges and 416, exactly as nginx): this
  * module only adapts an R2 object to the StoredCopy / BodySource it reads.
  */
+import { formatHttpDate } from "../../http/http-date";
 import { plain } from "../../http/plain";
 import { hex, type StoredMeta } from "../../store/meta";
 import { respondFromCopy } from "../../store/respond";
@@ -70,8 +71,8 @@ function metaOf(key: string, o: R2Object): StoredMeta {
     key,
     version: o.etag,
     etag: o.httpEtag,
-    // toUTCString is the IMF-fixdate of RFC 9110 §5.6.7; whole seconds, as compared.
-    lastModified: o.uploaded.toUTCString(),
+    // IMF-fixdate (RFC 9110 §5.6.7) in whole seconds, as If-Modified-Since compares it.
+    lastModified: formatHttpDate(o.uploaded.getTime()),
     length: o.size,
     contentType: o.httpMetadata?.contentType ?? contentTypeByExtension(key),
     cacheControl: o.httpMetadata?.cacheControl ?? null,

@@ -23,8 +23,6 @@ import { serveOriginFile, type FetchLike } from "./origin-file";
 import { serveR2File, type R2FileInfo } from "./r2-file";
 import { originFileUrl, parseSendfileRoot, r2Key, resolveName, type SendfileRoot } from "./root";
 
-export { parseSendfileRoot, type SendfileRoot } from "./root";
-
 export interface SendfileOptions {
   /** Whether this route's backend may name files (lighttpd proxy-core.allow-x-sendfile). */
   allow: boolean;
@@ -73,11 +71,6 @@ export type SendfileHandler = (req: Request, backend: Response, env: SendfileEnv
 export function createSendfile(opts: SendfileOptions): SendfileHandler {
   const root = parseSendfileRoot(opts.root);
   return (req, backend, env, deps) => handle(opts.allow, root, req, backend, env, deps ?? {});
-}
-
-/** One-shot form of createSendfile(opts)(req, backendResponse, env, deps). */
-export function applySendfile(opts: SendfileOptions, req: Request, backendResponse: Response, env: SendfileEnv, deps?: SendfileDeps): Promise<Response> {
-  return createSendfile(opts)(req, backendResponse, env, deps);
 }
 
 async function handle(allow: boolean, root: SendfileRoot, req: Request, backend: Response, env: SendfileEnv, deps: SendfileDeps): Promise<Response> {

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { chunkKey, dataKey, manifestKey, metaKey, versionKeys } from "../../../src/store/layout";
-import type { StoredMeta } from "../../../src/store/meta";
+import { metaToRecord, type StoredMeta } from "../../../src/store/meta";
 import { R2Tier } from "../../../src/store/r2-tier";
 import { baseFetch } from "../support";
 
@@ -125,7 +125,8 @@ describe("admin: purge", () => {
     const key = `/purge-test/${crypto.randomUUID()}.bin`;
     const meta: StoredMeta = { key, version: "v1abc", etag: '"e1"', lastModified: null, length: 5, contentType: "application/octet-stream", cacheControl: null, sha256: "0".repeat(64), storedAt: Date.now() };
     await store.put(dataKey(key, meta.version), "hello");
-    await new R2Tier(store).commit(meta, null);
+    // A copy in the layout from before chunking: one data object and its pointer.
+    await store.put(metaKey(key), "", { customMetadata: metaToRecord(meta) });
     expect(await store.head(metaKey(key))).not.toBeNull();
 
     const res = await baseFetch("/_admin/api/purge", jsonPost({ path: key }));
@@ -141,10 +142,10 @@ describe("admin: purge", () => {
   it("removes every chunk and the manifest of a chunked copy", async () => {
     const store = (env as unknown as Env).STORE;
     const key = `/purge-test/${crypto.randomUUID()}.bin`;
-    const meta: StoredMeta = { key, version: "v2abc", etag: '"e2"', lastModified: null, length: 10, contentType: null, cacheControl: null, sha256: "", storedAt: Date.now(), chunkSize: 4, fill: "f1" };
+    const meta = { key, version: "v2abc", etag: '"e2"', lastModified: null, length: 10, contentType: null, cacheControl: null, sha256: "", storedAt: Date.now(), chunkSize: 4, fill: "f1" };
     for (let i = 0; i < 3; i++) await store.put(chunkKey(key, meta.version, "f1", i), "abcd".slice(0, i === 2 ? 2 : 4));
     const manifest = { key, version: meta.version, fill: "f1", length: 10, chunkSize: 4, etag: meta.etag, lastModified: null, contentType: null, chunks: ["a", "b", "c"], sha256: "" };
-    await new R2Tier(store).commit(meta, manifest);
+    expect(await new R2Tier(store).commit(meta, manifest, null)).toMatchObject({ ok: true });
     expect(await store.head(manifestKey(key, meta.version, "f1"))).not.toBeNull();
     expect(versionKeys(meta)).toHaveLength(4);
 

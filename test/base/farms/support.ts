@@ -29,9 +29,6 @@ export const URLS = {
   s3: backendUrl(2),
 } as const;
 
-/** Every configured member, as the registry names them. */
-export const CONFIGURED = ["farm_one/web1", "farm_one/web2", "farm_stats/s1", "farm_stats/s2", "farm_stats/s3", "farm_gold/gold1"];
-
 export const registry = () => farmRegistry(env as unknown as Env);
 
 export interface Answer {

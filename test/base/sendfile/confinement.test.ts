@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import fc from "fast-check";
 import { r2Key, resolveName } from "../../../src/proxy/sendfile/root";
 import { ConfigError } from "../../../src/config/fields";
-import { applySendfile, createSendfile, parseSendfileRoot } from "../../../src/proxy/sendfile/sendfile";
+import { createSendfile } from "../../../src/proxy/sendfile/sendfile";
+import { parseSendfileRoot } from "../../../src/proxy/sendfile/root";
 import { backend, baseEnv, bytes, seed, sendfile, uniquePrefix } from "./support";
 
 describe("sendfile: a name never leaves the root", () => {
@@ -102,7 +103,7 @@ describe("sendfile: a name never leaves the root", () => {
     const { root } = await layout();
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     const req = new Request("http://base.test/app/download?id=7");
-    const res = await applySendfile({ allow: true, root }, req, backend({ "x-accel-redirect": "/%2e%2e/secret.txt" }), baseEnv);
+    const res = await createSendfile({ allow: true, root })(req, backend({ "x-accel-redirect": "/%2e%2e/secret.txt" }), baseEnv);
     expect(res.status).toBe(403);
     await res.text();
     expect(warn).toHaveBeenCalledTimes(1);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { behave, putBody, putFile, stats, totalStats, uniquePath } from "../../support/origin";
 import { originUrl } from "../support";
 import { backend, baseEnv, bytes, gunzip, sendfile } from "./support";
-import { applySendfile } from "../../../src/proxy/sendfile/sendfile";
+import { createSendfile } from "../../../src/proxy/sendfile/sendfile";
 
 /** uniquePath gives /t/<id>/name: served with root "origin:/t" under the name /<id>/name. */
 const ROOT = "origin:/t";
@@ -121,13 +121,13 @@ describe("sendfile from the origin (root origin:<path prefix>)", () => {
     await putBody(slow, "late");
     await behave(slow, { delayMs: 2000 });
     const req = new Request("http://base.test/dl");
-    const late = await applySendfile({ allow: true, root: ROOT }, req, backend({ "x-sendfile": nameOf(slow) }), { ...baseEnv, ORIGIN_TIMEOUT_MS: "300" });
+    const late = await createSendfile({ allow: true, root: ROOT })(req, backend({ "x-sendfile": nameOf(slow) }), { ...baseEnv, ORIGIN_TIMEOUT_MS: "300" });
     expect(late.status).toBe(504);
     expect(await late.text()).toMatch(/^the origin did not answer in time \(request id [\w-]+\)\n$/);
     await behave(slow, "clear");
 
     const { ORIGIN_URL: _, ...noOrigin } = baseEnv;
-    const unset = await applySendfile({ allow: true, root: ROOT }, req, backend({ "x-sendfile": "/x" }), noOrigin);
+    const unset = await createSendfile({ allow: true, root: ROOT })(req, backend({ "x-sendfile": "/x" }), noOrigin);
     expect(unset.status).toBe(500);
     expect(await unset.text()).toMatch(/^invalid config ORIGIN_URL: is required/);
   });

@@ -1,6 +1,6 @@
 // Helpers for the sendfile tests: the base's real bindings, seeded R2 objects, backend answers.
 import { env } from "cloudflare:workers";
-import { applySendfile, type SendfileDeps, type SendfileOptions, type SendfileWarning } from "../../../src/proxy/sendfile/sendfile";
+import { createSendfile, type SendfileDeps, type SendfileOptions, type SendfileWarning } from "../../../src/proxy/sendfile/sendfile";
 
 export const baseEnv = env as unknown as Env;
 export const store = baseEnv.STORE;
@@ -37,12 +37,12 @@ export interface Call {
   deps?: SendfileDeps;
 }
 
-/** applySendfile with the base's real env; refusals are collected instead of logged. */
+/** The sendfile handler with the base's real env; refusals are collected instead of logged. */
 export async function sendfile(call: Call, backendResponse: Response): Promise<{ res: Response; warnings: SendfileWarning[] }> {
   const warnings: SendfileWarning[] = [];
   const opts: SendfileOptions = { allow: call.allow ?? true, root: call.root };
   const req = new Request(call.url ?? "http://base.test/download/file", { method: call.method ?? "GET", headers: call.headers });
-  const res = await applySendfile(opts, req, backendResponse, baseEnv, { warn: (w) => warnings.push(w), ...call.deps });
+  const res = await createSendfile(opts)(req, backendResponse, baseEnv, { warn: (w) => warnings.push(w), ...call.deps });
   return { res, warnings };
 }
 
