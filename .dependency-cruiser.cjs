@@ -32,11 +32,6 @@ const BASE_ONLY = ["base", "farms", "admin", "health"];
  * editing right now; remove the entry when that lands.
  */
 const TEMPORARY = [
-  // config/load.ts assembles the node's config with its signing keys and throttle: it
-  // belongs to the node (node/load-config.ts, as base/app.ts's load() for the base), with
-  // fill/coordinator.ts parsing its one field through config alone.
-  { rule: "layer-config", from: "src/config/load.ts", to: "src/signing/redirect-token.ts" },
-  { rule: "layer-config", from: "src/config/load.ts", to: "src/throttle/index.ts" },
 ];
 
 const roomOf = (file) => file.split("/")[1];

@@ -7,6 +7,7 @@
  */
 
 import type { Cidr } from "../net/ip.ts";
+import { fillStallSeconds } from "./fill-stall.ts";
 import { statsFlushSeconds } from "./stats-flush.ts";
 import { absoluteUrl, boolean, cidrList, ConfigError, integer, raw, token, type RawVars } from "./fields.ts";
 
@@ -87,7 +88,7 @@ export function parseNodeConfig(vars: RawVars): NodeConfig {
     revalidateSeconds: integer(vars, "REVALIDATE_SECONDS", 0, 0, 31_536_000),
     cacheApiMaxBytes: integer(vars, "CACHE_API_MAX_BYTES", Number.MAX_SAFE_INTEGER, 0, Number.MAX_SAFE_INTEGER),
     chunkSize: integer(vars, "CHUNK_SIZE", DEFAULT_CHUNK_SIZE, 4096, 256 * 1024 * 1024),
-    fillStallSeconds: integer(vars, "FILL_STALL_SECONDS", 20, 1, 600),
+    fillStallSeconds: fillStallSeconds(vars),
     originTimeoutMs: integer(vars, "ORIGIN_TIMEOUT_MS", 15_000, 100, 600_000),
     leaseSeconds: integer(vars, "LEASE_SECONDS", 30, 3, 3600),
     retryAfterSeconds: integer(vars, "RETRY_AFTER_SECONDS", 5, 1, 3600),

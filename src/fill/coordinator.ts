@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { requireConfig } from "../config/load";
+import { fillStallSeconds } from "../config/fill-stall";
 import { chunkCount, chunkKey, chunkWindow, type ChunkedMeta, type Manifest } from "../store/layout";
 import { hex, type OriginHead, type StoredMeta } from "../store/meta";
 import { R2Tier } from "../store/r2-tier";
@@ -226,7 +226,7 @@ export class FillCoordinator extends DurableObject<Env> {
   }
 
   private leaseMs(): number {
-    return requireConfig(this.env).fillStallSeconds * 1000;
+    return fillStallSeconds(this.env as unknown as Record<string, unknown>) * 1000;
   }
 
   private load(): Promise<void> {

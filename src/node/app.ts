@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { errorAnswer } from "../platform/error-answer";
-import { loadConfig } from "../config/load";
+import { loadConfig } from "./load-config";
 import type { NodeConfig } from "../config/node-config";
 import { cacheStatus } from "../http/cache-status";
 import { canonicalRequestPath } from "../http/path";

@@ -4,7 +4,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { requireConfig } from "../../src/config/load";
+import { loadConfig } from "../../src/node/load-config";
 import type { FillCoordinator } from "../../src/fill/coordinator";
 import { runLease, type FillJob, type FillOutcome } from "../../src/fill/filler";
 import { CoordinatorLink } from "../../src/fill/link";
@@ -19,7 +19,9 @@ import { eventually } from "../support/node";
 
 const fills = (env as unknown as { FILLS: DurableObjectNamespace<FillCoordinator> }).FILLS;
 const bucket = (env as unknown as Env).STORE;
-const config = requireConfig(env);
+const loaded = loadConfig(env);
+if (!loaded.ok) throw loaded.error;
+const config = loaded.config;
 const MiB = 1024 * 1024;
 
 /** A file at the origin and the fill of it, joined as a node would; the test runs the leases. */

@@ -1,5 +1,5 @@
-import { ConfigError, parseNodeConfig, type NodeConfig } from "./node-config";
-import { parsedOnce, type Parsed } from "./parsed-once";
+import { ConfigError, parseNodeConfig, type NodeConfig } from "../config/node-config";
+import { parsedOnce, type Parsed } from "../config/parsed-once";
 
 import { parseSigningKeys, type SigningKey } from "../signing/redirect-token";
 
@@ -23,11 +23,4 @@ export function loadConfig(env: object): ConfigResult {
     }
     return { config, keys, throttle };
   });
-}
-
-/** For Durable Objects, which have no way to answer a request with the error. */
-export function requireConfig(env: object): NodeConfig {
-  const r = loadConfig(env);
-  if (!r.ok) throw r.error;
-  return r.config;
 }
