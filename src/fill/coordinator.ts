@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { fillStallSeconds } from "../config/fill-stall";
 import { chunkCount, chunkKey, chunkWindow, type ChunkedMeta, type Manifest } from "../store/layout";
-import { hex, type OriginHead, type StoredMeta } from "../store/meta";
+import { hex, sameFill, type OriginHead, type StoredMeta } from "../store/meta";
 import { R2Tier } from "../store/r2-tier";
 import { FillPlan } from "./plan";
 import { encodeEvent, type Abandon, type ChunkReport, type JoinRequest, type JoinResult, type ProgressEvent, type Renewal, type ReportAnswer } from "./protocol";
@@ -81,7 +81,7 @@ export class FillCoordinator extends DurableObject<Env> {
       await this.finish(now);
       if (this.state?.complete) {
         const meta = await this.r2.meta(req.key);
-        if (meta?.version === req.version && meta.fill === this.state.fill) return { kind: "stored", meta };
+        if (meta && sameFill(meta, { version: req.version, fill: this.state.fill })) return { kind: "stored", meta };
         // Purged or replaced since: this version is filled again under a new fill id.
         await this.reset();
       }

@@ -7,7 +7,7 @@
  * period is over. Admin purges stay immediate (store.purge).
  */
 import { versionKeys } from "../store/layout";
-import type { StoredMeta } from "../store/meta";
+import { sameFill, type StoredMeta } from "../store/meta";
 import type { R2Tier } from "../store/r2-tier";
 
 interface Retired {
@@ -54,7 +54,7 @@ export class Retirements {
       if (r.at > now) continue;
       try {
         const current = await this.r2.meta(r.meta.key);
-        if (current?.version !== r.meta.version || current.fill !== r.meta.fill) await this.r2.deleteKeys(versionKeys(r.meta));
+        if (!current || !sameFill(current, r.meta)) await this.r2.deleteKeys(versionKeys(r.meta));
         this.due.delete(key);
         await this.storage.delete(key);
       } catch (e) {

@@ -6,7 +6,7 @@
  * colo as soon as its put resolves.
  */
 import { chunkKey, dataKey, isChunked, manifestKey, metaKey, versionKeys, type ChunkedMeta, type Manifest } from "./layout";
-import { metaFromRecord, metaToRecord, type StoredMeta } from "./meta";
+import { metaFromRecord, metaToRecord, sameFill, type StoredMeta } from "./meta";
 
 /** The object at metaKey(): what it names (null when unreadable) and its R2 etag. */
 export interface Pointer {
@@ -57,7 +57,7 @@ export class R2Tier {
    */
   async commit(meta: ChunkedMeta, manifest: Manifest, base: string | null): Promise<CommitOutcome> {
     const current = await this.pointer(meta.key);
-    if (current?.meta?.version === meta.version && current.meta.fill === meta.fill) return { ok: true, replaced: null };
+    if (current?.meta && sameFill(current.meta, meta)) return { ok: true, replaced: null };
     if (current && current.etag !== base) return { ok: false, current: current.meta };
     await this.bucket.put(manifestKey(meta.key, manifest.version, manifest.fill), JSON.stringify(manifest), { httpMetadata: { contentType: "application/json" } });
     const written = await this.bucket.put(metaKey(meta.key), "", { customMetadata: metaToRecord(meta), onlyIf: current ? { etagMatches: current.etag } : { etagDoesNotMatch: "*" } });
