@@ -13,6 +13,7 @@
  */
 import { httpGet } from "./clients.mjs";
 import { MB, MiB, originBytes, sleep, waitStored } from "./cold-util.mjs";
+import { cpuMs } from "./stack.mjs";
 
 export const CROWD_FILE_SIZE = 48 * MiB;
 const SIZES = [1, 8, 32];
@@ -51,17 +52,23 @@ export async function crowdRun(ctx, n, tag) {
   await sleep(1000); // its R2 put finishes in waitUntil
 
   await origin.control.reset();
+  // workerd's CPU time (all its threads) during each crowd: less noisy than wall time
+  // on a shared machine, and what the crowd costs the runtime.
+  const cpu0 = await cpuMs(stack.pid());
   const c = await crowd(stack.url("node") + coldPath, n, 20 + (n % 200), cold.sha256);
+  const coldCpuMs = (await cpuMs(stack.pid())) - cpu0;
   const o = await originBytes(origin, coldPath);
   // How many clients fetched from the origin themselves (Cache-Status "stored").
   const filled = c.statuses.filter((s) => /;\s*stored/.test(s)).length;
 
   await waitStored(stack, coldPath);
+  const cpu1 = await cpuMs(stack.pid());
   const stored = await crowd(stack.url("node") + coldPath, n, 120 + (n % 100), cold.sha256);
+  const storedCpuMs = (await cpuMs(stack.pid())) - cpu1;
   const reference = Math.max(tee.totalMs, stored.slowestMs);
   return {
     n, coldMs: c.slowestMs, coldFastestMs: c.fastestMs, teeMs: tee.totalMs, storedMs: stored.slowestMs,
-    ratio: c.slowestMs / reference, originRatio: o.bodyBytes / size, origin: o, filled,
+    ratio: c.slowestMs / reference, originRatio: o.bodyBytes / size, origin: o, filled, coldCpuMs, storedCpuMs,
   };
 }
 
@@ -73,7 +80,7 @@ export async function figureCrowd(ctx) {
   for (const n of SIZES) {
     const r = await crowdRun(ctx, n, "f5");
     const s = (ms) => (ms / 1000).toFixed(2);
-    lines.push(`${n} client(s): slowest cold ${s(r.coldMs)} s (fastest ${s(r.coldFastestMs)} s), bare tee ${s(r.teeMs)} s, stored-copy crowd slowest ${s(r.storedMs)} s; origin ${r.origin.gets} GET(s) (${r.origin.rangeGets} ranged), ${r.origin.heads} HEAD(s), ${(r.origin.bodyBytes / MB).toFixed(1)} MB of body; ${r.filled} client(s) answered "stored" (fetched from the origin)`);
+    lines.push(`${n} client(s): slowest cold ${s(r.coldMs)} s (fastest ${s(r.coldFastestMs)} s, workerd CPU ${s(r.coldCpuMs)} s), bare tee ${s(r.teeMs)} s, stored-copy crowd slowest ${s(r.storedMs)} s (workerd CPU ${s(r.storedCpuMs)} s); origin ${r.origin.gets} GET(s) (${r.origin.rangeGets} ranged), ${r.origin.heads} HEAD(s), ${(r.origin.bodyBytes / MB).toFixed(1)} MB of body; ${r.filled} client(s) answered "stored" (fetched from the origin)`);
     rows.push({
       id: `5.${n}`, what: `cold crowd of ${n}, 48 MiB: slowest client vs max(bare tee, stored crowd)`,
       node: r.coldMs / 1000, baseline: Math.max(r.teeMs, r.storedMs) / 1000, unit: "s", ratio: r.ratio,

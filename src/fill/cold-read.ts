@@ -16,7 +16,8 @@ import type { OriginHead, StoredMeta } from "../store/meta";
 import type { Store } from "../store/store";
 import { hashPass, jobMeta, runLease, type FillJob } from "./filler";
 import { CoordinatorLink, type CoordinatorStub } from "./link";
-import type { LiveChunk } from "./live-chunk";
+import { StoredNow, type LiveChunk } from "./live-chunk";
+import { FillChunks } from "./live-chunks";
 import type { Lease } from "./plan";
 import { readEvents, type JoinResult } from "./protocol";
 
@@ -73,8 +74,9 @@ function join(link: CoordinatorLink, deps: ColdDeps, t: ColdTarget, window: Byte
 
 class LiveFill {
   private readonly stored: Uint8Array;
-  private readonly live = new Map<number, LiveChunk>();
   private readonly waiters = new Set<() => void>();
+  /** Chunks this request fetches from the origin, read live by its client. */
+  private readonly live = new FillChunks();
   private failure: FillFailed | null = null;
   private progress: ReadableStreamDefaultReader<Uint8Array> | null = null;
   private rejoins = 0;
@@ -128,8 +130,7 @@ class LiveFill {
   }
 
   private async fetchLease(lease: Lease): Promise<void> {
-    const liveChanged = () => this.wake();
-    await runLease({ config: this.deps.config, store: this.deps.store, coordinator: this.link, live: this.live, liveChanged }, this.job, lease);
+    await runLease({ config: this.deps.config, store: this.deps.store, coordinator: this.link, live: this.live }, this.job, lease);
   }
 
   private stopFollowing(): void {
@@ -199,16 +200,28 @@ class LiveFill {
       const live = this.live.get(i);
       if (live) return this.liveRead(i, live, from, to);
       if (this.failure) throw this.failure;
-      const woke = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), stallMs + 1000);
-        this.waiters.add(() => {
-          clearTimeout(timer);
-          resolve(true);
-        });
-      });
       // Nothing heard for a whole lease: the filler may be gone without a word.
-      if (!woke) await this.rejoin(i);
+      if (!(await this.nextEvent(stallMs + 1000))) await this.rejoin(i);
     }
+  }
+
+  /** True at our next event (progress, our own chunks), false after `ms`. */
+  private nextEvent(ms: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      let stopListening = () => {};
+      const timer = setTimeout(() => {
+        stopListening();
+        this.waiters.delete(woken);
+        resolve(false);
+      }, ms);
+      const woken = () => {
+        clearTimeout(timer);
+        stopListening();
+        resolve(true);
+      };
+      this.waiters.add(woken);
+      stopListening = this.live.onChange(woken);
+    });
   }
 
   /**
@@ -218,7 +231,9 @@ class LiveFill {
    */
   private liveRead(i: number, live: LiveChunk, from: number, to: number): ReadableStream<Uint8Array> {
     let delivered = 0;
-    let reader = live.read(from, to).getReader();
+    // Twice the stall time: the filler gives up on a silent origin itself before that.
+    const stallMs = this.deps.config.fillStallSeconds * 2000;
+    let reader = live.read(from, to, stallMs).getReader();
     let resumes = 0;
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
@@ -229,7 +244,9 @@ class LiveFill {
             delivered += value.byteLength;
             return controller.enqueue(value);
           } catch (e) {
-            if (this.failure || ++resumes > MAX_REJOINS) throw this.failure ?? e;
+            // Stored meanwhile is no failure: the rest comes from the store.
+            if (this.failure || (!(e instanceof StoredNow) && ++resumes > MAX_REJOINS)) throw this.failure ?? e;
+            this.live.delete(i, live);
             const rest = await this.readChunk(i, from + delivered, to);
             if (!rest) throw e;
             reader = rest.getReader();

@@ -94,9 +94,12 @@ export class FillCoordinator extends DurableObject<Env> {
       const state = this.state;
       const plan = this.plan!;
       // A crowd joins hundreds of times a second: persist the orphan clock once a minute.
+      // Unconfirmed, so the answer (the first byte of a cold file) does not wait for the
+      // write: should it fail, the object resets and its fillers' reports are refused
+      // (nothing stored yet is lost; the next join starts the fill again).
       if (state.touched === now || now - state.touched > TOUCH_PERSIST_MS) {
         state.touched = now;
-        await this.ctx.storage.put(STATE, state);
+        await this.ctx.storage.put(STATE, state, { allowUnconfirmed: true });
       }
       // The caller's bytes in this fill's own chunks, whatever the caller's CHUNK_SIZE.
       const window = chunkWindow(state.head.length, state.chunkSize, req.window);
@@ -110,7 +113,7 @@ export class FillCoordinator extends DurableObject<Env> {
         this.subscribers.set(writer, window);
         writer.closed.catch(() => this.subscribers.delete(writer));
       }
-      await this.schedule();
+      await this.schedule(true);
       return { kind: "active", fill: state.fill, chunkSize: state.chunkSize, stored: plan.stored.slice(), lease, progress: readable, hashPass };
     });
   }
@@ -376,7 +379,8 @@ export class FillCoordinator extends DurableObject<Env> {
    * retry, and deletions of replaced versions. A hash pass that goes silent is not the
    * alarm's: it has nobody to ask, the next join takes it over.
    */
-  private async schedule(): Promise<void> {
+  /** `unconfirmed`: the caller's answer need not wait for the alarm write (see join). */
+  private async schedule(unconfirmed = false): Promise<void> {
     const { state, plan } = this;
     const deadlines = [this.retired.next()];
     if (state?.complete) deadlines.push(state.touched + COMPLETE_KEEP_MS);
@@ -388,7 +392,7 @@ export class FillCoordinator extends DurableObject<Env> {
     if (due.length === 0) return;
     const deadline = Math.min(...due);
     const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > deadline || current < Date.now()) await this.ctx.storage.setAlarm(deadline);
+    if (current === null || current > deadline || current < Date.now()) await this.ctx.storage.setAlarm(deadline, { allowUnconfirmed: unconfirmed });
   }
 }
 

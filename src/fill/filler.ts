@@ -13,6 +13,7 @@ import { hex, type OriginHead, type StoredMeta } from "../store/meta";
 import type { Store } from "../store/store";
 import type { CoordinatorLink } from "./link";
 import { LiveChunk } from "./live-chunk";
+import type { FillChunks } from "./live-chunks";
 import type { Lease } from "./plan";
 
 export interface FillJob {
@@ -29,10 +30,8 @@ export interface FillerDeps {
   config: Pick<NodeConfig, "originUrl" | "originTimeoutMs" | "nodeId" | "fillStallSeconds">;
   store: Store;
   coordinator: CoordinatorLink;
-  /** Chunks being fetched here, for this Worker's own client (never the file's last chunk). */
-  live: Map<number, LiveChunk>;
-  /** Called when `live` changes, so a reader waiting for a chunk looks again. */
-  liveChanged(): void;
+  /** The chunks of this lease in flight, readable live by the request's client. */
+  live: FillChunks;
 }
 
 export type FillOutcome = { ok: true } | { ok: false; reason: string; changed: boolean };
@@ -133,7 +132,7 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
     const done = chunk;
     const at = index;
     const previous = storing;
-    storing = (async () => {
+    storing = storeChunk(deps, done.live, at, async () => {
       const sha256 = hex(new Uint8Array(await crypto.subtle.digest("SHA-256", done.buffer)));
       await deps.store.writeChunk(meta, at, done.buffer, sha256);
       // Reports go in index order, so the coordinator's stored set grows without holes.
@@ -150,19 +149,21 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
       // A call that throws (network, a coordinator restarting) is not a refusal: once more.
       const answer = await deps.coordinator.call((c) => c.report(report), true);
       lastReport = Date.now();
-      done.live?.end();
-      deps.live.delete(at);
-      deps.liveChanged();
       if (!answer.ok) {
-        await dropChunk(deps, job, at);
+        // Thrown through storeChunk: its readers get an error, not bytes of a discarded fill.
         const refused = new Refused();
+        await dropChunk(deps, job, at);
         halt(refused);
         throw refused;
       }
+      // Stored and reported: readers take it from the store from now on (and the last
+      // chunk's final byte is released, the whole file having checked out).
+      done.live.end();
+      deps.live.delete(at, done.live);
       if (answer.hashPass) await hashPass(deps, job).catch(() => {});
       if (before) throw before;
       if (!answer.held && at < lease.end - 1) halt(new LeaseLost());
-    })();
+    });
     // Observed here so a failure between two chunks is not an unhandled rejection; it
     // still surfaces at the next await of `storing` or `previous`.
     storing.catch(() => {});
@@ -193,8 +194,8 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
       while (piece.byteLength > 0) {
         const n = Math.min(chunk.buffer.byteLength - chunk.filled, piece.byteLength);
         chunk.buffer.set(piece.subarray(0, n), chunk.filled);
-        chunk.live?.append(chunk.buffer.subarray(chunk.filled, chunk.filled + n));
         chunk.filled += n;
+        chunk.live.filledTo(chunk.filled);
         piece = piece.subarray(n);
         if (chunk.filled === chunk.buffer.byteLength && (await complete())) {
           reader.cancel().catch(() => {});
@@ -216,9 +217,8 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
     const err = stop ?? (e as Error);
     const notOurs = err instanceof Refused || err instanceof LeaseLost;
     const reason = notOurs ? err.message : `fill failed: ${err.message}`;
-    chunk.live?.fail(new Error(reason));
-    deps.live.delete(index);
-    deps.liveChanged();
+    chunk.live.fail(new Error(reason));
+    deps.live.delete(index, chunk.live);
     // Refused: the coordinator already dropped this fill; lost: the lease is someone else's.
     return notOurs ? { ok: false, reason, changed: false } : giveUp(deps, job, lease, reason, false);
   } finally {
@@ -226,18 +226,24 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
   }
 }
 
-/** The buffer of chunk `index`, shown live to this Worker's client unless it is the file's last. */
-function openChunk(deps: FillerDeps, job: FillJob, index: number): { buffer: Uint8Array; filled: number; live: LiveChunk | null } {
+/** The buffer of chunk `index`, readable live by this isolate's clients of the fill. */
+function openChunk(deps: FillerDeps, job: FillJob, index: number): { buffer: Uint8Array; filled: number; live: LiveChunk } {
   const span = chunkSpan(job.head.length, job.chunkSize, index);
   const buffer = new Uint8Array(span.end - span.start);
-  // The file's last chunk is released only once the whole file checks out against the
-  // origin's digest: the coordinator announces it, and every reader takes it from R2.
-  const live = index < job.chunks - 1 ? new LiveChunk() : null;
-  if (live) {
-    deps.live.set(index, live);
-    deps.liveChanged();
-  }
+  const live = new LiveChunk(buffer, index === job.chunks - 1);
+  deps.live.set(index, live);
   return { buffer, filled: 0, live };
+}
+
+/** Runs `store` for chunk `at`; if it throws, the chunk's live readers are told (they resume from the store or a new filler). */
+async function storeChunk(deps: FillerDeps, live: LiveChunk, at: number, store: () => Promise<void>): Promise<void> {
+  try {
+    await store();
+  } catch (e) {
+    live.fail(e as Error);
+    deps.live.delete(at, live);
+    throw e;
+  }
 }
 
 /** Bytes read from the origin between two yields to the event loop. */

@@ -8,6 +8,7 @@ import { loadConfig } from "../../src/node/load-config";
 import type { FillCoordinator } from "../../src/fill/coordinator";
 import { runLease, type FillJob, type FillOutcome } from "../../src/fill/filler";
 import { CoordinatorLink } from "../../src/fill/link";
+import { FillChunks } from "../../src/fill/live-chunks";
 import type { JoinResult } from "../../src/fill/protocol";
 import { headOf } from "../../src/origin/origin";
 import { chunkCount, chunkKey } from "../../src/store/layout";
@@ -38,7 +39,8 @@ async function fillOf(name: string, size: number, seed: number) {
   const run = (j: Awaited<ReturnType<typeof join>>, at?: number): Promise<FillOutcome> => {
     const job: FillJob = { key: path, target: path, version, head: { ...head, length }, fill: j.fill, chunkSize: j.chunkSize, chunks: chunkCount(length, j.chunkSize) };
     const store = new Store(bucket, caches.default, { cacheMaxBytes: 0, waitUntil: () => {} });
-    const go = () => runLease({ config, store, coordinator: link(), live: new Map(), liveChanged: () => {} }, job, j.lease!);
+    const live = new FillChunks();
+    const go = () => runLease({ config, store, coordinator: link(), live }, job, j.lease!);
     return at === undefined ? go() : atTime(at, go);
   };
   /** Chunk objects of this fill in R2, by index. */
