@@ -3,29 +3,21 @@
  * a "health" block is probed when its interval has passed (the registry remembers when,
  * so every isolate and every Cron invocation agree). A member is up when it answers the
  * configured method and path with an expected status in time; rise/fall consecutive
- * results flip it, as in HAProxy. Intervals below the Cron's period (one minute) are
+ * results flip it (health/rise-fall.ts). Intervals below the Cron's period (one minute) are
  * met by that period only.
  */
 import { parseFarmsConfig, type Farm, type FarmHealthCheck, type FarmMember, type FarmsConfig } from "../config/farms-config";
+import { probe } from "../health/probe";
 import { farmRegistry } from "./runtime";
 import type { FarmEvent, Probe } from "./types";
 
 export async function probeMember(member: FarmMember, check: FarmHealthCheck): Promise<Probe> {
-  const started = Date.now();
-  try {
-    const res = await fetch(member.url + check.path, {
-      method: check.method,
-      redirect: "manual",
-      signal: AbortSignal.timeout(check.timeoutMs),
-      headers: { "user-agent": "offload-base-farm-health" },
-    });
-    await res.body?.cancel();
-    const ok = check.expect.includes(res.status);
-    return { member: member.id, ok, detail: `${check.method} ${check.path}: HTTP ${res.status} in ${Date.now() - started} ms${ok ? "" : ` (expected ${check.expect.join(" or ")})`}`, source: "active" };
-  } catch (e) {
-    const timedOut = (e as Error).name === "TimeoutError";
-    return { member: member.id, ok: false, detail: timedOut ? `${check.method} ${check.path}: no answer within ${check.timeoutMs} ms` : `cannot connect: ${(e as Error).message}`, source: "active" };
-  }
+  const what = `${check.method} ${check.path}`;
+  const r = await probe({ url: member.url + check.path, method: check.method, up: (status) => check.expect.includes(status), timeoutMs: check.timeoutMs, userAgent: "offload-base-farm-health" });
+  let detail: string;
+  if (r.answered) detail = `${what}: HTTP ${r.status} in ${r.ms} ms${r.ok ? "" : ` (expected ${check.expect.join(" or ")})`}`;
+  else detail = r.kind === "timeout" ? `${what}: ${r.detail}` : r.detail;
+  return { member: member.id, ok: r.ok, detail, source: "active" };
 }
 
 /** One Cron round: probe every farm that is due; returns the transitions it caused. */

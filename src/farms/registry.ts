@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { step, unchecked, type Thresholds, type Wording } from "../health/rise-fall";
 import type { AdminState, FarmEvent, MemberRecord, MemberStats, Probe } from "./types";
 
 const MEMBER = "m:";
@@ -10,12 +11,14 @@ const EVENTS_KEPT = 500;
 const memberKey = (farm: string, member: string) => `${MEMBER}${farm}/${member}`;
 
 function fresh(now: number): MemberRecord {
-  return { admin: "enabled", healthy: true, reason: "", successes: 0, failures: 0, checkedAt: 0, changedAt: now, stats: null };
+  return { admin: "enabled", ...unchecked(now), stats: null };
 }
+
+const WORDS: Wording = (healthy, count, p) => `${healthy ? "up" : "down"} after ${count} ${healthy ? "good" : "failed"} ${p.source} check(s): ${p.detail}`;
 
 /**
  * mod_athena's farm state, one object for every isolate: per member the operator's state
- * (enabled, disabled, drain), health (up/down after rise/fall checks, as in HAProxy) and
+ * (enabled, disabled, drain), health (up/down after rise/fall checks: health/rise-fall.ts) and
  * the last pushed stats, plus a log of transitions. Membership itself is configuration
  * (FARMS): callers check farm and member names before calling, so nothing is ever stored
  * for a name that is not configured. Members start enabled and up: a fresh deploy must
@@ -50,24 +53,14 @@ export class FarmRegistry extends DurableObject<Env> {
   }
 
   /** Active checks or passive failures of one farm's members; returns the health transitions. */
-  async observe(farm: string, probes: Probe[], thresholds: { rise: number; fall: number }): Promise<FarmEvent[]> {
+  async observe(farm: string, probes: Probe[], thresholds: Thresholds): Promise<FarmEvent[]> {
     const now = Date.now();
     const events: FarmEvent[] = [];
     const updated: Record<string, MemberRecord> = {};
     for (const p of probes) {
-      const r = updated[p.member] ?? (await this.record(farm, p.member));
-      r.checkedAt = now;
-      if (p.ok) {
-        r.successes += 1;
-        r.failures = 0;
-        if (!r.healthy && r.successes >= thresholds.rise) events.push(this.flip(r, farm, p.member, true, `up after ${r.successes} good ${p.source} check(s): ${p.detail}`, now));
-      } else {
-        r.failures += 1;
-        r.successes = 0;
-        if (r.healthy) r.reason = `${p.source}: ${p.detail}`;
-        if (r.healthy && r.failures >= thresholds.fall) events.push(this.flip(r, farm, p.member, false, `down after ${r.failures} failed ${p.source} check(s): ${p.detail}`, now));
-      }
-      updated[p.member] = r;
+      const { state, flip } = step(updated[p.member] ?? (await this.record(farm, p.member)), { ...p, at: now }, { ...thresholds, words: WORDS });
+      updated[p.member] = state;
+      if (flip) events.push({ at: flip.at, farm, member: p.member, kind: "health", state: flip.healthy ? "up" : "down", reason: flip.reason });
     }
     await this.ctx.storage.put(Object.fromEntries(Object.entries(updated).map(([m, r]) => [memberKey(farm, m), r])));
     await this.log(events);
@@ -94,13 +87,6 @@ export class FarmRegistry extends DurableObject<Env> {
 
   private async record(farm: string, member: string): Promise<MemberRecord> {
     return (await this.ctx.storage.get<MemberRecord>(memberKey(farm, member))) ?? fresh(Date.now());
-  }
-
-  private flip(r: MemberRecord, farm: string, member: string, healthy: boolean, reason: string, now: number): FarmEvent {
-    r.healthy = healthy;
-    r.reason = reason;
-    r.changedAt = now;
-    return { at: now, farm, member, kind: "health", state: healthy ? "up" : "down", reason };
   }
 
   private async log(events: FarmEvent[]): Promise<void> {

@@ -1,4 +1,5 @@
 /** What the FarmRegistry keeps per member, and what callers send it. */
+import type { CheckResult, RiseFallState } from "../health/rise-fall";
 
 /** The operator's say: "drain" takes no new clients but keeps sticky ones (HAProxy's drain). */
 export type AdminState = "enabled" | "disabled" | "drain";
@@ -16,23 +17,14 @@ export interface MemberStats {
   at: number;
 }
 
-export interface MemberRecord {
+/** The operator's state and pushed stats beside the member's health (rise/fall). */
+export interface MemberRecord extends RiseFallState {
   admin: AdminState;
-  healthy: boolean;
-  /** Why it is down, or the last failure seen. */
-  reason: string;
-  successes: number;
-  failures: number;
-  checkedAt: number;
-  changedAt: number;
   stats: MemberStats | null;
 }
 
-export interface Probe {
+export interface Probe extends CheckResult {
   member: string;
-  ok: boolean;
-  detail: string;
-  source: "active" | "passive";
 }
 
 export interface FarmEvent {

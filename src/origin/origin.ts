@@ -1,6 +1,7 @@
 import type { NodeConfig } from "../config/node-config";
 import type { OriginHead } from "../store/meta";
 import { ORIGIN_FAILURE } from "../http/request-id";
+import { timedFetch } from "../platform/timed-fetch";
 
 /** What a request to the origin needs to know (node and base configs both provide it). */
 export type OriginConfig = Pick<NodeConfig, "originUrl" | "originTimeoutMs" | "nodeId">;
@@ -22,27 +23,21 @@ export async function originFetch(
   target: string,
   headers: Record<string, string>,
 ): Promise<OriginAnswer> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), config.originTimeoutMs);
-  try {
-    const response = await fetch(config.originUrl + target, {
+  const answer = await timedFetch(
+    config.originUrl + target,
+    {
       method,
       // identity: the stored bytes, length and validators must be the origin's own
       // (workerd would otherwise negotiate gzip and decode it transparently).
       headers: { "accept-encoding": "identity", "user-agent": `offload-node/${config.nodeId}`, ...headers },
       redirect: "manual",
-      signal: controller.signal,
-    });
-    return { ok: true, response };
-  } catch (e) {
-    const timedOut = controller.signal.aborted;
-    console.log(JSON.stringify({ msg: "origin fetch failed", node: config.nodeId, method, target, kind: timedOut ? "timeout" : "connect", detail: timedOut ? `no answer within ${config.originTimeoutMs} ms` : String((e as Error).message) }));
-    const kind = timedOut ? "timeout" : "connect";
-    return { ok: false, kind, reason: ORIGIN_FAILURE[kind].text };
-  } finally {
+    },
     // Only the wait for headers is timed; a long body is not cut off.
-    clearTimeout(timer);
-  }
+    { timeoutMs: config.originTimeoutMs },
+  );
+  if (answer.ok) return { ok: true, response: answer.response };
+  console.log(JSON.stringify({ msg: "origin fetch failed", node: config.nodeId, method, target, kind: answer.kind, detail: answer.detail }));
+  return { ok: false, kind: answer.kind, reason: ORIGIN_FAILURE[answer.kind].text };
 }
 
 export function headOf(r: Response): OriginHead {

@@ -13,6 +13,7 @@
  */
 import { plain } from "../../http/plain";
 import { originFailure, requestId } from "../../http/request-id";
+import { timedFetch, type FetchLike } from "../../platform/timed-fetch";
 
 /** Client fields the origin needs to answer ranges and conditions itself. */
 const FORWARDED = ["range", "if-range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since"];
@@ -26,8 +27,6 @@ const KEPT = [
 
 /** Statuses that are the origin's answer about the file itself, passed on as they are. */
 const PASSED = new Set([200, 206, 304, 412, 416]);
-
-export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
 export interface OriginFileRequest {
   url: string;
@@ -47,21 +46,15 @@ export async function serveOriginFile(o: OriginFileRequest, req: Request): Promi
     const v = req.headers.get(name);
     if (v !== null) headers.set(name, v);
   }
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), o.timeoutMs);
-  let res: Response;
-  try {
-    res = await o.fetch(o.url, { method: req.method, headers, redirect: "manual", signal: controller.signal });
-  } catch (e) {
+  // Only the wait for headers is timed; a long body is not cut off.
+  const answer = await timedFetch(o.url, { method: req.method, headers, redirect: "manual" }, { timeoutMs: o.timeoutMs, fetch: o.fetch });
+  if (!answer.ok) {
     // The runtime's message (and the origin's address in it) only in the log (issue #11 L7).
     const id = requestId(req.headers);
-    const timedOut = controller.signal.aborted;
-    console.log(JSON.stringify({ msg: "sendfile origin fetch failed", requestId: id, kind: timedOut ? "timeout" : "connect", detail: timedOut ? `no answer within ${o.timeoutMs} ms` : String((e as Error).message) }));
-    return originFailure(timedOut ? "timeout" : "connect", id, { "cache-status": o.cacheStatus() });
-  } finally {
-    // Only the wait for headers is timed; a long body is not cut off.
-    clearTimeout(timer);
+    console.log(JSON.stringify({ msg: "sendfile origin fetch failed", requestId: id, kind: answer.kind, detail: answer.detail }));
+    return originFailure(answer.kind, id, { "cache-status": o.cacheStatus() });
   }
+  const res = answer.response;
 
   const status = o.cacheStatus(res.status);
   if (!PASSED.has(res.status)) {

@@ -17,9 +17,10 @@
 import { ConfigError, absoluteUrl, integer, token, type RawVars } from "../../config/fields";
 import { cacheStatus } from "../../http/cache-status";
 import { plain } from "../../http/plain";
+import type { FetchLike } from "../../platform/timed-fetch";
 import { negotiateCoding } from "./compress";
 import { contentTypeByExtension } from "./content-type";
-import { serveOriginFile, type FetchLike } from "./origin-file";
+import { serveOriginFile } from "./origin-file";
 import { serveR2File, type R2FileInfo } from "./r2-file";
 import { originFileUrl, parseSendfileRoot, r2Key, resolveName, type SendfileRoot } from "./root";
 
