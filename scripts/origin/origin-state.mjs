@@ -20,6 +20,7 @@ function zero() {
  * @property {number} [delayMs] wait this long before sending headers
  * @property {boolean} [noValidators] omit ETag and Last-Modified
  * @property {boolean} [noLength] send the body chunked, without Content-Length
+ * @property {string} [cacheControl] send this Cache-Control
  * @property {number} [bytesPerSecond] throttle the body
  * @property {number} [dieAfterBytes] destroy the socket after this many body bytes
  * @property {number} [replaceAfterBytes] after this many body bytes, replace the file on disk
@@ -131,6 +132,8 @@ export function parseBehaviour(q) {
   b.noLength = flag("noLength");
   // Sent verbatim as Repr-Digest (RFC 9530), e.g. a wrong one to test integrity checks.
   b.reprDigest = q.get("reprDigest") ?? undefined;
+  // Sent verbatim as Cache-Control (e.g. one too long for a stored copy's metadata).
+  b.cacheControl = q.get("cacheControl") ?? undefined;
   // With status=3xx: the Location the origin sends (to test rewriting by proxies).
   b.location = q.get("location") ?? undefined;
   for (const k of Object.keys(b)) if (b[k] === undefined || b[k] === false) delete b[k];

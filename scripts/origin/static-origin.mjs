@@ -149,6 +149,7 @@ async function serveFile(req, res, { root, state }) {
       "Content-Type": contentTypeFor(target.abs),
       "Accept-Ranges": "bytes",
       ...(validators.etag ? { ETag: validators.etag, "Last-Modified": validators.lastModified } : {}),
+      ...(b.cacheControl ? { "Cache-Control": b.cacheControl } : {}),
     };
 
     const inm = req.headers["if-none-match"];

@@ -1,6 +1,6 @@
 import type { NodeConfig } from "../config/node-config";
 import { discard, headOf, originFetch } from "../origin/origin";
-import { isStorable, sameRepresentation, versionOf, type OriginHead, type StoredMeta } from "../store/meta";
+import { fitsInMetadata, isStorable, sameRepresentation, versionOf, type OriginHead, type StoredMeta } from "../store/meta";
 
 export type Revalidation =
   | { kind: "unchanged"; fwdStatus: number }
@@ -39,5 +39,6 @@ export async function revalidate(config: NodeConfig, target: string, meta: Store
     const why = head.length === null ? "no-length" : "no-validator";
     return { kind: "uncacheable", head, why };
   }
+  if (!fitsInMetadata(target, head)) return { kind: "uncacheable", head, why: "headers-too-large" };
   return { kind: "changed", head, version: await versionOf(head) };
 }

@@ -39,6 +39,21 @@ export function isStorable(h: OriginHead): h is OriginHead & { length: number } 
   return (h.etag !== null || h.lastModified !== null) && h.length !== null;
 }
 
+/** R2's limit on an object's custom metadata (keys and values, in bytes). */
+const R2_METADATA_MAX_BYTES = 8192;
+
+/**
+ * Whether a copy of `key` described by `head` can be stored: its pointer carries the meta
+ * as R2 custom metadata, so headers longer than R2 allows (a huge ETag or Cache-Control)
+ * would make every commit fail. Measured with every later field at its longest.
+ */
+export function fitsInMetadata(key: string, head: OriginHead & { length: number }): boolean {
+  const longest: StoredMeta = { key, version: "0".repeat(20), ...head, sha256: "0".repeat(64), storedAt: 8.64e15, chunkSize: Number.MAX_SAFE_INTEGER, fill: "0".repeat(16) };
+  let bytes = 0;
+  for (const [k, v] of Object.entries(metaToRecord(longest))) bytes += new TextEncoder().encode(k + v).byteLength;
+  return bytes <= R2_METADATA_MAX_BYTES;
+}
+
 export async function versionOf(h: OriginHead): Promise<string> {
   const text = `${h.etag ?? ""}\n${h.lastModified ?? ""}\n${h.length ?? ""}`;
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));

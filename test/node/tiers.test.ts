@@ -108,4 +108,21 @@ describe("storage tiers", () => {
       expect(await store.head(metaKey(path))).toBeNull();
     }
   });
+
+  it("an answer whose headers would not fit in R2's 8 KiB of metadata streams through uncached, and a shorter one is stored", async () => {
+    const path = uniquePath("long-headers.bin");
+    const file = await putFile(path, 70_000);
+    // 8,000 bytes of Cache-Control: the meta with key, ETag and the rest is over 8,192.
+    await behave(path, { cacheControl: `public, x-note="${"a".repeat(8000)}"` });
+    for (let i = 0; i < 2; i++) {
+      const res = await nodeFetch(path);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("cache-status")).toBe("test-node; fwd=miss; detail=headers-too-large");
+      expect((await streamSha256(res)).sha256).toBe(file.sha256);
+    }
+    expect(await store.head(metaKey(path))).toBeNull();
+    await behave(path, { cacheControl: `public, x-note="${"a".repeat(7000)}"` });
+    expect((await streamSha256(await nodeFetch(path))).sha256).toBe(file.sha256);
+    await eventually(async () => (await store.head(metaKey(path))) !== null);
+  });
 });
