@@ -8,7 +8,7 @@
 import type { NodeConfig } from "../config/node-config";
 import { sha256FromDigestField } from "../http/digest";
 import { discard, headOf, originFetch } from "../origin/origin";
-import { chunkKey, chunkSpan } from "../store/layout";
+import { chunkSpan } from "../store/layout";
 import { hex, type OriginHead, type StoredMeta } from "../store/meta";
 import type { Store } from "../store/store";
 import type { CoordinatorLink } from "./link";
@@ -117,7 +117,8 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
       void deps.coordinator.call((c) => c.renew(renewal)).then((held) => held || halt(new LeaseLost()), () => {});
     }
   }, Math.max(250, stallMs / 3));
-  let index = lease.next;
+  const first = lease.next;
+  let index = first;
   let chunk = openChunk(deps, job, index);
   let toSkip = skip;
   // Chunk i is stored (R2, cache, report) while chunk i+1 is read from the origin, as a
@@ -141,7 +142,7 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
         (e: unknown) => e as Error,
       );
       if (before instanceof Refused) {
-        await dropChunk(deps, job, at);
+        await dropChunks(deps, job, at, at);
         throw before;
       }
       // A chunk written is reported even after a lost lease: its bytes are good.
@@ -152,7 +153,9 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
       if (!answer.ok) {
         // Thrown through storeChunk: its readers get an error, not bytes of a discarded fill.
         const refused = new Refused();
-        await dropChunk(deps, job, at);
+        // This one, and the colo's cache entries of those stored before (the coordinator
+        // deletes their R2 objects, but cannot reach this colo's cache).
+        await dropChunks(deps, job, first, at);
         halt(refused);
         throw refused;
       }
@@ -261,9 +264,10 @@ class LeaseLost extends Error {
   }
 }
 
-/** A chunk the coordinator refused is named by a dead fill id: nobody will ever read it. */
-async function dropChunk(deps: FillerDeps, job: FillJob, index: number): Promise<void> {
-  await deps.store.r2.deleteKeys([chunkKey(job.key, job.version, job.fill, index)]).catch(() => {});
+/** Chunks the coordinator refused are named by a dead fill id: nobody will ever read them. */
+async function dropChunks(deps: FillerDeps, job: FillJob, from: number, to: number): Promise<void> {
+  const meta = jobMeta(job);
+  for (let i = from; i <= to; i++) await deps.store.deleteChunk(meta, i).catch(() => {});
 }
 
 /**

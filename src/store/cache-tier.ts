@@ -66,6 +66,10 @@ export class CacheTier {
     await this.cache.put(chunkUrl(meta, index), new Response(bytes, { headers }));
   }
 
+  async deleteChunk(meta: StoredMeta, index: number): Promise<void> {
+    await this.cache.delete(chunkUrl(meta, index));
+  }
+
   /**
    * Claims the warming of one chunk in this colo: false when another request claimed it
    * within WARMING_SECONDS. Not atomic (the Cache API has no put-if-absent), so a burst

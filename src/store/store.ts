@@ -8,7 +8,7 @@ import type { ByteRange } from "../http/range";
 import { CacheTier } from "./cache-tier";
 import { chunkedRange, type ReadChunk } from "./chunk-stream";
 import type { StoredCopy, TierName } from "./copy";
-import { chunkSpan, isChunked } from "./layout";
+import { chunkKey, chunkSpan, isChunked } from "./layout";
 import { sameFill, type StoredMeta } from "./meta";
 import { R2Tier } from "./r2-tier";
 
@@ -135,6 +135,12 @@ export class Store {
       this.r2.putChunk(meta.key, meta.version, meta.fill, index, bytes, sha256),
       toCache ? this.cache.putChunk(meta, index, bytes, bytes.byteLength).catch(() => {}) : null,
     ]);
+  }
+
+  /** A chunk nobody will read (its fill was refused): out of R2 and this colo's cache. */
+  async deleteChunk(meta: StoredMeta, index: number): Promise<void> {
+    if (!isChunked(meta)) throw new Error("deleteChunk needs a chunked meta");
+    await Promise.all([this.r2.deleteKeys([chunkKey(meta.key, meta.version, meta.fill, index)]), this.cache.deleteChunk(meta, index)]);
   }
 
   private async warmChunk(meta: StoredMeta, index: number, length: number): Promise<void> {

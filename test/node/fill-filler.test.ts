@@ -36,17 +36,23 @@ async function fillOf(name: string, size: number, seed: number) {
   const stub = fills.get(id);
   const link = () => new CoordinatorLink(fills.get(id), () => fills.get(id));
   const join = async () => active(await link().call((c) => c.join({ key: path, target: path, version, head: { ...head, length }, chunkSize: MiB, window: null }) as Promise<JoinResult>));
+  // With this colo's cache on, as in production: chunks go to both tiers.
+  const store = new Store(bucket, caches.default, { cacheMaxBytes: 1 << 30, waitUntil: () => {} });
   const run = (j: Awaited<ReturnType<typeof join>>, at?: number): Promise<FillOutcome> => {
     const job: FillJob = { key: path, target: path, version, head: { ...head, length }, fill: j.fill, chunkSize: j.chunkSize, chunks: chunkCount(length, j.chunkSize) };
-    const store = new Store(bucket, caches.default, { cacheMaxBytes: 0, waitUntil: () => {} });
     const live = new FillChunks();
     const go = () => runLease({ config, store, coordinator: link(), live }, job, j.lease!);
     return at === undefined ? go() : atTime(at, go);
   };
-  /** Chunk objects of this fill in R2, by index. */
-  const chunksIn = async (fill: string): Promise<number[]> => {
+  /** Chunks of this fill in R2 (or this colo's cache), by index. */
+  const chunksIn = async (fill: string, tier: "r2" | "cache" = "r2"): Promise<number[]> => {
     const found: number[] = [];
-    for (let i = 0; i < chunkCount(length, MiB); i++) if (await bucket.head(chunkKey(path, version, fill, i))) found.push(i);
+    const meta = { key: path, version, ...head, length, sha256: "", storedAt: 0, chunkSize: MiB, fill };
+    for (let i = 0; i < chunkCount(length, MiB); i++) {
+      const there = tier === "r2" ? await bucket.head(chunkKey(path, version, fill, i)) : await store.cache.chunk(meta, i, 0, 1, MiB);
+      if (there) found.push(i);
+      if (there instanceof ReadableStream) await there.cancel();
+    }
     return found;
   };
   return { path, file: file as FileInfo, stub, join, run, chunksIn };
@@ -111,11 +117,13 @@ describe("a chunk the coordinator refuses", () => {
     await a.progress.cancel();
     const running = f.run(a);
     await eventually(async () => (await f.chunksIn(a.fill)).length > 0);
+    expect((await f.chunksIn(a.fill, "cache")).length).toBeGreaterThan(0);
     // Another filler found the origin changed: the coordinator drops the fill and its chunks.
     await f.stub.abandon({ fill: a.fill, lease: "another-filler", reason: "origin now has another version", changed: true });
 
     expect(await running).toMatchObject({ ok: false, reason: expect.stringMatching(/refused/) });
     expect(await f.chunksIn(a.fill)).toEqual([]);
+    expect(await f.chunksIn(a.fill, "cache")).toEqual([]);
     expect((await stats(f.path)).bodyBytes).toBeLessThan(size);
     await behave(f.path, "clear");
   });
