@@ -24,12 +24,11 @@ import { readEvents, type JoinResult } from "./protocol";
 export interface ColdDeps {
   config: Pick<NodeConfig, "originUrl" | "originTimeoutMs" | "nodeId" | "fillStallSeconds" | "chunkSize">;
   store: Store;
-  coordinator: CoordinatorStub;
   /**
-   * A new stub to the same coordinator: workerd keeps a stub broken once its object has
-   * reset, so calls after a failure need a fresh one (see link.ts).
+   * A new stub to the version's coordinator: workerd keeps a stub broken once its object
+   * has reset, so calls after a failure need a fresh one (see link.ts).
    */
-  reconnect(): CoordinatorStub;
+  coordinator(): CoordinatorStub;
   waitUntil(p: Promise<unknown>): void;
 }
 
@@ -59,7 +58,7 @@ const MAX_REJOINS = 5;
 
 /** `window`: the bytes the answer will need (all of them for a full GET). */
 export async function coldRead(deps: ColdDeps, t: ColdTarget, window: ByteRange | null): Promise<ColdResult> {
-  const link = new CoordinatorLink(deps.coordinator, deps.reconnect);
+  const link = new CoordinatorLink(deps.coordinator);
   const first = await join(link, deps, t, window);
   if (first.kind === "stored") return first;
   const fill = new LiveFill(deps, link, t, first.chunkSize, first.fill, window);

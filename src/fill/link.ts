@@ -13,11 +13,12 @@ export type CoordinatorStub = DurableObjectStub<FillCoordinator>;
 const RETRY_PAUSE_MS = 500;
 
 export class CoordinatorLink {
-  constructor(
-    private stub: CoordinatorStub,
-    /** A new stub to the same object; without one, calls go on through the first. */
-    private readonly connect: () => CoordinatorStub = () => stub,
-  ) {}
+  private stub: CoordinatorStub;
+
+  /** `connect`: a new stub to the object, for the first call and after every failure. */
+  constructor(private readonly connect: () => CoordinatorStub) {
+    this.stub = connect();
+  }
 
   /** `f` through the current stub; `retry`: repeat once if it throws. */
   async call<T>(f: (stub: CoordinatorStub) => Promise<T>, retry = false): Promise<T> {

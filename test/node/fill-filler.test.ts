@@ -34,7 +34,7 @@ async function fillOf(name: string, size: number, seed: number) {
   const version = `v-${crypto.randomUUID().slice(0, 8)}`;
   const id = fills.idFromName(`${path}\n${version}`);
   const stub = fills.get(id);
-  const link = () => new CoordinatorLink(fills.get(id), () => fills.get(id));
+  const link = () => new CoordinatorLink(() => fills.get(id));
   const join = async () => active(await link().call((c) => c.join({ key: path, target: path, version, head: { ...head, length }, chunkSize: MiB, window: null }) as Promise<JoinResult>));
   // With this colo's cache on, as in production: chunks go to both tiers.
   const store = new Store(bucket, caches.default, { cacheMaxBytes: 1 << 30, waitUntil: () => {} });
