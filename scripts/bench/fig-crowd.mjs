@@ -47,7 +47,9 @@ export async function crowdRun(ctx, n, tag) {
   const teeFile = await origin.control.createFile(teePath, size);
 
   // Bare tee: one cold request, one origin body, teed to the client and R2.
+  const cpuTee = await cpuMs(stack.pid());
   const tee = await httpGet(stack.url("bench-tee") + teePath, {}, { hash: true });
+  const teeCpuMs = (await cpuMs(stack.pid())) - cpuTee;
   if (tee.status !== 200 || tee.sha256 !== teeFile.sha256) throw new Error(`bench-tee: ${tee.status}, ${tee.bytes} bytes, wrong SHA-256`);
   await sleep(1000); // its R2 put finishes in waitUntil
 
@@ -68,7 +70,7 @@ export async function crowdRun(ctx, n, tag) {
   const reference = Math.max(tee.totalMs, stored.slowestMs);
   return {
     n, coldMs: c.slowestMs, coldFastestMs: c.fastestMs, teeMs: tee.totalMs, storedMs: stored.slowestMs,
-    ratio: c.slowestMs / reference, originRatio: o.bodyBytes / size, origin: o, filled, coldCpuMs, storedCpuMs,
+    ratio: c.slowestMs / reference, originRatio: o.bodyBytes / size, origin: o, filled, coldCpuMs, storedCpuMs, teeCpuMs,
   };
 }
 
@@ -80,7 +82,7 @@ export async function figureCrowd(ctx) {
   for (const n of SIZES) {
     const r = await crowdRun(ctx, n, "f5");
     const s = (ms) => (ms / 1000).toFixed(2);
-    lines.push(`${n} client(s): slowest cold ${s(r.coldMs)} s (fastest ${s(r.coldFastestMs)} s, workerd CPU ${s(r.coldCpuMs)} s), bare tee ${s(r.teeMs)} s, stored-copy crowd slowest ${s(r.storedMs)} s (workerd CPU ${s(r.storedCpuMs)} s); origin ${r.origin.gets} GET(s) (${r.origin.rangeGets} ranged), ${r.origin.heads} HEAD(s), ${(r.origin.bodyBytes / MB).toFixed(1)} MB of body; ${r.filled} client(s) answered "stored" (fetched from the origin)`);
+    lines.push(`${n} client(s): slowest cold ${s(r.coldMs)} s (fastest ${s(r.coldFastestMs)} s, workerd CPU ${s(r.coldCpuMs)} s), bare tee ${s(r.teeMs)} s (workerd CPU ${s(r.teeCpuMs)} s), stored-copy crowd slowest ${s(r.storedMs)} s (workerd CPU ${s(r.storedCpuMs)} s); origin ${r.origin.gets} GET(s) (${r.origin.rangeGets} ranged), ${r.origin.heads} HEAD(s), ${(r.origin.bodyBytes / MB).toFixed(1)} MB of body; ${r.filled} client(s) answered "stored" (fetched from the origin)`);
     rows.push({
       id: `5.${n}`, what: `cold crowd of ${n}, 48 MiB: slowest client vs max(bare tee, stored crowd)`,
       node: r.coldMs / 1000, baseline: Math.max(r.teeMs, r.storedMs) / 1000, unit: "s", ratio: r.ratio,
