@@ -18,9 +18,8 @@ export function parsed<T extends object>(parse: () => T): Parsed<T> {
 }
 
 /**
- * `parsed`, kept in `cache` per env.
- * @temporary until src/base/app.ts keeps its config with perIsolate (issue #13, "One of
- * each"); then this goes.
+ * `parsed`, kept in `cache` per env. Only src/base/app.ts still uses it: once that keeps
+ * its config with perIsolate (issue #13, "One of each"), this goes.
  */
 export function parsedOnce<T extends object>(cache: WeakMap<object, Parsed<T>>, env: object, parse: () => T): Parsed<T> {
   let result = cache.get(env);
