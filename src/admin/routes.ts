@@ -4,6 +4,9 @@
  * it the answer is 401 and a sign-in form, never data.
  */
 import { Hono, type Context } from "hono";
+import { deleteCookie, setCookie } from "hono/cookie";
+import { createMiddleware } from "hono/factory";
+import { secureHeaders } from "hono/secure-headers";
 import type { BaseConfig } from "../config/base-config";
 import type { FarmsConfig } from "../config/farms-config";
 import { plain, quoted } from "../http/plain";
@@ -12,7 +15,7 @@ import { purgeObject, setMemberState, type ActionResult } from "./actions";
 import { farmsData, healthData, statsData } from "./data";
 import { dashboardPage, loginPage } from "./page";
 import { readForm, readJsonObject } from "./body";
-import { authenticate, csrfProblem, csrfToken, endSession, foreignOrigin, newSession, type AdminAuth } from "./session";
+import { authenticate, csrfProblem, csrfToken, foreignOrigin, newSession, SESSION_COOKIE, sessionCookie, type AdminAuth } from "./session";
 import { closeSession, openSession, sessionIsOpen } from "./session-store";
 import { signInLimiter } from "./signin-limiter";
 
@@ -24,27 +27,47 @@ export interface AdminDeps {
 type AdminEnv = { Bindings: Env; Variables: { base: AdminDeps; auth: AdminAuth } };
 type C = Context<AdminEnv>;
 
-const SECURITY_HEADERS = {
-  "cache-control": "no-store",
-  // No script at all; styles are inline; forms post only to us; never framed.
-  "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "same-origin",
-};
+/**
+ * Every /_admin answer's security headers. CSP: no script at all; styles are inline;
+ * forms post only to us; never framed. Hono's other defaults stay off, so the headers are
+ * the ones the admin always sent: its HSTS (with includeSubDomains) in particular would
+ * bind the whole site this base fronts, not just the admin, to https.
+ */
+const adminSecurityHeaders = secureHeaders({
+  contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
+  xContentTypeOptions: true,
+  referrerPolicy: "same-origin",
+  crossOriginResourcePolicy: false,
+  crossOriginOpenerPolicy: false,
+  originAgentCluster: false,
+  strictTransportSecurity: false,
+  xDnsPrefetchControl: false,
+  xDownloadOptions: false,
+  xFrameOptions: false,
+  xPermittedCrossDomainPolicies: false,
+  xXssProtection: false,
+});
+
+// Own code: no Hono middleware sets Cache-Control. Admin answers hold live state and
+// credentials' results, so no cache may keep one (RFC 9111 §5.2.2.5).
+const noStore = createMiddleware(async (c, next) => {
+  await next();
+  c.res.headers.set("cache-control", "no-store");
+});
 
 const isApi = (c: C) => c.req.path.startsWith("/_admin/api/");
 const secure = (c: C) => new URL(c.req.url).protocol === "https:";
 const token = (c: C) => c.get("base").adminToken!;
 
 async function page(c: C, status: 200 | 401, body: Promise<string> | string, extra: Record<string, string> = {}): Promise<Response> {
-  return new Response(await body, { status, headers: { "content-type": "text/html; charset=utf-8", ...SECURITY_HEADERS, ...extra } });
+  return c.html(await body, status, extra);
 }
 
 function unauthorized(c: C, message: string | null): Promise<Response> | Response {
   // Bearer, not Basic, in the challenge: Basic would make browsers pop up their own
   // dialog over the sign-in form. Basic credentials are still accepted.
   const challenge = { "www-authenticate": 'Bearer realm="offload-admin"' };
-  if (isApi(c)) return plain(401, "authentication required: Authorization: Bearer <ADMIN_TOKEN>", { ...challenge, ...SECURITY_HEADERS });
+  if (isApi(c)) return plain(401, "authentication required: Authorization: Bearer <ADMIN_TOKEN>", challenge);
   return page(c, 401, loginPage(message) as Promise<string>, challenge);
 }
 
@@ -57,7 +80,7 @@ async function tooManySignIns(c: C, ok: boolean): Promise<Response | null> {
   const verdict = await signInLimiter(c.env, c.req.raw.headers).attempt(ok);
   if (verdict.allowed) return null;
   const wait = verdict.retryAfterSeconds;
-  return plain(429, `too many failed sign-ins from this client: try again in ${wait} s`, { "retry-after": String(wait), ...SECURITY_HEADERS });
+  return plain(429, `too many failed sign-ins from this client: try again in ${wait} s`, { "retry-after": String(wait) });
 }
 
 export function adminRoutes(): Hono<AdminEnv> {
@@ -68,7 +91,7 @@ export function adminRoutes(): Hono<AdminEnv> {
     await next();
   };
   // "/_admin/*" also matches "/_admin" itself (Hono): one registration, one run.
-  app.use("/_admin/*", adminOn);
+  app.use("/_admin/*", adminSecurityHeaders, noStore, adminOn);
 
   app.get("/_admin/login", (c) => page(c, 200, loginPage(null) as Promise<string>));
   app.post("/_admin/login", async (c) => {
@@ -81,12 +104,15 @@ export function adminRoutes(): Hono<AdminEnv> {
     const limited = await tooManySignIns(c, ok);
     if (limited) return limited;
     if (!ok) return page(c, 401, loginPage("Wrong admin token.") as Promise<string>, { "www-authenticate": 'Bearer realm="offload-admin"' });
-    const session = await newSession(token(c), secure(c));
+    const session = await newSession(token(c));
     await openSession(c.env, session.nonce, session.expires);
-    return new Response(null, { status: 303, headers: { location: "/_admin", "set-cookie": session.setCookie, ...SECURITY_HEADERS } });
+    setCookie(c, SESSION_COOKIE, session.value, sessionCookie(secure(c)));
+    return c.redirect("/_admin", 303);
   });
 
-  // Everything below needs a valid token or session.
+  // Everything below needs a valid token or session. Own code, not hono/bearer-auth: one
+  // token is taken as Bearer, Basic password or session cookie, every presented token is
+  // counted by the sign-in limiter, and a browser gets the sign-in page, not a bare 401.
   const guard = async (c: C, next: () => Promise<void>) => {
     const auth = await authenticate(c.req.raw.headers, token(c));
     if (c.req.raw.headers.has("authorization")) {
@@ -119,8 +145,7 @@ export function adminRoutes(): Hono<AdminEnv> {
     const problem = await csrfProblem(c.req.raw, token(c), c.get("auth"), fields.get("csrf") ?? null);
     return problem ? plain(403, `refused: ${problem}`) : fields;
   };
-  const back = (r: ActionResult<unknown>, done: string) =>
-    new Response(null, { status: 303, headers: { location: `/_admin?${new URLSearchParams(r.ok ? { done } : { error: r.reason })}`, ...SECURITY_HEADERS } });
+  const back = (c: C, r: ActionResult<unknown>, done: string) => c.redirect(`/_admin?${new URLSearchParams(r.ok ? { done } : { error: r.reason })}`, 303);
 
   app.post("/_admin/members", async (c) => {
     const f = await form(c);
@@ -128,14 +153,14 @@ export function adminRoutes(): Hono<AdminEnv> {
     const r = await setMemberState(c.get("base").farms.config, c.env, f.get("farm") ?? "", f.get("member") ?? "", f.get("state") ?? "", `admin (${c.get("auth").kind})`);
     // A bad farm/member/state is the client's error: say so with its status, not a redirect.
     if (!r.ok) return plain(r.status, r.reason);
-    return back(r, `${r.value.farm}/${r.value.member} is now ${r.value.state}`);
+    return back(c, r, `${r.value.farm}/${r.value.member} is now ${r.value.state}`);
   });
   app.post("/_admin/purge", async (c) => {
     const f = await form(c);
     if (f instanceof Response) return f;
     const r = await purgeObject(c.env.STORE, f.get("path") ?? "");
     if (!r.ok) return plain(r.status, r.reason);
-    return back(r, r.value.stored ? `purged ${r.value.path}` : `${r.value.path} was not stored (Cache API entry of this colo dropped if any)`);
+    return back(c, r, r.value.stored ? `purged ${r.value.path}` : `${r.value.path} was not stored (Cache API entry of this colo dropped if any)`);
   });
   app.post("/_admin/logout", async (c) => {
     const f = await form(c);
@@ -143,7 +168,8 @@ export function adminRoutes(): Hono<AdminEnv> {
     // The cookie is dropped by the browser and, for anyone who kept a copy, closed here.
     const auth = c.get("auth");
     if (auth.kind === "session") await closeSession(c.env, auth.seed);
-    return new Response(null, { status: 303, headers: { location: "/_admin/login", "set-cookie": endSession(secure(c)), ...SECURITY_HEADERS } });
+    deleteCookie(c, SESSION_COOKIE, sessionCookie(secure(c)));
+    return c.redirect("/_admin/login", 303);
   });
 
   registerApi(app);
@@ -152,13 +178,13 @@ export function adminRoutes(): Hono<AdminEnv> {
 }
 
 function registerApi(app: Hono<AdminEnv>): void {
-  const json = (c: C, body: unknown, status: 200 = 200) => c.json(body, status, SECURITY_HEADERS);
+  const json = (c: C, body: unknown) => c.json(body);
   const result = (c: C, r: ActionResult<unknown>) => (r.ok ? json(c, r.value) : plain(r.status, r.reason));
   const jsonBody = async (c: C): Promise<Record<string, unknown> | Response> => {
     // Credentials a browser adds by itself (session cookie, cached Basic) get the forms'
     // Origin check too; a bearer token is only ever sent on purpose.
     const foreign = c.get("auth").kind === "bearer" ? null : foreignOrigin(c.req.raw);
-    if (foreign) return plain(403, `refused: ${foreign}`, SECURITY_HEADERS);
+    if (foreign) return plain(403, `refused: ${foreign}`);
     return readJsonObject(c.req.raw);
   };
 

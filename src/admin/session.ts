@@ -6,6 +6,9 @@
  *
  *     offload_admin=<nonce>.<expires>.<mac>     mac = HMAC(ADMIN_TOKEN, "admin-session/v1\n" + nonce + "\n" + expires)
  *
+ * Our own format, not Hono's signed cookie (value + "." + base64 HMAC of the value alone):
+ * sessions signed in now must keep working, and the MAC here also covers the expiry and
+ * a purpose label. Hono reads and writes the cookie itself (http/cookie.ts, setCookie).
  * HttpOnly, SameSite=Strict, Path=/_admin, Secure over https. Changing ADMIN_TOKEN ends
  * every session; signing out ends one (the cookie also has to name a session that is
  * open server-side: session-store.ts). Browsers send cookies and Basic credentials by themselves, so every
@@ -18,6 +21,7 @@
  */
 import { presentedToken, sameSecret } from "../auth/secret-token";
 import { hmacBase64url } from "../auth/hmac";
+import type { CookieOptions } from "hono/utils/cookie";
 import { cookieValue } from "../http/cookie";
 import { quoted } from "../http/plain";
 
@@ -45,24 +49,24 @@ export async function authenticate(headers: Headers, adminToken: string, now = D
 }
 
 export interface NewSession {
-  /** The Set-Cookie value. */
-  setCookie: string;
+  /** The cookie's value (set with sessionCookie's attributes). */
+  value: string;
   nonce: string;
   /** Milliseconds since the epoch: when the session-store object forgets it. */
   expires: number;
 }
 
-/** A new session: its cookie, and what the session store records. */
-export async function newSession(adminToken: string, secure: boolean, now = Date.now()): Promise<NewSession> {
+/** A new session: its cookie value, and what the session store records. */
+export async function newSession(adminToken: string, now = Date.now()): Promise<NewSession> {
   const nonce = [...crypto.getRandomValues(new Uint8Array(18))].map((b) => b.toString(16).padStart(2, "0")).join("");
   const expires = Math.floor(now / 1000) + SESSION_SECONDS;
   const mac = await hmacBase64url(adminToken, `admin-session/v1\n${nonce}\n${expires}`);
-  const setCookie = `${SESSION_COOKIE}=${nonce}.${expires}.${mac}; Path=/_admin; Max-Age=${SESSION_SECONDS}; HttpOnly; SameSite=Strict${secure ? "; Secure" : ""}`;
-  return { setCookie, nonce, expires: expires * 1000 };
+  return { value: `${nonce}.${expires}.${mac}`, nonce, expires: expires * 1000 };
 }
 
-export function endSession(secure: boolean): string {
-  return `${SESSION_COOKIE}=; Path=/_admin; Max-Age=0; HttpOnly; SameSite=Strict${secure ? "; Secure" : ""}`;
+/** The session cookie's attributes, for setting it (signing in) and dropping it (signing out: Max-Age=0). */
+export function sessionCookie(secure: boolean): CookieOptions {
+  return { path: "/_admin", maxAge: SESSION_SECONDS, httpOnly: true, sameSite: "Strict", secure };
 }
 
 export function csrfToken(adminToken: string, auth: AdminAuth): Promise<string> {
@@ -72,7 +76,9 @@ export function csrfToken(adminToken: string, auth: AdminAuth): Promise<string> 
 /**
  * Why a write a browser may have sent on its own must be refused, or null: an Origin
  * header (RFC 6454 §7; browsers send it on every POST) naming another origin, "null"
- * included. A missing Origin is allowed: non-browser clients do not send one.
+ * included. A missing Origin is allowed: non-browser clients do not send one. Own code,
+ * not hono/csrf: that refuses form posts without Origin (curl with Basic credentials)
+ * and looks only at form types, while JSON writes under a cookie need the check too.
  */
 export function foreignOrigin(req: Request): string | null {
   const origin = req.headers.get("origin");

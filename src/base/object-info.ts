@@ -2,6 +2,7 @@ import type { BaseConfig } from "../config/base-config";
 import { sha256DigestField } from "../http/digest";
 import { R2Tier } from "../store/r2-tier";
 import { discard, headOf, originFetch } from "../origin/origin";
+import { perIsolate } from "../platform/per-isolate";
 
 /** What the base needs to decide about a file: size, type, and the digest when known. */
 export interface ObjectInfo {
@@ -22,9 +23,8 @@ interface Remembered {
 
 const MAX_REMEMBERED = 10_000;
 const NO_DIGEST_SECONDS = 5;
-// Learned facts per env (one per isolate and deployment): the only module-level cache,
-// a WeakMap keyed by env as our style allows; bounded, entries expire.
-const memory = new WeakMap<object, Map<string, Remembered>>();
+// Learned facts per env (one per isolate and deployment); bounded, entries expire.
+const memoryOf = perIsolate((_env: object) => new Map<string, Remembered>());
 
 /**
  * Size, type and digest of a file, from the nodes' shared store (R2 meta pointer, which
@@ -32,8 +32,7 @@ const memory = new WeakMap<object, Map<string, Remembered>>();
  * remembered for INFO_CACHE_SECONDS so the base does not ask on every request.
  */
 export async function objectInfo(config: BaseConfig, env: Env, key: string, ctxNow = Date.now()): Promise<ObjectInfo | null> {
-  let map = memory.get(env);
-  if (!map) memory.set(env, (map = new Map()));
+  const map = memoryOf(env);
   const hit = map.get(key);
   if (hit && hit.until > ctxNow) return hit.info;
 

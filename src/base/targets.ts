@@ -3,6 +3,7 @@ import type { TargetSpec } from "../config/targets";
 import { select, strategyByName } from "../balancers/select";
 import type { Selection, Strategy, Target, TargetState } from "../balancers/types";
 import type { HealthRecord } from "../health/registry";
+import { perIsolate } from "../platform/per-isolate";
 
 interface Prepared {
   strategy: Strategy;
@@ -11,25 +12,18 @@ interface Prepared {
   sequence: { n: number };
 }
 
-// Built once per env (isolate + deployment): the strategy object, the balancer view of
-// the targets, and the round-robin sequence of this isolate. WeakMap keyed by env only.
-const prepared = new WeakMap<object, Prepared>();
-
-function prepare(env: object, config: BaseConfig): Prepared {
-  let p = prepared.get(env);
-  if (!p) {
-    const all = [...config.nodes, ...config.mirrors];
-    p = {
-      strategy: strategyByName(config.balancer),
+// Built once per env (isolate + deployment; the config is that env's): the strategy
+// object, the balancer view of the targets, and the round-robin sequence of this isolate.
+const prepare = perIsolate((_env: object, config: BaseConfig): Prepared => {
+  const all = [...config.nodes, ...config.mirrors];
+  return {
+    strategy: strategyByName(config.balancer),
       // An empty prefix list means "holds everything" in our config; "/" says so to the balancers.
       targets: all.map((t) => ({ id: t.id, url: t.url, weight: t.weight, prefixes: t.prefixes.length ? t.prefixes : ["/"], ...(t.location ? { location: t.location } : {}) })),
       specs: new Map(all.map((t) => [t.id, t])),
-      sequence: { n: Math.floor(Math.random() * 1_000_000) },
-    };
-    prepared.set(env, p);
-  }
-  return p;
-}
+    sequence: { n: Math.floor(Math.random() * 1_000_000) },
+  };
+});
 
 export interface TargetChoice {
   selection: Selection;

@@ -4,21 +4,25 @@ import { ConfigError } from "./fields";
 export type Parsed<T> = ({ ok: true } & T) | { ok: false; error: ConfigError };
 
 /**
- * `parse` runs once per env object (one per isolate and deployment), never per request;
- * its result, or its ConfigError, is kept in `cache`. A WeakMap keyed by env is the only
- * module-level cache we allow: it cannot leak between deployments and holds no
- * per-request or per-client data. Errors other than ConfigError are bugs: they throw.
+ * The result of `parse`, or its ConfigError. Callers run it once per env through
+ * platform/per-isolate.ts, never per request. Errors other than ConfigError are bugs:
+ * they throw.
+ */
+export function parsed<T extends object>(parse: () => T): Parsed<T> {
+  try {
+    return { ok: true, ...parse() };
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return { ok: false, error: e };
+  }
+}
+
+/**
+ * `parsed`, kept in `cache` per env. Only src/base/app.ts still uses it: once that keeps
+ * its config with perIsolate (issue #13, "One of each"), this goes.
  */
 export function parsedOnce<T extends object>(cache: WeakMap<object, Parsed<T>>, env: object, parse: () => T): Parsed<T> {
   let result = cache.get(env);
-  if (!result) {
-    try {
-      result = { ok: true, ...parse() };
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      result = { ok: false, error: e };
-    }
-    cache.set(env, result);
-  }
+  if (!result) cache.set(env, (result = parsed(parse)));
   return result;
 }

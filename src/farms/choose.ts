@@ -16,6 +16,7 @@
 import { select, strategyByName } from "../balancers/select";
 import type { Strategy, Target, TargetState } from "../balancers/types";
 import type { Farm, FarmsConfig } from "../config/farms-config";
+import { perIsolate } from "../platform/per-isolate";
 import { memberViews, type MemberView } from "./members";
 import type { StickyClaim } from "./sticky-cookie";
 import type { MemberRecord } from "./types";
@@ -43,13 +44,7 @@ export interface ChooseContext {
 }
 
 // Strategies are built once per farm object (farms are parsed once per env).
-const strategies = new WeakMap<Farm, Strategy>();
-
-function strategyOf(farm: Farm): Strategy {
-  let s = strategies.get(farm);
-  if (!s) strategies.set(farm, (s = strategyByName(farm.algorithm)));
-  return s;
-}
+const strategyOf = perIsolate((farm: Farm): Strategy => strategyByName(farm.algorithm));
 
 export function chooseMember(config: FarmsConfig, farm: Farm, records: Readonly<Record<string, MemberRecord>>, ctx: ChooseContext): FarmChoice {
   const claim = ctx.claim ?? null;

@@ -4,6 +4,7 @@
  * the sticky-cookie claim of a request.
  */
 import type { FarmsConfig } from "../config/farms-config";
+import { perIsolate } from "../platform/per-isolate";
 import { invalidateView, sharedView } from "../platform/shared-view";
 import type { SigningKey } from "../signing/redirect-token";
 import type { FarmRegistry } from "./registry";
@@ -36,12 +37,11 @@ export function invalidateFarmRecords(env: object): void {
   invalidateView(env, "farms");
 }
 
-const sequences = new WeakMap<object, Map<string, number>>();
+const sequencesOf = perIsolate((_env: object) => new Map<string, number>());
 
 /** This isolate's round-robin position for `farm`, advanced by one. */
 export function nextSequence(env: object, farm: string): number {
-  let m = sequences.get(env);
-  if (!m) sequences.set(env, (m = new Map()));
+  const m = sequencesOf(env);
   const n = m.get(farm) ?? 0;
   m.set(farm, n + 1);
   return n;

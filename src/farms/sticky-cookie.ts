@@ -18,6 +18,9 @@
  * Every byte is an RFC 6265 §4.1.1 cookie-octet, so no quoting is needed. A cookie that
  * does not parse, is signed by an unknown key, fails the MAC or has expired is ignored:
  * the request is balanced as if it had none. It is never an error for the client.
+ * The Cookie header itself is read with Hono's parser (http/cookie.ts). The value is our
+ * format, not Hono's signed cookie (value + "." + one secret's base64 HMAC): backends
+ * mint it themselves (scripts/ath-cookie.mjs) and key ids let ATH_COOKIE_KEYS rotate.
  */
 import { FARM_NAME } from "../config/farms-config";
 import type { SigningKey } from "../signing/redirect-token";

@@ -1,24 +1,18 @@
 /**
- * Reading the Cookie request header (RFC 6265 §5.4: "name=value" pairs joined by "; ").
- * Pure and total: any header value, however broken, gives a string or null, never a throw.
+ * Reading one cookie from the Cookie request header (RFC 6265 §5.4: "name=value" pairs
+ * joined by "; "), with Hono's maintained parser (hono/utils/cookie `parse`, the one
+ * behind getCookie): names compared exactly after trimming, the first usable pair of a
+ * name wins (§5.4 step 2: the most specific path comes first), DQUOTEs around a value
+ * are dropped, percent-escapes decoded, and a value with bytes outside §4.1.1
+ * cookie-octet (plus space) skipped. Total: any header value gives a string or null.
+ * A plain header in, not a Context: the admin's authenticate and the farms' sticky
+ * claim read it from Headers.
  */
+import { parse } from "hono/utils/cookie";
 
-/**
- * The named cookie's value, or null. RFC 6265 §4.2.1 cookie-pairs are split on ";", the
- * name compared exactly after trimming (names are case-sensitive, §5.4 keeps them as
- * sent); the first pair with the name wins (§5.4 step 2: a user agent sends the cookie
- * with the longest path first, so the first is the most specific); a value in DQUOTEs
- * (§4.1.1 cookie-value) is unquoted. A pair without "=" or with an empty name is skipped.
- */
 export function cookieValue(header: string | null, name: string): string | null {
   if (!header) return null;
-  for (const pair of header.split(";")) {
-    const eq = pair.indexOf("=");
-    if (eq > 0 && pair.slice(0, eq).trim() === name) return unquote(pair.slice(eq + 1).trim());
-  }
-  return null;
-}
-
-function unquote(value: string): string {
-  return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
+  const found = parse(header, name);
+  // Own keys only: parse's early "{}" answer would give Object.prototype for "__proto__".
+  return Object.hasOwn(found, name) ? (found[name] ?? null) : null;
 }

@@ -27,6 +27,7 @@
  */
 
 import { mirrorUrlProblem, type Rejected } from "./link";
+import { splitOutsideQuotes } from "./split-outside-quotes";
 
 export const METALINK_TYPE = "application/metalink4+xml";
 export const METALINK_NS = "urn:ietf:params:xml:ns:metalink";
@@ -178,28 +179,6 @@ export interface MediaRange {
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/; // RFC 9110 §5.6.2
 const QVALUE = /^(0(\.[0-9]{0,3})?|1(\.0{0,3})?)$/; // RFC 9110 §12.4.2
-
-/** Splits on `sep` outside quoted-strings (RFC 9110 §5.6.4), honouring backslash escapes. */
-function splitOutsideQuotes(text: string, sep: string): string[] {
-  const parts: string[] = [];
-  let current = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i] ?? "";
-    if (quoted && c === "\\") {
-      current += c + (text[i + 1] ?? "");
-      i++;
-      continue;
-    }
-    if (c === '"') quoted = !quoted;
-    if (c === sep && !quoted) {
-      parts.push(current);
-      current = "";
-    } else current += c;
-  }
-  parts.push(current);
-  return parts;
-}
 
 function parseParam(text: string): [string, string] | undefined {
   const eq = text.indexOf("=");

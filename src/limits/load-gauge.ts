@@ -1,15 +1,11 @@
 /**
  * Downloads in flight in this isolate: the load a node reports to the base's health
  * checks (least-loaded, p2c and bounded-hash balancing use it). Per isolate, so an
- * approximation of the node's load, honest about being one. WeakMap keyed by env.
+ * approximation of the node's load, honest about being one.
  */
-const gauges = new WeakMap<object, { inFlight: number }>();
+import { perIsolate } from "../platform/per-isolate";
 
-function gauge(env: object): { inFlight: number } {
-  let g = gauges.get(env);
-  if (!g) gauges.set(env, (g = { inFlight: 0 }));
-  return g;
-}
+const gauge = perIsolate((_env: object) => ({ inFlight: 0 }));
 
 export function downloadStarted(env: object): () => void {
   const g = gauge(env);

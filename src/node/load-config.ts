@@ -1,5 +1,6 @@
 import { ConfigError, parseNodeConfig, type NodeConfig } from "../config/node-config";
-import { parsedOnce, type Parsed } from "../config/parsed-once";
+import { parsed, type Parsed } from "../config/parsed-once";
+import { perIsolate } from "../platform/per-isolate";
 
 import { parseSigningKeys, type SigningKey } from "../signing/redirect-token";
 
@@ -7,10 +8,9 @@ import { responseThrottle, type ResponseThrottle } from "../throttle";
 
 export type ConfigResult = Parsed<{ config: NodeConfig; keys: SigningKey[]; throttle: ResponseThrottle | null }>;
 
-const parsed = new WeakMap<object, ConfigResult>();
-
-export function loadConfig(env: object): ConfigResult {
-  return parsedOnce(parsed, env, () => {
+/** The node's whole config, parsed once per env (never per request), or the ConfigError naming the field. */
+export const loadConfig = perIsolate((env: object): ConfigResult =>
+  parsed(() => {
     const config = parseNodeConfig(env as Record<string, unknown>);
     const { keys, errors } = parseSigningKeys(config.signingKeys);
     if (errors.length) throw new ConfigError("SIGNING_KEYS", errors.join("; "));
@@ -22,5 +22,5 @@ export function loadConfig(env: object): ConfigResult {
       throw new ConfigError("THROTTLE", (e as Error).message);
     }
     return { config, keys, throttle };
-  });
-}
+  }),
+);

@@ -2,20 +2,20 @@
  * A per-isolate copy of a Durable Object's state, for hot paths that must not wait on
  * the object per request: the first call loads it, later calls get the copy at once,
  * and a copy older than `ttlMs` is refreshed in the background (stale-while-revalidate).
- * Kept in a WeakMap keyed by env (isolate + deployment), the only module-level cache our
- * style allows; one entry per view name.
+ * Kept per env (isolate + deployment, per-isolate.ts); one entry per view name.
  */
+import { perIsolate } from "./per-isolate";
+
 interface Entry<T> {
   at: number;
   value: T;
   refreshing: Promise<void> | null;
 }
 
-const views = new WeakMap<object, Map<string, Entry<unknown>>>();
+const viewsOf = perIsolate((_env: object) => new Map<string, Entry<unknown>>());
 
 export async function sharedView<T>(env: object, name: string, load: () => Promise<T>, ctx: ExecutionContext, ttlMs: number, empty: T, now = Date.now()): Promise<T> {
-  let byName = views.get(env);
-  if (!byName) views.set(env, (byName = new Map()));
+  const byName = viewsOf(env);
   const entry = byName.get(name) as Entry<T> | undefined;
   if (!entry) {
     // An object that cannot answer must not fail the request: balance on the defaults.
@@ -40,5 +40,5 @@ export async function sharedView<T>(env: object, name: string, load: () => Promi
 
 /** Forget a view (after this isolate itself changed the object): the next call reloads it. */
 export function invalidateView(env: object, name: string): void {
-  views.get(env)?.delete(name);
+  viewsOf(env).delete(name);
 }

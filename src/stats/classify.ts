@@ -18,6 +18,7 @@
  * is not watched to the end: counting must never hold a stream), and an answer without
  * a length (chunked pass-through) counts 0. Bodiless answers (HEAD) count 0 bytes.
  */
+import { splitOutsideQuotes } from "../http/split-outside-quotes";
 
 export type ServedKind = "copy" | "origin" | "refused";
 
@@ -69,26 +70,4 @@ function declaredBytes(res: { headers: Headers; body: ReadableStream | null }): 
 function unquote(v: string): string {
   if (!v.startsWith('"') || !v.endsWith('"') || v.length < 2) return v;
   return v.slice(1, -1).replace(/\\(["\\])/g, "$1");
-}
-
-/** Splits on `sep` except inside RFC 8941 sf-strings (which may hold commas and ;). */
-function splitOutsideQuotes(s: string, sep: string): string[] {
-  const out: string[] = [];
-  let cur = "";
-  let quoted = false;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i]!;
-    if (quoted && ch === "\\") {
-      cur += ch + (s[i + 1] ?? "");
-      i++;
-      continue;
-    }
-    if (ch === '"') quoted = !quoted;
-    if (ch === sep && !quoted) {
-      out.push(cur);
-      cur = "";
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out;
 }

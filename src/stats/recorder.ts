@@ -7,6 +7,7 @@
 import { addServed, emptyPending, isEmpty, toBatch, type Pending } from "./accumulator";
 import { classifyServed } from "./classify";
 import { statsFlushSeconds } from "../config/stats-flush";
+import { perIsolate } from "../platform/per-isolate";
 import type { OffloadStats } from "./offload-stats";
 
 /** The one object every writer reports to. */
@@ -31,9 +32,6 @@ interface Writer {
  */
 const MAX_FLUSH_DELAY_MS = 25_000;
 
-// Per isolate and deployment, as every module-level cache here: a WeakMap keyed by env.
-const writers = new WeakMap<object, Writer>();
-
 type StatsNamespace = DurableObjectNamespace<OffloadStats>;
 
 function statsNamespace(env: object): StatsNamespace | null {
@@ -42,19 +40,16 @@ function statsNamespace(env: object): StatsNamespace | null {
   return ns as StatsNamespace;
 }
 
-function writerOf(env: object): Writer {
-  let w = writers.get(env);
-  if (!w) {
-    let flushMs: number | null = null;
-    try {
-      flushMs = statsFlushSeconds(env as Record<string, unknown>) * 1000;
-    } catch (e) {
-      console.error(JSON.stringify({ msg: "offload stats disabled", error: String(e) }));
-    }
-    writers.set(env, (w = { pending: emptyPending(), lastFlush: 0, flushMs, scheduled: false }));
+/** This isolate's writer (per env: isolate + deployment). */
+const writerOf = perIsolate((env: object): Writer => {
+  let flushMs: number | null = null;
+  try {
+    flushMs = statsFlushSeconds(env as Record<string, unknown>) * 1000;
+  } catch (e) {
+    console.error(JSON.stringify({ msg: "offload stats disabled", error: String(e) }));
   }
-  return w;
-}
+  return { pending: emptyPending(), lastFlush: 0, flushMs, scheduled: false };
+});
 
 /** Count `res` (the final answer for canonical `path`) and flush when due. */
 export function recordServed(env: object, ctx: ExecutionContext, path: string, res: Response): void {

@@ -17,6 +17,7 @@
 import { ConfigError, absoluteUrl, integer, token, type RawVars } from "../../config/fields";
 import { cacheStatus } from "../../http/cache-status";
 import { plain } from "../../http/plain";
+import { perIsolate } from "../../platform/per-isolate";
 import type { FetchLike } from "../../platform/timed-fetch";
 import { negotiateCoding } from "./compress";
 import { contentTypeByExtension } from "./content-type";
@@ -149,30 +150,23 @@ interface Settings {
   origin: { url: string; timeoutMs: number } | ConfigError;
 }
 
-// The base's vars, read with its own field parsers; parsed once per env (WeakMap, as our style allows).
-const settings = new WeakMap<object, Settings | ConfigError>();
-
-function settingsOf(env: SendfileEnv): Settings | ConfigError {
-  let s = settings.get(env);
-  if (!s) {
-    const vars = env as unknown as RawVars;
+// The base's vars, read with its own field parsers once per env (isolate + deployment).
+const settingsOf = perIsolate((env: SendfileEnv): Settings | ConfigError => {
+  const vars = env as unknown as RawVars;
+  try {
+    let origin: Settings["origin"];
     try {
-      let origin: Settings["origin"];
-      try {
-        origin = { url: absoluteUrl(vars, "ORIGIN_URL"), timeoutMs: integer(vars, "ORIGIN_TIMEOUT_MS", 15_000, 100, 600_000) };
-      } catch (e) {
-        if (!(e instanceof ConfigError)) throw e;
-        origin = e;
-      }
-      s = { baseId: token(vars, "BASE_ID", "offload-base"), origin };
+      origin = { url: absoluteUrl(vars, "ORIGIN_URL"), timeoutMs: integer(vars, "ORIGIN_TIMEOUT_MS", 15_000, 100, 600_000) };
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      s = e;
+      origin = e;
     }
-    settings.set(env, s);
+    return { baseId: token(vars, "BASE_ID", "offload-base"), origin };
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return e;
   }
-  return s;
-}
+});
 
 /** Cancels a body we will not read (not awaited: a slow backend must not delay the file). */
 function discard(res: Response): void {

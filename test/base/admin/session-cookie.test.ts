@@ -27,7 +27,7 @@ describe("admin session cookie: parsing never throws (property)", () => {
 
   it("a real session cookie with any one character changed, cut or extended is refused", async () => {
     const now = Date.now();
-    const value = (await newSession(TOKEN, false, now)).setCookie.split(";")[0]!.slice(SESSION_COOKIE.length + 1);
+    const value = (await newSession(TOKEN, now)).value;
     expect(await authenticate(cookieHeader(value), TOKEN, now)).toMatchObject({ kind: "session" });
     await fc.assert(
       fc.asyncProperty(fc.nat(value.length - 1), fieldText(3), fc.constantFrom("replace", "cut", "insert"), async (at, text, how) => {
