@@ -1,8 +1,9 @@
 import { Hono, type Env as HonoEnv } from "hono";
 import { errorAnswer } from "../platform/error-answer";
+import { perIsolate } from "../platform/per-isolate";
 import { parseBaseConfig, type BaseConfig } from "../config/base-config";
 import { ConfigError } from "../config/fields";
-import { parsedOnce, type Parsed } from "../config/parsed-once";
+import { parsed, type Parsed } from "../config/parsed-once";
 import type { TargetSpec } from "../config/targets";
 import { cacheStatus } from "../http/cache-status";
 import { mirrorUrlProblem } from "../http/link";
@@ -45,10 +46,8 @@ interface Loaded {
 type BaseEnv = { Bindings: Env; Variables: { base: Loaded; path: { ok: true; path: string; query: string } } };
 
 // Parsed once per env (isolate + deployment), with the ConfigError naming a bad field.
-const loaded = new WeakMap<object, Parsed<Loaded>>();
-
-function load(env: object): Parsed<Loaded> {
-  return parsedOnce(loaded, env, () => {
+const load = perIsolate((env: object): Parsed<Loaded> =>
+  parsed(() => {
     const config = parseBaseConfig(env as Record<string, unknown>);
     const { keys, errors } = parseSigningKeys(config.signingKeys);
     if (errors.length) throw new ConfigError("SIGNING_KEYS", errors.join("; "));
@@ -67,8 +66,8 @@ function load(env: object): Parsed<Loaded> {
     const first = keys[0];
     const signer = first ? { key: first, imported: importSigningKey(first) } : null;
     return { config, keys, signer, routes, hooks: new Map(routes.map((r) => [r, routeHooks(r)])), farms: { config: farmsConfig, cookieKeys: cookieKeys.keys }, adminToken: parseAdminToken(env as Record<string, unknown>) };
-  });
-}
+  }),
+);
 
 /**
  * mod_offload's base side: decides per request whether to send the client to an

@@ -16,13 +16,3 @@ export function parsed<T extends object>(parse: () => T): Parsed<T> {
     return { ok: false, error: e };
   }
 }
-
-/**
- * `parsed`, kept in `cache` per env. Only src/base/app.ts still uses it: once that keeps
- * its config with perIsolate (issue #13, "One of each"), this goes.
- */
-export function parsedOnce<T extends object>(cache: WeakMap<object, Parsed<T>>, env: object, parse: () => T): Parsed<T> {
-  let result = cache.get(env);
-  if (!result) cache.set(env, (result = parsed(parse)));
-  return result;
-}

@@ -14,6 +14,7 @@
  * per back-off, so HEALTH_FALL reports flip its record down; one success flips it up.
  */
 import { integer } from "../config/fields";
+import { perIsolate } from "../platform/per-isolate";
 
 export const BACKOFF_BASE_MS = 1000;
 export const BACKOFF_MAX_MS = 60_000;
@@ -31,13 +32,7 @@ export interface Mark {
   trialAt: number;
 }
 
-const marks = new WeakMap<object, Map<string, Mark>>();
-
-function marksOf(env: object): Map<string, Mark> {
-  let m = marks.get(env);
-  if (!m) marks.set(env, (m = new Map()));
-  return m;
-}
+const marksOf = perIsolate((_env: object) => new Map<string, Mark>());
 
 /** Back-off after the n-th consecutive failure: 1 s · 2^(n-1), at most 60 s. */
 export function backoffMs(failures: number): number {

@@ -14,6 +14,7 @@
 import { select, strategyByName } from "../balancers/select";
 import type { Selection, Strategy, Target } from "../balancers/types";
 import type { ProxyBackend, ProxyRoute } from "../config/proxy-config";
+import { perIsolate } from "../platform/per-isolate";
 import { passiveState } from "./failover";
 
 interface PoolState {
@@ -22,13 +23,7 @@ interface PoolState {
   sequence: Map<string, number>;
 }
 
-const pools = new WeakMap<object, PoolState>();
-
-function poolOf(env: object): PoolState {
-  let p = pools.get(env);
-  if (!p) pools.set(env, (p = { inFlight: new Map(), sequence: new Map() }));
-  return p;
-}
+const poolOf = perIsolate((_env: object): PoolState => ({ inFlight: new Map(), sequence: new Map() }));
 
 interface Prepared {
   strategy: Strategy;
@@ -37,21 +32,14 @@ interface Prepared {
 }
 
 // Per route object (built once by the config): the strategy and the balancer's view of the backends.
-const prepared = new WeakMap<ProxyRoute, Prepared>();
-
-function prepare(route: ProxyRoute): Prepared {
-  let p = prepared.get(route);
-  if (!p) {
-    p = {
-      strategy: strategyByName(route.balancer === "fair" ? "least-loaded" : route.balancer),
-      // Every backend holds the whole route: "/" covers any path.
-      targets: route.backends.map((b) => ({ id: b.id, url: b.url, weight: b.weight, prefixes: ["/"] })),
-      byId: new Map(route.backends.map((b) => [b.id, b])),
-    };
-    prepared.set(route, p);
-  }
-  return p;
-}
+const prepare = perIsolate(
+  (route: ProxyRoute): Prepared => ({
+    strategy: strategyByName(route.balancer === "fair" ? "least-loaded" : route.balancer),
+    // Every backend holds the whole route: "/" covers any path.
+    targets: route.backends.map((b) => ({ id: b.id, url: b.url, weight: b.weight, prefixes: ["/"] })),
+    byId: new Map(route.backends.map((b) => [b.id, b])),
+  }),
+);
 
 export interface PoolChoice {
   selection: Selection;
