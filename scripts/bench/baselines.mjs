@@ -20,7 +20,8 @@
  *                     copies R2 objects into baseline Cache API entries, POST /r2-concat
  *                     writes R2 objects one after the other into one new object (a
  *                     chunked copy as a node stored it before chunking), POST /r2-delete
- *                     deletes R2 keys
+ *                     deletes R2 keys, POST /limiters takes one lease in each of N fresh
+ *                     guard objects (the node's ConcurrencyLimiter class)
  */
 
 /** URL space of the baseline's own Cache API entries (the node keeps its own). */
@@ -112,6 +113,18 @@ export default {
       const { keys } = await req.json();
       for (let i = 0; i < keys.length; i += 1000) await env.STORE.delete(keys.slice(i, i + 1000));
       return Response.json({ deleted: keys.length });
+    }
+    // {count, prefix, limit, ttlMs}: one lease in each of \`count\` fresh guard objects
+    // (the node's ConcurrencyLimiter), held until the ttl; nothing streams.
+    if (req.method === "POST" && url.pathname === "/limiters") {
+      const { count, prefix, limit, ttlMs } = await req.json();
+      let held = 0;
+      for (let i = 0; i < count; i += 50) {
+        const batch = Array.from({ length: Math.min(50, count - i) }, (_, j) =>
+          env.LIMITERS.get(env.LIMITERS.idFromName(prefix + (i + j))).acquire(limit, ttlMs));
+        for (const r of await Promise.all(batch)) if (r.ok) held++;
+      }
+      return Response.json({ held });
     }
     return new Response("bench-admin: unknown endpoint\\n", { status: 404 });
   },

@@ -24,6 +24,13 @@ export { cpuMs } from "./procs.mjs";
  * @param {string} o.originUrl given to the baselines that talk to the origin
  * @param {() => void} [o.onBoot] after every (re)start (Miniflare re-registers signal hooks)
  */
+/** The node's ConcurrencyLimiter class (wrangler.toml's CONCURRENCY binding), hosted by `owner`. */
+function limiterBinding(workerConfig, owner) {
+  const d = workerConfig.durableObjects.find((x) => x.binding === "CONCURRENCY");
+  if (!d) throw new Error("wrangler.toml has no CONCURRENCY Durable Object binding");
+  return { className: d.className, scriptName: owner, useSQLite: d.sqlite };
+}
+
 export async function startBenchStack({ bundlePath, workerConfig, persistDir, nodes, originUrl, onBoot }) {
   const nodeNames = Object.keys(nodes);
   const owner = nodeNames[0];
@@ -55,6 +62,8 @@ export async function startBenchStack({ bundlePath, workerConfig, persistDir, no
       compatibilityFlags: workerConfig.compatibilityFlags,
       bindings: { ORIGIN_URL: originUrl },
       r2Buckets: workerConfig.r2Buckets, // same binding -> same bucket as the nodes
+      // bench-admin reaches the node's own guard objects (figure 3 weighs them alone).
+      ...(name === "bench-admin" ? { durableObjects: { LIMITERS: limiterBinding(workerConfig, owner) } } : {}),
       unsafeDirectSockets: direct,
     })),
   ];
