@@ -13,6 +13,7 @@ import path from "node:path";
 import { Miniflare } from "miniflare";
 import { BASELINE_SCRIPTS } from "./baselines.mjs";
 import { benchMiniflareOptions, workerdChildren } from "./workerd-boot.mjs";
+import { PROFILE_WORKER, startProfile } from "./profile.mjs";
 export { cpuMs } from "./procs.mjs";
 
 /**
@@ -75,6 +76,13 @@ export async function startBenchStack({ bundlePath, workerConfig, persistDir, no
   /** @type {Miniflare | undefined} */
   let mf;
   let workerdPid = 0;
+  /** BENCH_PROFILE: the profile of the current workerd process, stopped before it goes. */
+  let stopProfile = null;
+  const dispose = async () => {
+    await stopProfile?.().catch((e) => process.stderr.write(`[profile] ${e}\n`));
+    stopProfile = null;
+    await mf?.dispose();
+  };
 
   async function boot() {
     const before = new Set(await workerdChildren());
@@ -87,6 +95,7 @@ export async function startBenchStack({ bundlePath, workerConfig, persistDir, no
     const fresh = (await workerdChildren()).filter((p) => !before.has(p));
     if (fresh.length !== 1) throw new Error(`expected one new workerd child process, found ${fresh.length}`);
     workerdPid = fresh[0];
+    if (PROFILE_WORKER && targets.has(PROFILE_WORKER)) stopProfile = await startProfile();
     onBoot?.();
   }
 
@@ -108,7 +117,7 @@ export async function startBenchStack({ bundlePath, workerConfig, persistDir, no
      * @param {{ nodeVars?: Record<string, string> }} [o]
      */
     async restart({ nodeVars } = {}) {
-      await mf?.dispose();
+      await dispose();
       mf = undefined;
       if (nodeVars) {
         workers = workersWith(nodeVars);
@@ -117,7 +126,7 @@ export async function startBenchStack({ bundlePath, workerConfig, persistDir, no
       await boot();
     },
     async close() {
-      await mf?.dispose().catch(() => {});
+      await dispose().catch(() => {});
       mf = undefined;
     },
   };

@@ -5,6 +5,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { INSPECTOR_PORT, PROFILE_WORKER, startProfile } from "./profile.mjs";
 export { cpuMs } from "./procs.mjs";
 
 /** Miniflare options every bench uses: loopback, persisted state, workerd's warnings and errors on stderr. */
@@ -12,6 +13,7 @@ export function benchMiniflareOptions(workers, persistDir) {
   return convertV4MiniflareOptions({
     host: "127.0.0.1",
     port: 0,
+    ...(INSPECTOR_PORT ? { inspectorPort: INSPECTOR_PORT } : {}),
     resourcePersistencePath: path.resolve(persistDir),
     handleStructuredLogs: (l) => { if (l.level === "error" || l.level === "warn") process.stderr.write(`[workerd ${l.level}] ${l.message}\n`); },
     workers,
@@ -41,6 +43,7 @@ export async function bootWorkerd({ workers, persistDir, onBoot }) {
     throw err;
   }
   onBoot?.();
+  const stopProfile = PROFILE_WORKER && urls.has(PROFILE_WORKER) ? await startProfile() : null;
   let closed = false;
   return {
     url: (name) => urls.get(name),
@@ -48,6 +51,7 @@ export async function bootWorkerd({ workers, persistDir, onBoot }) {
     async close() {
       if (closed) return;
       closed = true;
+      await stopProfile?.().catch((e) => process.stderr.write(`[profile] ${e}\n`));
       await mf.dispose().catch(() => {});
     },
   };

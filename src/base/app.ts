@@ -13,12 +13,12 @@ import { plain, quoted } from "../http/plain";
 import { clientOf } from "../limits/client-key";
 import { acquireLease, holdWhileStreaming } from "../limits/lease";
 import { healthView } from "../health/view";
-import { importSigningKey, parseSigningKeys, signToken, type SigningKey } from "../signing/redirect-token";
+import { importSigningKey, parseSigningKeys, signToken, type SigningKey, type TokenClaims } from "../signing/redirect-token";
 import { partitionTokenQuery, withTokenMember } from "../signing/token-query";
 import { objectDecision, requestDecision } from "./decide";
-import { mirrorHeaders } from "./mirror-headers";
+import { mirrorHeaders, type FieldPairs } from "./mirror-headers";
 import { objectInfo, type ObjectInfo } from "./object-info";
-import { serveLocally } from "./serve-locally";
+import { serveLocally, type LocalRequest } from "./serve-locally";
 import { backendHook, routeHooks, type RouteHooks } from "./routes";
 import { parseProxyRoutes, type ProxyRoute } from "../config/proxy-config";
 import { matchRoute } from "../proxy/match";
@@ -38,6 +38,12 @@ interface Loaded {
   /** The first key, imported once for signing. */
   signer: { key: SigningKey; imported: Promise<CryptoKey> } | null;
   routes: ProxyRoute[];
+  /** The HealthRegistry's id: one name hash per isolate, not per redirect. */
+  healthId: DurableObjectId;
+  /** Cache-Status of a redirect to each target, by id: the same string every time. */
+  offloadStatus: Map<string, string>;
+  /** Some route names a host or rewrites requests: only then is the request's host needed. */
+  needsHost: boolean;
   hooks: Map<ProxyRoute, RouteHooks>;
   farms: LoadedFarms;
   adminToken: string | null;
@@ -65,7 +71,10 @@ const load = perIsolate((env: object): Parsed<Loaded> =>
     const routes = parseProxyRoutes(env as Record<string, unknown>, "PROXY_ROUTES", farmsConfig.farms);
     const first = keys[0];
     const signer = first ? { key: first, imported: importSigningKey(first) } : null;
-    return { config, keys, signer, routes, hooks: new Map(routes.map((r) => [r, routeHooks(r)])), farms: { config: farmsConfig, cookieKeys: cookieKeys.keys }, adminToken: parseAdminToken(env as Record<string, unknown>) };
+    const needsHost = routes.some((r) => r.host !== null || r.rewriteRequest.length > 0);
+    const healthId = (env as Env).HEALTH.idFromName("registry");
+    const offloadStatus = new Map([...config.nodes, ...config.mirrors].map((t) => [t.id, bypassStatus(config, `offload=${t.id}`)]));
+    return { config, keys, signer, routes, healthId, offloadStatus, needsHost, hooks: new Map(routes.map((r) => [r, routeHooks(r)])), farms: { config: farmsConfig, cookieKeys: cookieKeys.keys }, adminToken: parseAdminToken(env as Record<string, unknown>) };
   }),
 );
 
@@ -107,82 +116,122 @@ export function offloadBase<M extends HonoEnv>(mounted: readonly Hono<M>[] = [])
   for (const path of ["/ath/balance/", "/ath/balance"]) app.get(path, (c) => athBalance(c.get("base").farms, c.req.raw, c.env, c.executionCtx as unknown as ExecutionContext));
   app.all("/ath/*", () => plain(404, "no such /ath endpoint (GET /ath/update, GET /ath/balance/)"));
 
-  app.all("*", async (c) => {
-    const { config, signer, routes, hooks, farms } = c.get("base");
-    const req = c.req.raw;
-    const ctx = c.executionCtx as unknown as ExecutionContext;
-    const path = c.get("path");
-    // Defence in depth: the routes above own these; nothing under them goes to the origin.
-    if (reservedSpelling(path.path)) return plain(404, `no such endpoint: ${quoted(path.path)}`);
-    const url = new URL(req.url);
-    // Only hosts from our configuration are ever named (issue #11 L3): without PUBLIC_URL,
-    // "" makes every reference we build path-absolute (RFC 3986 §4.2), never the Host
-    // the client sent.
-    const publicOrigin = config.publicUrl ?? "";
-    const target = path.path + (path.query ? `?${path.query}` : "");
-    const local = { req, ctx, target, publicOrigin };
-
-    // mod_proxy_core: a configured route sends the request to its backend pool instead.
-    const route = matchRoute(routes, url.host, path.path);
-    if (route) {
-      const ranking = route.farm ? await farmRanking(farms, { ...route, farm: route.farm }, req, path.path, c.env, ctx) : undefined;
-      return proxyRequest(route, req, ctx, c.env, publicOrigin, { onBackendResponse: backendHook(hooks.get(route)!, req, c.env, route), path, clientHost: url.host, ...(ranking ? { ranking } : {}) });
-    }
-    const status = (detail: string) => cacheStatus(config.baseId, { fwd: "bypass", detail });
-    // Files the base serves itself are bytes from the origin in the offload totals.
-    const counted = (res: Response) => {
-      recordServed(c.env, ctx, path.path, res);
-      return res;
-    };
-
-    const metalinkFile = (req.method === "GET" || req.method === "HEAD") && path.path.endsWith(".meta4") ? path.path.slice(0, -".meta4".length) : null;
-    const filePath = metalinkFile ?? path.path;
-    const byRequest = requestDecision(config, req.method, filePath, req.headers);
-    if (!byRequest.offload) {
-      if (metalinkFile) return serveLocally(config, local);
-      return counted(await serveLocally(config, local, new Headers({ "cache-status": status(byRequest.reason) })));
-    }
-    const info = await objectInfo(config, c.env, filePath);
-    const byObject = objectDecision(config, info);
-    if (!byObject.offload) {
-      if (metalinkFile) return serveLocally(config, local);
-      return counted(await serveLocally(config, local, new Headers({ "cache-status": status(byObject.reason) })));
-    }
-
-    const health = await healthView(c.env, c.env.HEALTH.get(c.env.HEALTH.idFromName("registry")), ctx);
-    const choice = chooseTargets(c.env, config, filePath, health, req.cf as IncomingRequestCfProperties | undefined);
-    // Every target URL (nodes, mirrors, fallback) carries the client's query without any
-    // offload_token it sent: only the token we sign below ever reaches a node.
-    const { query } = partitionTokenQuery(path.query);
-    const urlOf = await targetUrls(config, signer, filePath, query, req.headers);
-    const metalinkUrl = `${publicOrigin}${filePath}.meta4`;
-    const extra = mirrorHeaders(choice.ranked, urlOf, info, metalinkUrl, req.headers.get("want-repr-digest"), config.maxLinks);
-
-    if (metalinkFile || wantsMetalink(req.headers.get("accept"))) return metalinkResponse(filePath, info!, choice, urlOf, req.method, extra);
-
-    // Threshold mode: serve it ourselves while fewer than OFFLOAD_WHEN_BUSY downloads are in flight.
-    if (config.busyThreshold > 0 && req.method === "GET") {
-      const gauge = c.env.BUSY.get(c.env.BUSY.idFromName("base-downloads"));
-      const slot = await acquireLease(gauge, config.busyThreshold, config.leaseSeconds * 1000, ctx);
-      if (slot.ok) {
-        extra.set("cache-status", status("under-threshold"));
-        return counted(holdWhileStreaming(slot.lease, await serveLocally(config, local, extra)));
-      }
-    }
-
-    const chosen = choice.ranked[0];
-    if (!chosen) {
-      const why = choice.selection.excluded.map((e) => `${e.target.id}: ${e.reason}`).join("; ");
-      console.log(JSON.stringify({ msg: "no healthy target", path: filePath, excluded: why }));
-      if (config.fallbackUrl) return redirect(config, config.fallbackUrl + filePath + (query ? `?${query}` : ""), extra, cacheStatus(config.baseId, { fwd: "bypass", detail: "fallback" }));
-      extra.set("cache-status", status("no-healthy-target"));
-      return counted(await serveLocally(config, local, extra));
-    }
-    return redirect(config, urlOf(chosen), extra, cacheStatus(config.baseId, { fwd: "bypass", detail: `offload=${chosen.id}` }));
-  });
+  app.all("*", (c) => catchAll({ base: c.get("base"), env: c.env, ctx: c.executionCtx as unknown as ExecutionContext, req: c.req.raw, path: c.get("path") }));
 
   app.onError((err, c) => errorAnswer(err, "offload base", c.req.raw.headers));
   return app;
+}
+
+/** One request that reached the catch-all, with what the front middleware checked and loaded. */
+interface BaseRequest {
+  base: Loaded;
+  env: Env;
+  ctx: ExecutionContext;
+  req: Request;
+  /** Canonical path and raw query (http/path.ts). */
+  path: { ok: true; path: string; query: string };
+}
+
+/** Everything not under /_admin or /ath: a proxy route's pool, else offload or serve locally. */
+function catchAll(r: BaseRequest): Promise<Response> {
+  const { base, req, path } = r;
+  // Defence in depth: the routes above own these; nothing under them goes to the origin.
+  if (reservedSpelling(path.path)) return Promise.resolve(plain(404, `no such endpoint: ${quoted(path.path)}`));
+  // mod_proxy_core: a configured route sends the request to its backend pool instead.
+  // The URL is parsed for its host only when a route or rewrite rule can use it (issue #13).
+  const host = base.needsHost ? new URL(req.url).host : "";
+  const route = matchRoute(base.routes, host, path.path);
+  return route ? proxied(r, route, host) : offloadOrServe(r);
+}
+
+async function proxied(r: BaseRequest, route: ProxyRoute, host: string): Promise<Response> {
+  const { base, env, ctx, req, path } = r;
+  const ranking = route.farm ? await farmRanking(base.farms, { ...route, farm: route.farm }, req, path.path, env, ctx) : undefined;
+  const onBackendResponse = backendHook(base.hooks.get(route)!, req, env, route);
+  return proxyRequest(route, req, ctx, env, publicOriginOf(base.config), { onBackendResponse, path, ...(base.needsHost ? { clientHost: host } : {}), ...(ranking ? { ranking } : {}) });
+}
+
+/**
+ * Only hosts from our configuration are ever named (issue #11 L3): without PUBLIC_URL,
+ * "" makes every reference we build path-absolute (RFC 3986 §4.2), never the Host the
+ * client sent.
+ */
+function publicOriginOf(config: BaseConfig): string {
+  return config.publicUrl ?? "";
+}
+
+/** mod_offload's base: the request's and the file's rules decide; offloaded files get a redirect (or a Metalink). */
+async function offloadOrServe(r: BaseRequest): Promise<Response> {
+  const { base, env, req, path } = r;
+  const { config } = base;
+  const metalinkFile = (req.method === "GET" || req.method === "HEAD") && path.path.endsWith(".meta4") ? path.path.slice(0, -".meta4".length) : null;
+  const filePath = metalinkFile ?? path.path;
+  const byRequest = requestDecision(config, req.method, filePath, req.headers);
+  if (!byRequest.offload) return servedHere(r, metalinkFile ? null : byRequest.reason);
+  const info = await objectInfo(config, env, filePath);
+  const byObject = objectDecision(config, info);
+  if (!byObject.offload) return servedHere(r, metalinkFile ? null : byObject.reason);
+  return offload(r, { filePath, info: info!, metalink: metalinkFile !== null });
+}
+
+/**
+ * The base serves the request from its origin. `reason`: the Cache-Status detail, and the
+ * answer counts in the offload totals (bytes from the origin); null for a .meta4 URL the
+ * origin answers as it likes, not counted.
+ */
+async function servedHere(r: BaseRequest, reason: string | null, extra?: Headers): Promise<Response> {
+  const { base, env, ctx, path } = r;
+  if (reason === null) return serveLocally(base.config, localRequest(r));
+  const headers = extra ?? new Headers();
+  headers.set("cache-status", bypassStatus(base.config, reason));
+  const res = await serveLocally(base.config, localRequest(r), headers);
+  recordServed(env, ctx, path.path, res);
+  return res;
+}
+
+function localRequest({ base, req, ctx, path }: BaseRequest): LocalRequest {
+  return { req, ctx, target: path.path + (path.query ? `?${path.query}` : ""), publicOrigin: publicOriginOf(base.config) };
+}
+
+function bypassStatus(config: BaseConfig, detail: string): string {
+  return cacheStatus(config.baseId, { fwd: "bypass", detail });
+}
+
+/** An offloadable file: a Metalink, the base itself while under OFFLOAD_WHEN_BUSY, or a redirect to the best target. */
+async function offload(r: BaseRequest, file: { filePath: string; info: ObjectInfo; metalink: boolean }): Promise<Response> {
+  const { base, env, ctx, req, path } = r;
+  const { config } = base;
+  const { filePath, info } = file;
+  const health = await healthView(env, env.HEALTH.get(base.healthId), ctx);
+  const choice = chooseTargets(env, config, filePath, health, req.cf as IncomingRequestCfProperties | undefined);
+  // Every target URL (nodes, mirrors, fallback) carries the client's query without any
+  // offload_token it sent: only the token we sign below ever reaches a node.
+  const { query } = partitionTokenQuery(path.query);
+  const urlOf = await targetUrls(env, config, base.signer, filePath, query, req.headers);
+  const metalinkUrl = `${publicOriginOf(config)}${filePath}.meta4`;
+  const extra = mirrorHeaders({ ranked: choice.ranked, urlOf, info, metalinkUrl, wantReprDigest: req.headers.get("want-repr-digest"), maxLinks: config.maxLinks });
+
+  if (file.metalink || wantsMetalink(req.headers.get("accept"))) return metalinkResponse(filePath, info, choice, urlOf, req.method, new Headers(extra));
+
+  // Threshold mode: serve it ourselves while fewer than OFFLOAD_WHEN_BUSY downloads are in flight.
+  if (config.busyThreshold > 0 && req.method === "GET") {
+    const gauge = env.BUSY.get(env.BUSY.idFromName("base-downloads"));
+    const slot = await acquireLease(gauge, config.busyThreshold, config.leaseSeconds * 1000, ctx);
+    if (slot.ok) {
+      const headers = new Headers(extra);
+      headers.set("cache-status", bypassStatus(config, "under-threshold"));
+      const res = holdWhileStreaming(slot.lease, await serveLocally(config, localRequest(r), headers));
+      recordServed(env, ctx, path.path, res);
+      return res;
+    }
+  }
+
+  const chosen = choice.ranked[0];
+  if (chosen) return redirect(config, urlOf(chosen), extra, base.offloadStatus.get(chosen.id) ?? bypassStatus(config, `offload=${chosen.id}`));
+  const why = choice.selection.excluded.map((e) => `${e.target.id}: ${e.reason}`).join("; ");
+  console.log(JSON.stringify({ msg: "no healthy target", path: filePath, excluded: why }));
+  if (config.fallbackUrl) return redirect(config, config.fallbackUrl + filePath + (query ? `?${query}` : ""), extra, bypassStatus(config, "fallback"));
+  return servedHere(r, "no-healthy-target", new Headers(extra));
 }
 
 /**
@@ -190,7 +239,7 @@ export function offloadBase<M extends HonoEnv>(mounted: readonly Hono<M>[] = [])
  * nodes. `query` is canonical and token-free (signing/token-query.ts): exactly what a node
  * keys on, so with CACHE_KEY_QUERY the token signs it and one token buys one cache key.
  */
-async function targetUrls(config: BaseConfig, signer: Loaded["signer"], path: string, query: string, headers: Headers): Promise<(t: TargetSpec) => string> {
+async function targetUrls(env: object, config: BaseConfig, signer: Loaded["signer"], path: string, query: string, headers: Headers): Promise<(t: TargetSpec) => string> {
   // Plain concatenation: target URLs were validated at config time, the path is canonical,
   // and a canonical query holds only characters a URI reference may (http/query.ts).
   const plainTail = path + (query ? `?${query}` : "");
@@ -202,10 +251,34 @@ async function targetUrls(config: BaseConfig, signer: Loaded["signer"], path: st
       ...(config.signClient ? { client: clientOf(headers).key } : {}),
       ...(config.cacheKeyQuery ? { query } : {}),
     };
-    signedTail = `${path}?${withTokenMember(query, await signToken(signer.key, claims, signer.imported))}`;
+    signedTail = `${path}?${withTokenMember(query, await tokenFor(env, signer, claims))}`;
   }
   // Mirrors are other people's servers: they get no token (and could not check it).
   return (t) => t.url + (t.kind === "node" ? signedTail : plainTail);
+}
+
+/** Tokens signed per env for one expiry second: the HMAC dominated a signed redirect's CPU (issue #13). */
+const signedThisSecond = perIsolate((_env: object) => ({ expires: 0, tokens: new Map<string, string>() }));
+/** Distinct files signed within one second beyond this are signed without being remembered. */
+const MAX_TOKENS_PER_SECOND = 1000;
+
+/**
+ * A token is a function of its claims and key, so within one expiry second the same file
+ * (path, query, client) gets the same bytes again without another HMAC; the memo holds
+ * only the current second's tokens, so it never outlives them.
+ */
+async function tokenFor(env: object, signer: NonNullable<Loaded["signer"]>, claims: TokenClaims): Promise<string> {
+  const memo = signedThisSecond(env);
+  if (memo.expires !== claims.expires) {
+    memo.expires = claims.expires;
+    memo.tokens.clear();
+  }
+  const id = `${claims.path}\n${claims.query ?? "(path only)"}\n${claims.client ?? ""}`;
+  const known = memo.tokens.get(id);
+  if (known !== undefined) return known;
+  const token = await signToken(signer.key, claims, signer.imported);
+  if (memo.tokens.size < MAX_TOKENS_PER_SECOND) memo.tokens.set(id, token);
+  return token;
 }
 
 /**
@@ -227,13 +300,17 @@ function rawPath(url: string): string {
   return m?.[1] || "/";
 }
 
-function redirect(config: BaseConfig, location: string, h: Headers, status: string): Response {
-  h.set("location", location);
-  // The choice is per client and per moment: no shared cache may keep it (RFC 9111 §5.2.2.7).
-  h.set("cache-control", "private, no-store");
-  h.set("cache-status", status);
-  h.set("content-type", "text/plain; charset=utf-8");
-  return new Response(`redirecting to ${location}\n`, { status: config.redirectStatus, headers: h });
+/** `fields`: the mirror metadata (none of them named below), sent along. */
+function redirect(config: BaseConfig, location: string, fields: FieldPairs, status: string): Response {
+  const headers: FieldPairs = [
+    ...fields,
+    ["location", location],
+    // The choice is per client and per moment: no shared cache may keep it (RFC 9111 §5.2.2.7).
+    ["cache-control", "private, no-store"],
+    ["cache-status", status],
+    ["content-type", "text/plain; charset=utf-8"],
+  ];
+  return new Response(`redirecting to ${location}\n`, { status: config.redirectStatus, headers });
 }
 
 function metalinkResponse(path: string, info: ObjectInfo, choice: TargetChoice, urlOf: (t: TargetSpec) => string, method: string, extra: Headers): Response {

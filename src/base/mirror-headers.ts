@@ -8,15 +8,24 @@ import type { ObjectInfo } from "./object-info";
  * Metalink description (RFC 5854), so clients can verify and fetch from several
  * sources at once. `urlOf` gives each target's URL for this file (tokens included).
  */
-export function mirrorHeaders(
-  ranked: readonly TargetSpec[],
-  urlOf: (t: TargetSpec) => string,
-  info: ObjectInfo | null,
-  metalinkUrl: string,
-  wantReprDigest: string | null,
-  maxLinks: number,
-): Headers {
-  const h = new Headers();
+export interface MirrorFacts {
+  ranked: readonly TargetSpec[];
+  urlOf: (t: TargetSpec) => string;
+  info: ObjectInfo | null;
+  metalinkUrl: string;
+  /** The request's Want-Repr-Digest field, if any. */
+  wantReprDigest: string | null;
+  maxLinks: number;
+}
+
+/** Header fields as name/value pairs, in order; a name may repeat (one field line each). */
+export type FieldPairs = [string, string][];
+
+/**
+ * Pairs rather than a Headers object: the redirect makes its Headers from them in one
+ * call, where a set or append per field would each cross into the runtime (issue #13).
+ */
+export function mirrorHeaders({ ranked, urlOf, info, metalinkUrl, wantReprDigest, maxLinks }: MirrorFacts): FieldPairs {
   const top = ranked.slice(0, maxLinks);
   // Built directly rather than through the general RFC 8288 serializer: every URL here is
   // a target URL validated at config time + a canonical path + an encoded query, so the
@@ -26,9 +35,9 @@ export function mirrorHeaders(
     return `<${urlOf(t)}>; rel=duplicate; pri=${i + 1}${geo}`;
   });
   links.push(`<${metalinkUrl}>; rel=describedby; type="${METALINK_TYPE}"`);
-  h.set("link", links.join(", "));
-  for (const t of top) h.append("x-mirrored-by", urlOf(t));
-  if (info?.reprDigest && wantsSha256(wantReprDigest)) h.set("repr-digest", info.reprDigest);
+  const h: FieldPairs = [["link", links.join(", ")]];
+  for (const t of top) h.push(["x-mirrored-by", urlOf(t)]);
+  if (info?.reprDigest && wantsSha256(wantReprDigest)) h.push(["repr-digest", info.reprDigest]);
   return h;
 }
 

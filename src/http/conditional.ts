@@ -57,10 +57,13 @@ export function evaluatePreconditions(
     if (!etagMatches(ifMatch, v.etag ?? "", false)) return "precondition-failed";
   } else {
     // Step 2, §13.1.4: only without If-Match; an invalid date is ignored.
+    // Last-Modified is parsed only when a date asks for it: every hit passes here.
     const ius = headers.get("If-Unmodified-Since");
     const date = ius === null ? undefined : parseHttpDate(ius);
-    const lm = lastModifiedMs(v);
-    if (date !== undefined && lm !== undefined && lm > date) return "precondition-failed";
+    if (date !== undefined) {
+      const lm = lastModifiedMs(v);
+      if (lm !== undefined && lm > date) return "precondition-failed";
+    }
   }
 
   const ifNoneMatch = headers.get("If-None-Match");

@@ -24,7 +24,15 @@ export function sha256FromDigestField(value: string | null): string | undefined 
 
 /** RFC 9530 §2 field value for a hex SHA-256. */
 export function sha256DigestField(hex: string): string {
+  // Digit values from char codes, not parseInt of slices: every answer from a copy runs this.
   let binary = "";
-  for (let i = 0; i + 1 < hex.length; i += 2) binary += String.fromCharCode(parseInt(hex.slice(i, i + 2), 16));
+  for (let i = 0; i + 1 < hex.length; i += 2) binary += String.fromCharCode(hexDigit(hex.charCodeAt(i)) * 16 + hexDigit(hex.charCodeAt(i + 1)));
   return `sha-256=:${btoa(binary)}:`;
+}
+
+/** A hex digit's value (0-9, a-f, A-F); NaN for anything else (never in a SHA-256 we computed). */
+function hexDigit(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  const lower = code | 0x20;
+  return lower >= 97 && lower <= 102 ? lower - 87 : NaN;
 }

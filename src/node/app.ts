@@ -47,7 +47,7 @@ export function offloadNode(): Hono<NodeEnv> {
     const ctx = c.executionCtx as unknown as ExecutionContext;
     const path = canonicalRequestPath(c.req.url);
     if (!path.ok) return plain(path.status, `bad request path: ${path.reason}`);
-    const res = await answer(c.get("config"), c.get("keys"), c.get("throttle"), c.env, ctx, c.req.raw, path);
+    const res = await answer({ config: c.get("config"), keys: c.get("keys"), throttle: c.get("throttle"), env: c.env, ctx, req: c.req.raw, path });
     // Offload totals for the admin page: the final answer, after guard and throttle, so a
     // refusal counts as one and a paced download as served. Flushed in the background.
     recordServed(c.env, ctx, path.path, res);
@@ -61,16 +61,20 @@ export function offloadNode(): Hono<NodeEnv> {
   return app;
 }
 
+/** One GET/HEAD of a checked path, with what the node loaded for its env. */
+interface NodeRequest {
+  config: NodeConfig;
+  keys: SigningKey[];
+  throttle: ResponseThrottle | null;
+  env: Env;
+  ctx: ExecutionContext;
+  req: Request;
+  /** The canonical path and the raw query (http/path.ts). */
+  path: { path: string; query: string };
+}
+
 /** One GET/HEAD of a checked path: signed-URL check, credentials, guard, object, pacing. */
-async function answer(
-  config: NodeConfig,
-  keys: SigningKey[],
-  throttle: ResponseThrottle | null,
-  env: Env,
-  ctx: ExecutionContext,
-  req: Request,
-  path: { path: string; query: string },
-): Promise<Response> {
+async function answer({ config, keys, throttle, env, ctx, req, path }: NodeRequest): Promise<Response> {
   const policy = { required: config.requireSignedUrls, keys, queryKeyed: config.cacheKeyQuery, maxTtlSeconds: config.tokenMaxTtlSeconds, requireClient: config.requireTokenClient };
   const signed = await checkSignedUrl(policy, path.path, path.query, req.headers);
   if (!signed.ok) return plain(signed.status, signed.reason);

@@ -79,7 +79,9 @@ export async function proxyRequest(route: ProxyRoute, req: Request, ctx: Executi
   if (!routeCovers(route, path.path)) return plain(404, `${name} does not serve ${path.path}`);
   const target = path.path + (path.query ? `?${path.query}` : "");
   const forwarded = upstreamHeaders(req.headers, { publicOrigin, trustedProxies: route.trustedProxies, forwarded: route.forwarded });
-  const upstream = rewriteRequest(route.rewriteRequest, target, options.clientHost ?? new URL(req.url).host, forwarded);
+  // Only request rules read the client's host: no URL parse per request without them.
+  const clientHost = route.rewriteRequest.length > 0 ? (options.clientHost ?? new URL(req.url).host) : "";
+  const upstream = rewriteRequest(route.rewriteRequest, target, clientHost, forwarded);
   // A Host header is only honoured by Cloudflare for hosts of the zone (workerd never
   // honours it): elsewhere the backend sees its URL's host, the public one in X-Forwarded-Host.
   if (upstream.host !== null) upstream.headers.set("host", upstream.host);

@@ -46,7 +46,7 @@ export async function fetchUpstream(url: string, req: Request, headers: Headers,
   let answered = false;
   const waiting = (who: "client" | "backend") => {
     if (answered) return;
-    clearTimeout(timer);
+    if (timer !== null) clearTimeout(timer);
     timer = who === "backend" ? setTimeout(() => controller.abort(), limits.timeoutMs) : null;
   };
   waiting("backend");

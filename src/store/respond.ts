@@ -16,15 +16,21 @@ export interface CopyAnswer {
   maxRanges?: number;
 }
 
-/** Headers every answer about a stored representation carries. */
-export function representationHeaders(meta: Pick<StoredMeta, "etag" | "lastModified" | "contentType" | "cacheControl"> & { sha256?: string }, cacheStatus: string): Headers {
-  const h = new Headers({ "accept-ranges": "bytes", "cache-status": cacheStatus });
-  if (meta.contentType) h.set("content-type", meta.contentType);
-  if (meta.etag) h.set("etag", meta.etag);
-  if (meta.lastModified) h.set("last-modified", meta.lastModified);
-  if (meta.cacheControl) h.set("cache-control", meta.cacheControl);
+type Fields = Record<string, string>;
+
+/**
+ * Fields every answer about a stored representation carries, as a plain record: the
+ * answer's Headers are made from it in one call (each Headers.set crosses into the
+ * runtime, and a hit is mostly this; issue #13).
+ */
+function representationFields(meta: Pick<StoredMeta, "etag" | "lastModified" | "contentType" | "cacheControl" | "sha256">, cacheStatus: string): Fields {
+  const h: Fields = { "accept-ranges": "bytes", "cache-status": cacheStatus };
+  if (meta.contentType) h["content-type"] = meta.contentType;
+  if (meta.etag) h.etag = meta.etag;
+  if (meta.lastModified) h["last-modified"] = meta.lastModified;
+  if (meta.cacheControl) h["cache-control"] = meta.cacheControl;
   // RFC 9530 §2: the digest of the whole representation, also on 206 and HEAD.
-  if (meta.sha256) h.set("repr-digest", sha256DigestField(meta.sha256));
+  if (meta.sha256) h["repr-digest"] = sha256DigestField(meta.sha256);
   return h;
 }
 
@@ -38,7 +44,7 @@ export function representationHeaders(meta: Pick<StoredMeta, "etag" | "lastModif
 export async function respondFromCopy(req: Request, copy: StoredCopy, answer: CopyAnswer): Promise<Response | null> {
   const { cacheStatus, maxRanges = DEFAULT_MAX_RANGES } = answer;
   const { meta, body } = copy;
-  const headers = representationHeaders(meta, cacheStatus);
+  const headers = representationFields(meta, cacheStatus);
   const head = req.method === "HEAD";
   const validators = { etag: meta.etag, lastModified: meta.lastModified };
 
@@ -47,9 +53,9 @@ export async function respondFromCopy(req: Request, copy: StoredCopy, answer: Co
     body.dispose();
     if (pre === "not-modified") {
       // RFC 9110 §15.4.5: 304 carries the validators but no content headers.
-      headers.delete("content-type");
-      headers.delete("accept-ranges");
-      headers.delete("repr-digest");
+      delete headers["content-type"];
+      delete headers["accept-ranges"];
+      delete headers["repr-digest"];
       return new Response(null, { status: 304, headers });
     }
     return plain(412, "precondition failed: If-Match / If-Unmodified-Since did not match the stored copy", errorHeaders(headers));
@@ -61,12 +67,12 @@ export async function respondFromCopy(req: Request, copy: StoredCopy, answer: Co
 
   if (decision.kind === "unsatisfiable") {
     body.dispose();
-    headers.set("content-range", unsatisfiedRange(meta.length));
+    headers["content-range"] = unsatisfiedRange(meta.length);
     return plain(416, `range not satisfiable: the file is ${meta.length} bytes`, errorHeaders(headers));
   }
 
   if (decision.kind === "full") {
-    headers.set("content-length", String(meta.length));
+    headers["content-length"] = String(meta.length);
     if (head) {
       body.dispose();
       return new Response(null, { status: 200, headers });
@@ -76,11 +82,11 @@ export async function respondFromCopy(req: Request, copy: StoredCopy, answer: Co
   }
 
   // nginx advertises Accept-Ranges on 200 only; a 206 already shows ranges work.
-  headers.delete("accept-ranges");
+  delete headers["accept-ranges"];
   const [only, ...more] = decision.ranges;
   if (only && more.length === 0) {
-    headers.set("content-range", contentRange(only, meta.length));
-    headers.set("content-length", String(only.end - only.start + 1));
+    headers["content-range"] = contentRange(only, meta.length);
+    headers["content-length"] = String(only.end - only.start + 1);
     if (head) {
       body.dispose();
       return new Response(null, { status: 206, headers });
@@ -90,8 +96,8 @@ export async function respondFromCopy(req: Request, copy: StoredCopy, answer: Co
   }
 
   const plan = multipartPlan(decision.ranges, meta.length, meta.contentType, multipartBoundary());
-  headers.set("content-type", plan.contentType);
-  headers.set("content-length", String(plan.contentLength));
+  headers["content-type"] = plan.contentType;
+  headers["content-length"] = String(plan.contentLength);
   if (head) {
     body.dispose();
     return new Response(null, { status: 206, headers });
@@ -102,7 +108,7 @@ export async function respondFromCopy(req: Request, copy: StoredCopy, answer: Co
 }
 
 /** As nginx: an error about the representation does not describe it (no validators or type). */
-function errorHeaders(h: Headers): Headers {
-  for (const name of ["accept-ranges", "etag", "last-modified", "content-type", "cache-control"]) h.delete(name);
+function errorHeaders(h: Fields): Fields {
+  for (const name of ["accept-ranges", "etag", "last-modified", "content-type", "cache-control"]) delete h[name];
   return h;
 }

@@ -18,7 +18,7 @@ describe("mirrorHeaders: RFC 6249 duplicates, X-Mirrored-By and the Metalink lin
 
   it("lists the first maxLinks targets in rank order (pri from 1, geo lowercase), then the Metalink", () => {
     for (const max of [0, 1, 2, 3, 5]) {
-      const h = mirrorHeaders(ranked, urlOf, null, "https://base.example/iso/x.iso.meta4", null, max);
+      const h = new Headers(mirrorHeaders({ ranked, urlOf, info: null, metalinkUrl: "https://base.example/iso/x.iso.meta4", wantReprDigest: null, maxLinks: max }));
       expect(h.get("link"), `max ${max}`).toBe([...duplicates.slice(0, max), meta4].join(", "));
       expect(h.get("x-mirrored-by"), `max ${max}`).toBe(max === 0 ? null : ranked.slice(0, max).map(urlOf).join(", "));
     }
