@@ -16,49 +16,62 @@ import type { ResponseThrottle } from "../throttle";
 
 export const HEALTH_PATH = "/.well-known/offload/health";
 
-type NodeEnv = { Bindings: Env; Variables: { config: NodeConfig; keys: SigningKey[]; throttle: ResponseThrottle | null } };
+type NodeEnv = { Bindings: Env };
 
 /** The offload node: GET/HEAD <path> serves ORIGIN_URL/<path> from the edge. */
 export function offloadNode(): Hono<NodeEnv> {
   const app = new Hono<NodeEnv>();
 
-  app.use("*", async (c, next) => {
+  // No middleware: on a 1 KiB hit a layer that only loads the config costs measurably
+  // (issue #13), so each route loads it (once per isolate) and stamps its own answer.
+  // Polled by the base's health checks; reports this isolate's downloads in flight.
+  app.get(HEALTH_PATH, (c) => {
     const loaded = loadConfig(c.env);
-    // Wrangler vars cannot be checked before deploy; a bad one answers every request with its name.
-    if (!loaded.ok) return plain(500, loaded.error.message);
-    c.set("config", loaded.config);
-    c.set("keys", loaded.keys);
-    c.set("throttle", loaded.throttle);
-    await next();
-    // RFC 9211: every answer says what the cache did, refusals included.
-    if (!c.res.headers.has("cache-status")) {
-      const status = cacheStatus(loaded.config.nodeId, { fwd: c.req.method === "GET" || c.req.method === "HEAD" ? "bypass" : "method" });
-      const headers = new Headers(c.res.headers);
-      headers.set("cache-status", status);
-      c.res = new Response(c.res.body, { status: c.res.status, statusText: c.res.statusText, headers });
-    }
+    if (!loaded.ok) return badConfig(loaded.error);
+    return c.json({ node: loaded.config.nodeId, load: downloadsInFlight(c.env) }, 200, { "cache-control": "no-store", "cache-status": cacheStatus(loaded.config.nodeId, { fwd: "bypass" }) });
   });
 
-  // Polled by the base's health checks; reports this isolate's downloads in flight.
-  app.get(HEALTH_PATH, (c) => c.json({ node: c.get("config").nodeId, load: downloadsInFlight(c.env) }, 200, { "cache-control": "no-store" }));
-
   app.on(["GET", "HEAD"], "*", async (c) => {
+    const loaded = loadConfig(c.env);
+    if (!loaded.ok) return badConfig(loaded.error);
+    const { config, keys, throttle } = loaded;
     // Hono types its own ExecutionContext; at run time it is the platform's.
     const ctx = c.executionCtx as unknown as ExecutionContext;
     const path = canonicalRequestPath(c.req.url);
-    if (!path.ok) return plain(path.status, `bad request path: ${path.reason}`);
-    const res = await answer({ config: c.get("config"), keys: c.get("keys"), throttle: c.get("throttle"), env: c.env, ctx, req: c.req.raw, path });
+    if (!path.ok) return stamped(plain(path.status, `bad request path: ${path.reason}`), config, "bypass");
+    const res = await answer({ config, keys, throttle, env: c.env, ctx, req: c.req.raw, path });
     // Offload totals for the admin page: the final answer, after guard and throttle, so a
     // refusal counts as one and a paced download as served. Flushed in the background.
     recordServed(c.env, ctx, path.path, res);
-    return res;
+    return stamped(res, config, "bypass");
   });
 
-  app.all("*", () => plain(405, "method not allowed: this node serves GET and HEAD", { allow: "GET, HEAD" }));
+  app.all("*", (c) => {
+    const refused = plain(405, "method not allowed: this node serves GET and HEAD", { allow: "GET, HEAD" });
+    const loaded = loadConfig(c.env);
+    return loaded.ok ? stamped(refused, loaded.config, "method") : badConfig(loaded.error);
+  });
 
-  app.onError((err, c) => errorAnswer(err, "offload node", c.req.raw.headers));
+  app.onError((err, c) => {
+    const answer = errorAnswer(err, "offload node", c.req.raw.headers);
+    const loaded = loadConfig(c.env);
+    return loaded.ok ? stamped(answer, loaded.config, "bypass") : answer;
+  });
 
   return app;
+}
+
+/** Wrangler vars cannot be checked before deploy; a bad one answers every request with its name. */
+function badConfig(error: Error): Response {
+  return plain(500, error.message);
+}
+
+/** RFC 9211: every answer says what the cache did, refusals included. */
+function stamped(res: Response, config: NodeConfig, fwd: "bypass" | "method"): Response {
+  if (res.headers.has("cache-status")) return res;
+  const headers = new Headers(res.headers);
+  headers.set("cache-status", cacheStatus(config.nodeId, { fwd }));
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
 }
 
 /** One GET/HEAD of a checked path, with what the node loaded for its env. */
