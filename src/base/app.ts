@@ -23,7 +23,7 @@ import { backendHook, routeHooks, type RouteHooks } from "./routes";
 import { parseProxyRoutes, type ProxyRoute } from "../config/proxy-config";
 import { matchRoute } from "../proxy/match";
 import { proxyRequest } from "../proxy/proxy";
-import { chooseTargets, type TargetChoice } from "./targets";
+import { chooseTargets, withCurrentMirrors, type TargetChoice } from "./targets";
 import { parseFarmsConfig } from "../config/farms-config";
 import { athBalance, athUpdate } from "../farms/ath-routes";
 import { farmRanking } from "../farms/proxy-ranking";
@@ -150,7 +150,7 @@ export function offloadBase<M extends HonoEnv>(mounted: readonly Hono<M>[] = [])
     }
 
     const health = await healthView(c.env, c.env.HEALTH.get(c.env.HEALTH.idFromName("registry")), ctx);
-    const choice = chooseTargets(c.env, config, filePath, health, req.cf as IncomingRequestCfProperties | undefined);
+    const choice = withCurrentMirrors(c.env, config, chooseTargets(c.env, config, filePath, health, req.cf as IncomingRequestCfProperties | undefined), filePath, info!, ctx);
     // Every target URL (nodes, mirrors, fallback) carries the client's query without any
     // offload_token it sent: only the token we sign below ever reaches a node.
     const { query } = partitionTokenQuery(path.query);
