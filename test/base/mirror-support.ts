@@ -4,6 +4,7 @@
 import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../../src/base-index";
+import { putFile } from "../support/origin";
 
 const testEnv = env as unknown as Env & { TEST_MIRROR_PORTS: string; TEST_MIRROR_CONTROL_PORTS: string };
 const ports = testEnv.TEST_MIRROR_PORTS.split(",");
@@ -44,4 +45,16 @@ export function namedUrls(res: Response): string[] {
   const link = [...(res.headers.get("link") ?? "").matchAll(/<([^>]+)>; rel=duplicate/g)].map((m) => m[1]!);
   const mirrored = (res.headers.get("x-mirrored-by") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   return [...link, ...mirrored, res.headers.get("location") ?? ""].filter(Boolean);
+}
+
+/** The default config's m1 (/iso/ under /pub, in FR), on a real mirror that can hold files. */
+export const realM1Url = `${realMirrorUrl(0)}/pub`;
+export const withRealM1 = { MIRRORS: JSON.stringify([{ id: "m1", url: realM1Url, prefixes: ["/iso/"], location: { lat: 48.85, lon: 2.35, country: "FR" } }]) };
+
+/** The file on the origin and its current copy on the real m1; the mirror's copy is then verified. */
+export async function putMirrored(path: string, size: number, vars: Record<string, string> = withRealM1): Promise<void> {
+  const mtime = 1_700_000_000;
+  await putFile(path, size, { mtime });
+  await putOnMirror(0, `/pub${path}`, size, { mtime });
+  await settledFetch(vars, path);
 }
