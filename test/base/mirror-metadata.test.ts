@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { metaKey } from "../../src/store/layout";
 import { metaToRecord, type StoredMeta } from "../../src/store/meta";
 import { putFile, uniquePath } from "../support/origin";
-import { baseFetch, baseWithVars, mirrorUrl, nodeUrl } from "./support";
+import { baseFetch, nodeUrl } from "./support";
 import { putMirrored, realM1Url, settledFetch, withRealM1 } from "./mirror-support";
 
 const store = (env as unknown as Env).STORE;
