@@ -150,7 +150,8 @@ export function offloadBase<M extends HonoEnv>(mounted: readonly Hono<M>[] = [])
     }
 
     const health = await healthView(c.env, c.env.HEALTH.get(c.env.HEALTH.idFromName("registry")), ctx);
-    const choice = withCurrentMirrors(c.env, config, chooseTargets(c.env, config, filePath, health, req.cf as IncomingRequestCfProperties | undefined), filePath, info!, ctx);
+    const ranked = chooseTargets(c.env, config, filePath, health, req.cf as IncomingRequestCfProperties | undefined);
+    const choice = withCurrentMirrors(ranked, { env: c.env, config, path: filePath, info: info!, ctx });
     // Every target URL (nodes, mirrors, fallback) carries the client's query without any
     // offload_token it sent: only the token we sign below ever reaches a node.
     const { query } = partitionTokenQuery(path.query);

@@ -58,7 +58,7 @@ export function chooseTargets(env: object, config: BaseConfig, path: string, hea
  * while its copy of this version of the file is known current; our nodes are current by
  * construction. Unknown verdicts are fetched in the background (mirrors/view.ts).
  */
-export function withCurrentMirrors(env: Env, config: BaseConfig, choice: TargetChoice, path: string, info: ObjectInfo, ctx: ExecutionContext): TargetChoice {
+export function withCurrentMirrors(choice: TargetChoice, { env, config, path, info, ctx }: { env: Env; config: BaseConfig; path: string; info: ObjectInfo; ctx: ExecutionContext }): TargetChoice {
   const mirrors = choice.ranked.filter((t) => t.kind === "mirror");
   if (mirrors.length === 0) return choice;
   const verdicts = knownVerdicts(env, () => env.MIRROR_INVENTORY.get(env.MIRROR_INVENTORY.idFromName("inventory")), {
