@@ -15,7 +15,7 @@ const LAYERS = [
   { name: "config", rooms: ["config"] },
   { name: "helpers", rooms: ["http", "platform", "signing", "auth", "balancers", "throttle"] },
   { name: "store", rooms: ["store"] },
-  { name: "services", rooms: ["origin", "fill", "limits", "health", "stats"] },
+  { name: "services", rooms: ["origin", "fill", "limits", "health", "stats", "mirrors"] },
   { name: "features", rooms: ["node", "proxy", "farms", "base"] },
   { name: "admin", rooms: ["admin"] },
 ];
@@ -24,7 +24,7 @@ const WIRING = "^src/(index|base-index)\\.ts$";
 
 /** Rooms only one worker deploys (tsconfig.json leaves the base's out of the node's build). */
 const NODE_ONLY = ["node", "fill"];
-const BASE_ONLY = ["base", "farms", "admin", "health"];
+const BASE_ONLY = ["base", "farms", "admin", "health", "mirrors"];
 
 /**
  * TEMPORARY (issue #13): imports that break a layer rule, listed exactly (from -> to) so

@@ -13,6 +13,9 @@ process.env.TEST_TARGET_CONTROL_PORT ??= String(await freePort());
 // Echo backends of the reverse-proxy tests (test/support/proxy-backends.mjs).
 process.env.TEST_BACKEND_PORTS ??= [await freePort(), await freePort(), await freePort()].join(",");
 process.env.TEST_BACKEND_CONTROL_PORT ??= String(await freePort());
+// Real mirrors of the mirror inventory's tests (test/support/mirror-servers.mjs).
+process.env.TEST_MIRROR_PORTS ??= [await freePort(), await freePort(), await freePort()].join(",");
+process.env.TEST_MIRROR_CONTROL_PORTS ??= [await freePort(), await freePort(), await freePort()].join(",");
 const local = (port: string | number) => `http://127.0.0.1:${port}`;
 const origin = local(process.env.TEST_ORIGIN_PORT);
 const control = local(process.env.TEST_CONTROL_PORT);
@@ -83,6 +86,8 @@ export default defineConfig({
                 TEST_TARGET_CONTROL_URL: local(process.env.TEST_TARGET_CONTROL_PORT),
                 TEST_BACKEND_PORTS: process.env.TEST_BACKEND_PORTS,
                 TEST_BACKEND_CONTROL_URL: local(process.env.TEST_BACKEND_CONTROL_PORT),
+                TEST_MIRROR_PORTS: process.env.TEST_MIRROR_PORTS,
+                TEST_MIRROR_CONTROL_PORTS: process.env.TEST_MIRROR_CONTROL_PORTS,
                 // mod_athena farms over the echo backends (test/support/proxy-backends.mjs).
                 FARMS: JSON.stringify({
                   farm_one: {

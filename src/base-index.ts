@@ -10,6 +10,7 @@ export { FarmRegistry } from "./farms/registry";
 export { OffloadStats } from "./stats/offload-stats";
 export { AdminSession } from "./admin/session-store";
 export { SignInLimiter } from "./admin/signin-limiter";
+export { MirrorInventory } from "./mirrors/inventory";
 
 // The admin sits above the base (it reads farms, health, stats and the store): mounted here.
 const app = offloadBase([adminRoutes()]);

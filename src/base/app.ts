@@ -23,7 +23,7 @@ import { backendHook, routeHooks, type RouteHooks } from "./routes";
 import { parseProxyRoutes, type ProxyRoute } from "../config/proxy-config";
 import { matchRoute } from "../proxy/match";
 import { proxyRequest } from "../proxy/proxy";
-import { chooseTargets, type TargetChoice } from "./targets";
+import { chooseTargets, withCurrentMirrors, type TargetChoice } from "./targets";
 import { parseFarmsConfig } from "../config/farms-config";
 import { athBalance, athUpdate } from "../farms/ath-routes";
 import { farmRanking } from "../farms/proxy-ranking";
@@ -203,7 +203,9 @@ async function offload(r: BaseRequest, file: { filePath: string; info: ObjectInf
   const { config } = base;
   const { filePath, info } = file;
   const health = await healthView(env, env.HEALTH.get(base.healthId), ctx);
-  const choice = chooseTargets(env, config, filePath, health, req.cf as IncomingRequestCfProperties | undefined);
+  const ranked = chooseTargets(env, config, filePath, health, req.cf as IncomingRequestCfProperties | undefined);
+  // Mirrors only where they hold the current version (issue #14; nodes are current by construction).
+  const choice = withCurrentMirrors(ranked, { env, config, path: filePath, info, ctx });
   // Every target URL (nodes, mirrors, fallback) carries the client's query without any
   // offload_token it sent: only the token we sign below ever reaches a node.
   const { query } = partitionTokenQuery(path.query);

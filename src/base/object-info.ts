@@ -12,6 +12,8 @@ export interface ObjectInfo {
   /** The RFC 9530 field for sha256, computed once per learned file. */
   reprDigest: string | null;
   etag: string | null;
+  /** The origin's Last-Modified: with the size, what a mirror's copy is compared against (src/mirrors/). */
+  lastModified: string | null;
   /** The origin's status for the HEAD (200 when learned from the shared store). */
   status: number;
 }
@@ -52,7 +54,7 @@ async function fromStore(env: Env, key: string): Promise<ObjectInfo | null> {
   if (!meta) return null;
   // A version filled in slices is visible before its whole-file digest is known.
   const sha256 = meta.sha256 || null;
-  return { size: meta.length, contentType: meta.contentType, sha256, reprDigest: sha256 && sha256DigestField(sha256), etag: meta.etag, status: 200 };
+  return { size: meta.length, contentType: meta.contentType, sha256, reprDigest: sha256 && sha256DigestField(sha256), etag: meta.etag, lastModified: meta.lastModified, status: 200 };
 }
 
 async function fromOrigin(config: BaseConfig, key: string): Promise<ObjectInfo | null> {
@@ -60,5 +62,5 @@ async function fromOrigin(config: BaseConfig, key: string): Promise<ObjectInfo |
   if (!answer.ok) return null;
   discard(answer.response);
   const head = headOf(answer.response);
-  return { size: head.length, contentType: head.contentType, sha256: null, reprDigest: null, etag: head.etag, status: answer.response.status };
+  return { size: head.length, contentType: head.contentType, sha256: null, reprDigest: null, etag: head.etag, lastModified: head.lastModified, status: answer.response.status };
 }

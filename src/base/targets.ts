@@ -4,6 +4,8 @@ import { select, strategyByName } from "../balancers/select";
 import type { Selection, Strategy, Target, TargetState } from "../balancers/types";
 import type { HealthRecord } from "../health/registry";
 import { perIsolate } from "../platform/per-isolate";
+import { knownVerdicts } from "../mirrors/view";
+import type { ObjectInfo } from "./object-info";
 
 interface Prepared {
   strategy: Strategy;
@@ -49,4 +51,30 @@ export function chooseTargets(env: object, config: BaseConfig, path: string, hea
   if (typeof cf?.continent === "string") client.continent = cf.continent;
   const selection = select(p.strategy, p.targets, stateOf, { path, client, random: Math.random, sequence: p.sequence.n++, now: Date.now() });
   return { selection, ranked: selection.ranked.map((t) => p.specs.get(t.id)!).filter(Boolean) };
+}
+
+/**
+ * Issue #14: a mirror stays in the choice (Location, Link, X-Mirrored-By, .meta4) only
+ * while its copy of this version of the file is known current; our nodes are current by
+ * construction. Unknown verdicts are fetched in the background (mirrors/view.ts).
+ */
+export function withCurrentMirrors(choice: TargetChoice, { env, config, path, info, ctx }: { env: Env; config: BaseConfig; path: string; info: ObjectInfo; ctx: ExecutionContext }): TargetChoice {
+  const mirrors = choice.ranked.filter((t) => t.kind === "mirror");
+  if (mirrors.length === 0) return choice;
+  const verdicts = knownVerdicts(env, () => env.MIRROR_INVENTORY.get(env.MIRROR_INVENTORY.idFromName("inventory")), {
+    path,
+    origin: { size: info.size, lastModified: info.lastModified, etag: info.etag, sha256: info.sha256 },
+    mirrors: mirrors.map((m) => ({ id: m.id, url: m.url, originEtags: m.originEtags ?? false })),
+    ...config.mirrorChecks,
+  }, ctx);
+  const keep = choice.ranked.map((t) => t.kind !== "mirror" || verdicts[t.id]?.verdict === "current");
+  const excluded = choice.selection.ranked.filter((_, i) => !keep[i]).map((target) => {
+    const v = verdicts[target.id];
+    return { target, reason: v ? `copy ${v.verdict}: ${v.detail}` : "copy not verified yet" };
+  });
+  const ranked = choice.selection.ranked.filter((_, i) => keep[i]);
+  return {
+    selection: { chosen: ranked[0] ?? null, ranked, excluded: [...choice.selection.excluded, ...excluded] },
+    ranked: choice.ranked.filter((_, i) => keep[i]),
+  };
 }

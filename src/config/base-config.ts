@@ -47,6 +47,16 @@ export interface BaseConfig {
   clientBodyTimeoutMs: number;
   health: { timeoutMs: number; rise: number; fall: number };
   leaseSeconds: number;
+  /** The per-file mirror inventory (src/mirrors/): how long verdicts count, the HEAD's deadline. */
+  mirrorChecks: MirrorChecks;
+}
+
+export interface MirrorChecks {
+  /** How long a "current" verdict is trusted before the mirror is asked again. */
+  verdictSeconds: number;
+  /** How long an outdated, missing or error verdict stands (<= verdictSeconds: a lagging mirror catches up). */
+  recheckSeconds: number;
+  timeoutMs: number;
 }
 
 export const BASE_VAR_NAMES = [
@@ -55,6 +65,7 @@ export const BASE_VAR_NAMES = [
   "REDIRECT_STATUS", "OFFLOAD_WHEN_BUSY", "INFO_CACHE_SECONDS", "SIGNING_KEYS", "SIGNED_URL_TTL",
   "SIGN_CLIENT", "CACHE_KEY_QUERY", "FALLBACK_URL", "PUBLIC_URL", "MAX_LINKS", "ORIGIN_TIMEOUT_MS", "CLIENT_BODY_TIMEOUT_MS", "HEALTH_TIMEOUT_MS",
   "HEALTH_RISE", "HEALTH_FALL", "LEASE_SECONDS", "PROXY_ROUTES", "STATS_FLUSH_SECONDS",
+  "MIRROR_VERDICT_SECONDS", "MIRROR_RECHECK_SECONDS", "MIRROR_CHECK_TIMEOUT_MS",
 ] as const;
 
 export function parseBaseConfig(vars: RawVars): BaseConfig {
@@ -95,7 +106,15 @@ export function parseBaseConfig(vars: RawVars): BaseConfig {
       fall: integer(vars, "HEALTH_FALL", 2, 1, 100),
     },
     leaseSeconds: integer(vars, "LEASE_SECONDS", 30, 3, 3600),
+    mirrorChecks: mirrorChecks(vars),
   };
+}
+
+function mirrorChecks(vars: RawVars): MirrorChecks {
+  const verdictSeconds = integer(vars, "MIRROR_VERDICT_SECONDS", 300, 1, 86_400);
+  const recheckSeconds = integer(vars, "MIRROR_RECHECK_SECONDS", Math.min(60, verdictSeconds), 1, 86_400);
+  if (recheckSeconds > verdictSeconds) throw new ConfigError("MIRROR_RECHECK_SECONDS", `${recheckSeconds} is longer than MIRROR_VERDICT_SECONDS (${verdictSeconds})`);
+  return { verdictSeconds, recheckSeconds, timeoutMs: integer(vars, "MIRROR_CHECK_TIMEOUT_MS", 3000, 100, 60_000) };
 }
 
 function list(vars: RawVars, field: string, fallback: string): string[] {

@@ -16,6 +16,11 @@ export interface TargetSpec {
   location?: { lat: number; lon: number; country?: string; continent?: string };
   /** Path probed by the active health check. */
   healthPath: string;
+  /**
+   * Mirrors only: the mirror is the origin's server kind and sends the origin's ETags, so
+   * the inventory compares them too (other servers derive their own; size and date then).
+   */
+  originEtags?: boolean;
 }
 
 const NODE_HEALTH_PATH = "/.well-known/offload/health";
@@ -60,6 +65,11 @@ function targetSpec(entry: unknown, where: string, kind: "node" | "mirror"): Tar
   if (typeof healthPath !== "string" || !healthPath.startsWith("/")) throw new ConfigError(`${where}.healthPath`, 'must start with "/"');
   const spec: TargetSpec = { id, url, kind, weight, prefixes: prefixes as string[], healthPath };
   if (e["location"] !== undefined) spec.location = location(e["location"], `${where}.location`);
+  if (e["originEtags"] !== undefined) {
+    if (kind !== "mirror") throw new ConfigError(`${where}.originEtags`, "applies to mirrors only");
+    if (typeof e["originEtags"] !== "boolean") throw new ConfigError(`${where}.originEtags`, "must be true or false");
+    spec.originEtags = e["originEtags"];
+  }
   return spec;
 }
 

@@ -5,7 +5,8 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { TOKEN_PARAM, verifyToken } from "../../src/signing/redirect-token";
 import { putBody, putFile, behave, recentRequests, totalStats, uniquePath } from "../support/origin";
-import { baseFetch, baseWithVars, mirrorUrl, originUrl } from "./support";
+import { baseFetch, baseWithVars, originUrl } from "./support";
+import { putMirrored, realM1Url, settledFetch, withRealM1 } from "./mirror-support";
 
 const KEYS = [{ id: "k1", secret: "node-test-secret-0001" }];
 const ATH = "ath-test-token-0123456789";
@@ -45,12 +46,13 @@ describe("base: a client's own offload_token (M1)", () => {
 
   it("gives mirrors no token at all, client-sent ones included", async () => {
     const path = uniquePath("strip.iso").replace(/^\/t\//, "/iso/");
-    await putFile(path, 200_000);
-    const res = await baseFetch(`${path}?${TOKEN_PARAM}=mine&v=1`);
+    // A mirror is named only once it holds the current copy (issue #14): a real one that does.
+    await putMirrored(path, 200_000);
+    const res = await settledFetch(withRealM1, `${path}?${TOKEN_PARAM}=mine&v=1`);
     const all = (res.headers.get("x-mirrored-by") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
-    const ofMirror = all.filter((u) => u.startsWith(mirrorUrl));
+    const ofMirror = all.filter((u) => u.startsWith(realM1Url));
     expect(ofMirror.length).toBeGreaterThan(0);
-    for (const u of ofMirror) expect(u).toBe(`${mirrorUrl}${path}?v=1`);
+    for (const u of ofMirror) expect(u).toBe(`${realM1Url}${path}?v=1`);
     await res.text();
   });
 });

@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { metaKey } from "../../src/store/layout";
 import { metaToRecord, type StoredMeta } from "../../src/store/meta";
 import { putFile, uniquePath } from "../support/origin";
-import { baseFetch, baseWithVars, mirrorUrl, nodeUrl } from "./support";
+import { baseFetch, nodeUrl } from "./support";
+import { putMirrored, realM1Url, settledFetch, withRealM1 } from "./mirror-support";
 
 const store = (env as unknown as Env).STORE;
 const SHA = "a".repeat(64);
@@ -18,35 +19,33 @@ async function storedByNode(path: string, size: number): Promise<void> {
 describe("base: mirror metadata (RFC 6249, RFC 9530, RFC 5854)", () => {
   it("lists up to MAX_LINKS nodes and mirrors as Link rel=duplicate with priorities, plus X-Mirrored-By and the metalink", async () => {
     const path = uniquePath("iso/distro.iso").replace("/t/", "/iso/");
-    await putFile(path, 400_000);
-    const res = await baseFetch(path);
+    // Listed only once it holds the current copy (issue #14): a real mirror that does.
+    await putMirrored(path, 400_000);
+    const res = await settledFetch(withRealM1, path);
     expect(res.status).toBe(307);
     const link = res.headers.get("link")!;
     const duplicates = [...link.matchAll(/<([^>]+)>; rel=duplicate; pri=(\d+)/g)].map((m) => [new URL(m[1]!).origin + new URL(m[1]!).pathname, m[2]]);
     expect(duplicates.map((d) => d[1])).toEqual(["1", "2", "3"]);
-    expect(new Set(duplicates.map((d) => d[0]))).toEqual(new Set([`${nodeUrl(0)}${path}`, `${nodeUrl(1)}${path}`, `${mirrorUrl}${path}`]));
+    expect(new Set(duplicates.map((d) => d[0]))).toEqual(new Set([`${nodeUrl(0)}${path}`, `${nodeUrl(1)}${path}`, `${realM1Url}${path}`]));
     // Path-absolute without PUBLIC_URL: the request's Host is the client's choice (issue #11 L3).
     expect(link).toContain(`<${path}.meta4>; rel=describedby; type="application/metalink4+xml"`);
     expect(res.headers.get("x-mirrored-by")?.split(", ")).toHaveLength(3);
     // The first Link is where the client was sent.
     expect(res.headers.get("location")).toBe(/<([^>]+)>/.exec(link)![1]);
-    await res.text();
-
-    const two = await baseWithVars({ MAX_LINKS: "2" }, path);
+    const two = await settledFetch({ ...withRealM1, MAX_LINKS: "2" }, path);
     expect([...two.headers.get("link")!.matchAll(/rel=duplicate/g)]).toHaveLength(2);
     await two.text();
   });
 
   it("mirrors only get paths under their prefixes, and no token", async () => {
     const path = uniquePath("not-iso.bin");
-    await putFile(path, 200_000);
-    const res = await baseFetch(path);
-    expect(res.headers.get("link")).not.toContain(mirrorUrl);
-    await res.text();
+    await putMirrored(path, 200_000); // the mirror even holds it, but outside its /iso/ prefix
+    const res = await settledFetch(withRealM1, path);
+    expect(res.headers.get("link")).not.toContain(realM1Url);
     const iso = uniquePath("x.iso").replace("/t/", "/iso/");
-    await putFile(iso, 200_000);
-    const link = (await baseFetch(iso)).headers.get("link")!;
-    const mirrorLink = link.split(", ").find((l) => l.includes(mirrorUrl))!;
+    await putMirrored(iso, 200_000);
+    const link = (await settledFetch(withRealM1, iso)).headers.get("link")!;
+    const mirrorLink = link.split(", ").find((l) => l.includes(realM1Url))!;
     expect(mirrorLink).not.toContain("offload_token");
   });
 

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { startStaticOrigin } from "../../scripts/origin/static-origin.mjs";
 import { findNginx, startNginx } from "../../scripts/nginx-oracle/start-nginx.mjs";
 import { startProbeTargets } from "./probe-targets.mjs";
+import { startMirrorServers } from "./mirror-servers.mjs";
 import { startProxyBackends } from "./proxy-backends.mjs";
 
 /** @returns {Promise<() => Promise<void>>} teardown */
@@ -31,7 +32,13 @@ export default async function setup() {
     ports: String(process.env.TEST_BACKEND_PORTS).split(",").map(Number),
     controlPort: Number(process.env.TEST_BACKEND_CONTROL_PORT),
   });
+  // Real mirrors of the mirror inventory's tests (TEST_MIRROR_PORTS in vitest.config.ts).
+  const mirrors = await startMirrorServers({
+    ports: String(process.env.TEST_MIRROR_PORTS).split(",").map(Number),
+    controlPorts: String(process.env.TEST_MIRROR_CONTROL_PORTS).split(",").map(Number),
+  });
   return async () => {
+    await mirrors.close();
     await backends.close();
     await targets.close();
     await nginx?.close();

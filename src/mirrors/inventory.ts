@@ -1,0 +1,88 @@
+import { DurableObject } from "cloudflare:workers";
+import { checkCopy, type MirrorRef } from "./check-copy";
+import { versionKey, type FileVersion, type Judged, type Verdict } from "./verdict";
+
+/** A verdict and until when it stands (ms since the epoch). */
+export interface Remembered extends Judged {
+  until: number;
+}
+
+export interface CheckRequest {
+  path: string;
+  origin: FileVersion;
+  mirrors: MirrorRef[];
+  timeoutMs: number;
+  verdictSeconds: number;
+  recheckSeconds: number;
+}
+
+/** Expired rows are swept at most this often, in one indexed DELETE. */
+const SWEEP_MS = 60_000;
+
+/**
+ * The base's per-file mirror inventory: for each (file, mirror), the verdict about the
+ * origin's current version and until when it stands. One object per base.
+ * Durable Object SQLite rather than D1: both cap storage at 10 GB (per object / per
+ * database, developers.cloudflare.com/{durable-objects,d1}/platform/limits), but the object
+ * ships as a migration of this worker and runs single-threaded beside its in-memory
+ * table of checks in flight, so isolates asking about one file at once cause one HEAD.
+ */
+export class MirrorInventory extends DurableObject<Env> {
+  private readonly inFlight = new Map<string, Promise<Remembered>>();
+  private sweptAt = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS verdicts (
+      path TEXT NOT NULL, mirror TEXT NOT NULL, version TEXT NOT NULL,
+      verdict TEXT NOT NULL, detail TEXT NOT NULL, checked_at INTEGER NOT NULL, until INTEGER NOT NULL,
+      PRIMARY KEY (path, mirror))`);
+    ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS verdicts_until ON verdicts (until)");
+  }
+
+  /** The standing verdicts of `mirrors` for this version of the file; those not known are checked now. */
+  async check(req: CheckRequest): Promise<Record<string, Remembered>> {
+    const now = Date.now();
+    this.sweep(now);
+    const version = versionKey(req.origin);
+    const rows = this.ctx.storage.sql
+      .exec<{ mirror: string; version: string; verdict: string; detail: string; until: number }>("SELECT mirror, version, verdict, detail, until FROM verdicts WHERE path = ?", req.path)
+      .toArray();
+    const out: Record<string, Remembered> = {};
+    const pending: Promise<void>[] = [];
+    for (const m of req.mirrors) {
+      const row = rows.find((r) => r.mirror === m.id && r.version === version && r.until > now);
+      if (row) out[m.id] = { verdict: row.verdict as Verdict, detail: row.detail, until: row.until };
+      else pending.push(this.checkOnce(m, req, version).then((r) => void (out[m.id] = r)));
+    }
+    await Promise.all(pending);
+    return out;
+  }
+
+  private checkOnce(mirror: MirrorRef, req: CheckRequest, version: string): Promise<Remembered> {
+    const key = `${mirror.id}\n${req.path}\n${version}`;
+    const running = this.inFlight.get(key);
+    if (running) return running;
+    const run = checkCopy(mirror, req.path, req.origin, req.timeoutMs)
+      .then((judged) => {
+        const checkedAt = Date.now();
+        const seconds = judged.verdict === "current" ? req.verdictSeconds : req.recheckSeconds;
+        const r: Remembered = { ...judged, until: checkedAt + seconds * 1000 };
+        this.ctx.storage.sql.exec(
+          "INSERT OR REPLACE INTO verdicts (path, mirror, version, verdict, detail, checked_at, until) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          req.path, mirror.id, version, r.verdict, r.detail, checkedAt, r.until,
+        );
+        if (r.verdict !== "current") console.log(JSON.stringify({ msg: "mirror copy not used", mirror: mirror.id, path: req.path, verdict: r.verdict, detail: r.detail }));
+        return r;
+      })
+      .finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, run);
+    return run;
+  }
+
+  private sweep(now: number): void {
+    if (now - this.sweptAt < SWEEP_MS) return;
+    this.sweptAt = now;
+    this.ctx.storage.sql.exec("DELETE FROM verdicts WHERE until <= ?", now);
+  }
+}
