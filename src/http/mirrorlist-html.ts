@@ -83,7 +83,7 @@ export function mirrorListHtml(input: MirrorListInput): string {
   });
   const list = rows.length
     ? `<table><thead><tr><th>priority</th><th>country</th><th>kind</th><th>URL</th></tr></thead><tbody>\n${rows.join("\n")}\n</tbody></table>`
-    : "<p>No place holds the current version of this file right now; the site itself serves it.</p>";
+    : "<p>No place is known to hold the current version of this file right now: downloads are not sent to a mirror or node.</p>";
   const skipped = input.notListed > 0 ? `<p>${input.notListed} more configured place(s) not listed: unhealthy, not carrying this path, or not known to hold the current version.</p>` : "";
   return [
     "<!doctype html>",
