@@ -175,7 +175,8 @@ async function offloadOrServe(r: BaseRequest): Promise<Response> {
   if (!byObject.offload) return notOffloaded(r, ask, byObject.reason);
   // The origin's own <file>.sha256 is served as it is (src/base/mirror-pages.ts).
   if (ask.page === "sha256") return ask.byQuery || !(await originHasOwn(config, env, path.path)) ? sha256Answer(filePath, info!, req.method) : servedHere(r, null);
-  return offload({ ...r, path: { ...path, query: ask.query } }, { filePath, info: info!, page: ask.page });
+  // A page flag leaves the query (the rest is the file's, as a redirect carries it).
+  return offload(ask.query === path.query ? r : { ...r, path: { ...path, query: ask.query } }, { filePath, info: info!, page: ask.page });
 }
 
 /** A file the base serves itself: a page named by a path suffix is the origin's name, a query-form page a plain 404. */
