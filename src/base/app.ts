@@ -17,6 +17,7 @@ import { importSigningKey, parseSigningKeys, signToken, type SigningKey, type To
 import { partitionTokenQuery, withTokenMember } from "../signing/token-query";
 import { objectDecision, requestDecision } from "./decide";
 import { mirrorHeaders, type FieldPairs } from "./mirror-headers";
+import { askedPage, mirrorListAnswer, notOffloadedPage, originHasOwn, sha256Answer, type PageAsk } from "./mirror-pages";
 import { objectInfo, type ObjectInfo } from "./object-info";
 import { serveLocally, type LocalRequest } from "./serve-locally";
 import { backendHook, routeHooks, type RouteHooks } from "./routes";
@@ -160,18 +161,28 @@ function publicOriginOf(config: BaseConfig): string {
   return config.publicUrl ?? "";
 }
 
-/** mod_offload's base: the request's and the file's rules decide; offloaded files get a redirect (or a Metalink). */
+/** mod_offload's base: the request's and the file's rules decide; offloaded files get a redirect (or a Metalink, or a mirror page). */
 async function offloadOrServe(r: BaseRequest): Promise<Response> {
   const { base, env, req, path } = r;
   const { config } = base;
-  const metalinkFile = (req.method === "GET" || req.method === "HEAD") && path.path.endsWith(".meta4") ? path.path.slice(0, -".meta4".length) : null;
-  const filePath = metalinkFile ?? path.path;
+  const ask = askedPage(req.method, path.path, path.query);
+  if (ask instanceof Response) return ask;
+  const filePath = ask.file;
   const byRequest = requestDecision(config, req.method, filePath, req.headers);
-  if (!byRequest.offload) return servedHere(r, metalinkFile ? null : byRequest.reason);
+  if (!byRequest.offload) return notOffloaded(r, ask, byRequest.reason);
   const info = await objectInfo(config, env, filePath);
   const byObject = objectDecision(config, info);
-  if (!byObject.offload) return servedHere(r, metalinkFile ? null : byObject.reason);
-  return offload(r, { filePath, info: info!, metalink: metalinkFile !== null });
+  if (!byObject.offload) return notOffloaded(r, ask, byObject.reason);
+  // The origin's own <file>.sha256 is served as it is (src/base/mirror-pages.ts).
+  if (ask.page === "sha256") return ask.byQuery || !(await originHasOwn(config, env, path.path)) ? sha256Answer(filePath, info!, req.method) : servedHere(r, null);
+  // A page flag leaves the query (the rest is the file's, as a redirect carries it).
+  return offload(ask.query === path.query ? r : { ...r, path: { ...path, query: ask.query } }, { filePath, info: info!, page: ask.page });
+}
+
+/** A file the base serves itself: a page named by a path suffix is the origin's name, a query-form page a plain 404. */
+function notOffloaded(r: BaseRequest, ask: PageAsk, reason: string): Promise<Response> {
+  if (ask.page === null) return servedHere(r, reason);
+  return ask.byQuery ? Promise.resolve(notOffloadedPage(ask, reason)) : servedHere(r, null);
 }
 
 /**
@@ -198,7 +209,7 @@ function bypassStatus(config: BaseConfig, detail: string): string {
 }
 
 /** An offloadable file: a Metalink, the base itself while under OFFLOAD_WHEN_BUSY, or a redirect to the best target. */
-async function offload(r: BaseRequest, file: { filePath: string; info: ObjectInfo; metalink: boolean }): Promise<Response> {
+async function offload(r: BaseRequest, file: { filePath: string; info: ObjectInfo; page: "meta4" | "mirrorlist" | null }): Promise<Response> {
   const { base, env, ctx, req, path } = r;
   const { config } = base;
   const { filePath, info } = file;
@@ -213,7 +224,10 @@ async function offload(r: BaseRequest, file: { filePath: string; info: ObjectInf
   const metalinkUrl = `${publicOriginOf(config)}${filePath}.meta4`;
   const extra = mirrorHeaders({ ranked: choice.ranked, urlOf, info, metalinkUrl, wantReprDigest: req.headers.get("want-repr-digest"), maxLinks: config.maxLinks });
 
-  if (file.metalink || wantsMetalink(req.headers.get("accept"))) return metalinkResponse(filePath, info, choice, urlOf, req.method, new Headers(extra));
+  if (file.page === "meta4" || (file.page === null && wantsMetalink(req.headers.get("accept")))) return metalinkResponse(filePath, info, choice, urlOf, req.method, new Headers(extra));
+  if (file.page === "mirrorlist") {
+    return mirrorListAnswer({ path: filePath, info, ranked: choice.ranked, urlOf, configured: config.nodes.length + config.mirrors.length, publicOrigin: publicOriginOf(config), method: req.method });
+  }
 
   // Threshold mode: serve it ourselves while fewer than OFFLOAD_WHEN_BUSY downloads are in flight.
   if (config.busyThreshold > 0 && req.method === "GET") {

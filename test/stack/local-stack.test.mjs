@@ -119,6 +119,26 @@ describe("local stack (scripts/start)", () => {
     expect(await sha256File(path.join(out, "distro-64m.iso"))).toBe(await sha256File(path.join(dir, "demo", "iso", "distro-64m.iso")));
   });
 
+  it("sha256sum -c accepts the base's <file>.sha256 for a download through the base (issue #14 part 5)", async () => {
+    // The digest is known once a node has stored the whole file (re-read within 5 s).
+    await readAll(await getFrom(nodeA + ISO));
+    const out = path.join(dir, "sha256sum");
+    const sums = path.join(out, "distro-64m.iso.sha256");
+    let code = "";
+    for (let i = 0; i < 40 && code !== "200"; i++) {
+      code = spawnSync("curl", ["-s", "--create-dirs", "-o", sums, "-w", "%{http_code}", base + ISO + ".sha256"], { encoding: "utf8" }).stdout;
+      if (code !== "200") await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(code).toBe("200");
+    expect(spawnSync("curl", ["-sfL", "-o", path.join(out, "distro-64m.iso"), base + ISO]).status).toBe(0);
+    const ok = spawnSync("sha256sum", ["-c", "distro-64m.iso.sha256"], { cwd: out, encoding: "utf8" });
+    expect(ok.stdout + ok.stderr).toBe("distro-64m.iso: OK\n");
+    expect(ok.status).toBe(0);
+    // And it does check: a cut-short download under that name fails.
+    expect(spawnSync("curl", ["-sfL", "-r", "0-1023", "-o", path.join(out, "distro-64m.iso"), base + ISO]).status).toBe(0);
+    expect(spawnSync("sha256sum", ["-c", "--quiet", "distro-64m.iso.sha256"], { cwd: out }).status).toBe(1);
+  });
+
   it("refuses path traversal in any spelling with 400, as sent on the wire", () => {
     for (const p of ["/a/../etc/passwd", "/%2e%2e/etc/passwd", "/a/.%2E/x", "/a/%2e%2e%2fetc", "/a\\..\\b", "/./x", "/a/%00/b"]) {
       const r = spawnSync("curl", ["-s", "--path-as-is", "-w", "\n%{http_code}", nodeA + p], { encoding: "utf8" });
