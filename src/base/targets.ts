@@ -1,10 +1,12 @@
 import type { BaseConfig } from "../config/base-config";
 import type { TargetSpec } from "../config/targets";
 import { select, strategyByName } from "../balancers/select";
-import type { Selection, Strategy, Target, TargetState } from "../balancers/types";
+import type { ClientInfo, Selection, Strategy, Target, TargetState } from "../balancers/types";
 import type { HealthRecord } from "../health/registry";
 import { perIsolate } from "../platform/per-isolate";
 import { knownVerdicts } from "../mirrors/view";
+import { CLIENT_IP_HEADER } from "../limits/client-key";
+import { parseIp } from "../net/ip";
 import type { ObjectInfo } from "./object-info";
 
 interface Prepared {
@@ -12,6 +14,8 @@ interface Prepared {
   targets: Target[];
   specs: Map<string, TargetSpec>;
   sequence: { n: number };
+  /** Some target declares ipv4 or ipv6 false: only then is the client's address family read. */
+  familyMatters: boolean;
 }
 
 // Built once per env (isolate + deployment; the config is that env's): the strategy
@@ -21,11 +25,17 @@ const prepare = perIsolate((_env: object, config: BaseConfig): Prepared => {
   return {
     strategy: strategyByName(config.balancer),
       // An empty prefix list means "holds everything" in our config; "/" says so to the balancers.
-      targets: all.map((t) => ({ id: t.id, url: t.url, weight: t.weight, prefixes: t.prefixes.length ? t.prefixes : ["/"], ...(t.location ? { location: t.location } : {}) })),
+      targets: all.map((t) => ({ id: t.id, url: t.url, weight: t.weight, prefixes: t.prefixes.length ? t.prefixes : ["/"], ...(t.location ? { location: t.location } : {}), ...networkOf(t) })),
       specs: new Map(all.map((t) => [t.id, t])),
     sequence: { n: Math.floor(Math.random() * 1_000_000) },
+    familyMatters: all.some((t) => t.ipv4 === false || t.ipv6 === false),
   };
 });
+
+/** The network fields a target declares (undeclared ones stay absent: served / no AS). */
+function networkOf(t: TargetSpec): Pick<Target, "asns" | "ipv4" | "ipv6"> {
+  return { ...(t.asns ? { asns: t.asns } : {}), ...(t.ipv4 === false ? { ipv4: false } : {}), ...(t.ipv6 === false ? { ipv6: false } : {}) };
+}
 
 export interface TargetChoice {
   selection: Selection;
@@ -33,8 +43,11 @@ export interface TargetChoice {
   ranked: TargetSpec[];
 }
 
-/** Health (from the registry view) filtered apart, then the configured strategy ranks. */
-export function chooseTargets(env: object, config: BaseConfig, path: string, health: Record<string, HealthRecord>, cf: IncomingRequestCfProperties | undefined): TargetChoice {
+/**
+ * Health (from the registry view) and address family filtered apart, then the configured
+ * strategy ranks. The client is read from request.cf and CF-Connecting-IP.
+ */
+export function chooseTargets(env: object, config: BaseConfig, path: string, health: Record<string, HealthRecord>, req: Request): TargetChoice {
   const p = prepare(env, config);
   const stateOf = (id: string): TargetState => {
     const h = health[id];
@@ -43,12 +56,19 @@ export function chooseTargets(env: object, config: BaseConfig, path: string, hea
     if (h.load !== undefined) s.load = h.load;
     return s;
   };
-  const client: { lat?: number; lon?: number; country?: string; continent?: string } = {};
+  const cf = req.cf as IncomingRequestCfProperties | undefined;
+  const client: ClientInfo = {};
   const lat = Number(cf?.latitude);
   const lon = Number(cf?.longitude);
   if (cf?.latitude !== undefined && Number.isFinite(lat) && Number.isFinite(lon)) Object.assign(client, { lat, lon });
   if (typeof cf?.country === "string") client.country = cf.country;
   if (typeof cf?.continent === "string") client.continent = cf.continent;
+  const asn = cf?.asn;
+  if (typeof asn === "number" && Number.isInteger(asn) && asn > 0) client.asn = asn;
+  if (p.familyMatters) {
+    const family = parseIp(req.headers.get(CLIENT_IP_HEADER)?.trim() ?? "")?.family;
+    if (family) client.family = family;
+  }
   const selection = select(p.strategy, p.targets, stateOf, { path, client, random: Math.random, sequence: p.sequence.n++, now: Date.now() });
   return { selection, ranked: selection.ranked.map((t) => p.specs.get(t.id)!).filter(Boolean) };
 }
