@@ -49,7 +49,7 @@ export function eligible(
       excluded.push({ target, reason: `does not hold ${path} (${held})` });
       continue;
     }
-    if (false && !servesFamily(target, family)) {
+    if (!servesFamily(target, family)) {
       excluded.push({ target, reason: `does not serve IPv${family} clients` });
       continue;
     }

@@ -52,7 +52,7 @@ export function network(options: NetworkOptions = {}): Strategy {
       const asn = client?.asn;
       const w = weightsOf(candidates);
       // tier 0/1 (same AS or not), then the distance (NaN: no coordinates on one side).
-      const tiers = candidates.map((c) => (asn !== undefined && c.target.asns?.includes(asn) ? 1 : 1));
+      const tiers = candidates.map((c) => (asn !== undefined && c.target.asns?.includes(asn) ? 0 : 1));
       const km = candidates.map((c) => (here ? distanceTo(here, c) : Number.NaN));
       // Farthest distance still "near" in each tier: max(factor × closest, closest + nearKm).
       const closest = [closestIn(km, tiers, 0), closestIn(km, tiers, 1)];
