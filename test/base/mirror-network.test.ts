@@ -85,6 +85,16 @@ describe("network strategy through the base (request.cf)", () => {
     expect(order(await fetchAs(network, path, { ip: V4, cf: { country: "DE", continent: "EU" } })).location).toBe("fra");
   });
 
+  it("odd request.cf values count as unknown, never as a crash or a match", async () => {
+    for (const asn of ["64500", -64500, 64500.5, null]) {
+      const res = await fetchAs(network, path, { ip: V4, cf: { ...PARIS, asn } });
+      expect(res.status).toBe(307);
+      expect(order(res).location).toBe("par");
+    }
+    const lost = await fetchAs(network, path, { ip: V4, cf: { latitude: "north", longitude: "2.35", country: "DE", asn: 64500 } });
+    expect(order(lost).link).toEqual(["nyc", "fra", "par"]);
+  });
+
   it("an IPv6 client is never sent to or told of the IPv4-only mirror, even next door", async () => {
     const res = await fetchAs(network, path, { ip: V6, cf: { ...FRANKFURT, asn: 3320 } });
     expect(res.status).toBe(307);
