@@ -32,6 +32,19 @@ const prepare = perIsolate((_env: object, config: BaseConfig): Prepared => {
   };
 });
 
+/**
+ * The address family the client connected with. Cloudflare's Pseudo IPv4 "Overwrite
+ * Headers" puts a Class E address (240.0.0.0/4, reserved by RFC 1112 §4 and never a real
+ * client) hashed from an IPv6 client's address into CF-Connecting-IP, and the real one in
+ * CF-Connecting-IPv6: such a client is an IPv6 client and must not reach an IPv4-only host.
+ */
+function clientFamily(headers: Headers): 4 | 6 | undefined {
+  if (headers.has("cf-connecting-ipv6")) return 6;
+  const ip = parseIp(headers.get(CLIENT_IP_HEADER)?.trim() ?? "");
+  if (ip?.family === 4 && ip.value >> 28n === 0xfn) return 6;
+  return ip?.family;
+}
+
 /** The network fields a target declares (undeclared ones stay absent: served / no AS). */
 function networkOf(t: TargetSpec): Pick<Target, "asns" | "ipv4" | "ipv6"> {
   return { ...(t.asns ? { asns: t.asns } : {}), ...(t.ipv4 === false ? { ipv4: false } : {}), ...(t.ipv6 === false ? { ipv6: false } : {}) };
@@ -66,7 +79,7 @@ export function chooseTargets(env: object, config: BaseConfig, path: string, hea
   const asn = cf?.asn;
   if (typeof asn === "number" && Number.isInteger(asn) && asn > 0) client.asn = asn;
   if (p.familyMatters) {
-    const family = parseIp(req.headers.get(CLIENT_IP_HEADER)?.trim() ?? "")?.family;
+    const family = clientFamily(req.headers);
     if (family) client.family = family;
   }
   const selection = select(p.strategy, p.targets, stateOf, { path, client, random: Math.random, sequence: p.sequence.n++, now: Date.now() });

@@ -31,9 +31,10 @@ function variant(vars: Record<string, string>): Env {
 }
 
 /** A request as Cloudflare would hand it to the base: client address and request.cf. */
-async function fetchAs(vars: Record<string, string>, path: string, client: { ip: string; cf?: Record<string, unknown> }): Promise<Response> {
+async function fetchAs(vars: Record<string, string>, path: string, client: { ip: string; ipv6?: string; cf?: Record<string, unknown> }): Promise<Response> {
   const ctx = createExecutionContext();
-  const init = { headers: { "cf-connecting-ip": client.ip }, redirect: "manual", ...(client.cf ? { cf: client.cf } : {}) } as RequestInit;
+  const headers: Record<string, string> = { "cf-connecting-ip": client.ip, ...(client.ipv6 ? { "cf-connecting-ipv6": client.ipv6 } : {}) };
+  const init = { headers, redirect: "manual", ...(client.cf ? { cf: client.cf } : {}) } as RequestInit;
   const res = await worker.fetch(new Request(`http://base.test${path}`, init) as Request<unknown, IncomingRequestCfProperties>, variant(vars), ctx);
   const body = await res.text();
   await waitOnExecutionContext(ctx);
@@ -104,6 +105,9 @@ describe("network strategy through the base (request.cf)", () => {
     const xml = await meta4.text();
     expect(xml).toContain(realMirrorUrl(0));
     expect(xml).not.toContain(realMirrorUrl(1));
+    // Cloudflare's Pseudo IPv4 (Overwrite Headers): a Class E address stands for an IPv6 client.
+    expect(order(await fetchAs(network, path, { ip: "240.16.0.1", cf: FRANKFURT })).link).toEqual(["par", "nyc"]);
+    expect(order(await fetchAs(network, path, { ip: "240.16.0.1", ipv6: V6, cf: FRANKFURT })).link).toEqual(["par", "nyc"]);
     // An IPv4-mapped address is an IPv4 client: Frankfurt again.
     expect(order(await fetchAs(network, path, { ip: "::ffff:198.51.100.7", cf: FRANKFURT })).location).toBe("fra");
   });
