@@ -11,6 +11,7 @@ import { eligible } from "./eligibility";
 import { geo, type GeoOptions } from "./geo";
 import { hash } from "./hash";
 import { leastLoaded } from "./least-loaded";
+import { network, type NetworkOptions } from "./network";
 import { p2c } from "./p2c";
 import { roundRobin } from "./round-robin";
 import type { SelectContext, Selection, Strategy, StrategyName, Target, TargetState } from "./types";
@@ -19,6 +20,7 @@ import { weighted } from "./weighted";
 export interface StrategyOptions {
   boundedHash?: BoundedHashOptions;
   geo?: GeoOptions;
+  network?: NetworkOptions;
 }
 
 // A mapped type over StrategyName: a name in config/strategy-names.ts without a
@@ -31,6 +33,7 @@ const FACTORIES: { readonly [K in StrategyName]: (options: StrategyOptions) => S
   "least-loaded": () => leastLoaded(),
   geo: (o) => geo(o.geo),
   p2c: () => p2c(),
+  network: (o) => network(o.network),
 };
 
 /** Builds a strategy; invalid options throw here, at configuration time, not per request. */
@@ -48,7 +51,7 @@ export function select(
   stateOf: (id: string) => TargetState,
   ctx: SelectContext,
 ): Selection {
-  const { candidates, excluded } = eligible(targets, ctx.path, stateOf);
+  const { candidates, excluded } = eligible(targets, ctx, stateOf);
   const ranked = strategy.rank(candidates, ctx).map((c) => c.target);
   return { chosen: ranked[0] ?? null, ranked, excluded };
 }

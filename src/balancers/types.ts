@@ -26,6 +26,11 @@ export interface Target {
   /** Path prefixes this target holds, e.g. ["/iso/"]. An empty list holds nothing. */
   prefixes: readonly string[];
   location?: GeoPoint & { country?: string; continent?: string };
+  /** AS numbers the target sits in or serves best (the network strategy puts them first for those clients). */
+  asns?: readonly number[];
+  /** Address families served; only `false` excludes (eligibility.ts), undeclared is served. */
+  ipv4?: boolean;
+  ipv6?: boolean;
 }
 
 export interface TargetState {
@@ -46,11 +51,23 @@ export interface Excluded {
   reason: string;
 }
 
+/** What the request tells about the client (request.cf and CF-Connecting-IP); all optional. */
+export interface ClientInfo {
+  lat?: number;
+  lon?: number;
+  country?: string;
+  continent?: string;
+  /** request.cf.asn: the autonomous system the client's address is announced from. */
+  asn?: number;
+  /** Address family of the client's connection (CF-Connecting-IP); IPv4-mapped IPv6 counts as 4. */
+  family?: 4 | 6;
+}
+
 export interface SelectContext {
   /** Canonical request path, e.g. "/iso/x.iso". */
   path: string;
   /** From request.cf (whose latitude/longitude are strings: the caller parses them). */
-  client?: { lat?: number; lon?: number; country?: string; continent?: string };
+  client?: ClientInfo;
   /** Uniform in [0,1), injected. */
   random: () => number;
   /** Caller-provided monotonically increasing counter (round-robin). */

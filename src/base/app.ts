@@ -214,7 +214,7 @@ async function offload(r: BaseRequest, file: { filePath: string; info: ObjectInf
   const { config } = base;
   const { filePath, info } = file;
   const health = await healthView(env, env.HEALTH.get(base.healthId), ctx);
-  const ranked = chooseTargets(env, config, filePath, health, req.cf as IncomingRequestCfProperties | undefined);
+  const ranked = chooseTargets(env, config, filePath, health, req);
   // Mirrors only where they hold the current version (issue #14; nodes are current by construction).
   const choice = withCurrentMirrors(ranked, { env, config, path: filePath, info, ctx });
   // Every target URL (nodes, mirrors, fallback) carries the client's query without any

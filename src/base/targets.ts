@@ -1,10 +1,12 @@
 import type { BaseConfig } from "../config/base-config";
 import type { TargetSpec } from "../config/targets";
 import { select, strategyByName } from "../balancers/select";
-import type { Selection, Strategy, Target, TargetState } from "../balancers/types";
+import type { ClientInfo, Selection, Strategy, Target, TargetState } from "../balancers/types";
 import type { HealthRecord } from "../health/registry";
 import { perIsolate } from "../platform/per-isolate";
 import { knownVerdicts } from "../mirrors/view";
+import { CLIENT_IP_HEADER } from "../limits/client-key";
+import { parseIp } from "../net/ip";
 import type { ObjectInfo } from "./object-info";
 
 interface Prepared {
@@ -12,6 +14,8 @@ interface Prepared {
   targets: Target[];
   specs: Map<string, TargetSpec>;
   sequence: { n: number };
+  /** Some target declares ipv4 or ipv6 false: only then is the client's address family read. */
+  familyMatters: boolean;
 }
 
 // Built once per env (isolate + deployment; the config is that env's): the strategy
@@ -21,11 +25,30 @@ const prepare = perIsolate((_env: object, config: BaseConfig): Prepared => {
   return {
     strategy: strategyByName(config.balancer),
       // An empty prefix list means "holds everything" in our config; "/" says so to the balancers.
-      targets: all.map((t) => ({ id: t.id, url: t.url, weight: t.weight, prefixes: t.prefixes.length ? t.prefixes : ["/"], ...(t.location ? { location: t.location } : {}) })),
+      targets: all.map((t) => ({ id: t.id, url: t.url, weight: t.weight, prefixes: t.prefixes.length ? t.prefixes : ["/"], ...(t.location ? { location: t.location } : {}), ...networkOf(t) })),
       specs: new Map(all.map((t) => [t.id, t])),
     sequence: { n: Math.floor(Math.random() * 1_000_000) },
+    familyMatters: all.some((t) => t.ipv4 === false || t.ipv6 === false),
   };
 });
+
+/**
+ * The address family the client connected with. Cloudflare's Pseudo IPv4 "Overwrite
+ * Headers" puts a Class E address (240.0.0.0/4, reserved by RFC 1112 §4 and never a real
+ * client) hashed from an IPv6 client's address into CF-Connecting-IP, and the real one in
+ * CF-Connecting-IPv6: such a client is an IPv6 client and must not reach an IPv4-only host.
+ */
+function clientFamily(headers: Headers): 4 | 6 | undefined {
+  if (headers.has("cf-connecting-ipv6")) return 6;
+  const ip = parseIp(headers.get(CLIENT_IP_HEADER)?.trim() ?? "");
+  if (ip?.family === 4 && ip.value >> 28n === 0xfn) return 6;
+  return ip?.family;
+}
+
+/** The network fields a target declares (undeclared ones stay absent: served / no AS). */
+function networkOf(t: TargetSpec): Pick<Target, "asns" | "ipv4" | "ipv6"> {
+  return { ...(t.asns ? { asns: t.asns } : {}), ...(t.ipv4 === false ? { ipv4: false } : {}), ...(t.ipv6 === false ? { ipv6: false } : {}) };
+}
 
 export interface TargetChoice {
   selection: Selection;
@@ -33,8 +56,11 @@ export interface TargetChoice {
   ranked: TargetSpec[];
 }
 
-/** Health (from the registry view) filtered apart, then the configured strategy ranks. */
-export function chooseTargets(env: object, config: BaseConfig, path: string, health: Record<string, HealthRecord>, cf: IncomingRequestCfProperties | undefined): TargetChoice {
+/**
+ * Health (from the registry view) and address family filtered apart, then the configured
+ * strategy ranks. The client is read from request.cf and CF-Connecting-IP.
+ */
+export function chooseTargets(env: object, config: BaseConfig, path: string, health: Record<string, HealthRecord>, req: Request): TargetChoice {
   const p = prepare(env, config);
   const stateOf = (id: string): TargetState => {
     const h = health[id];
@@ -43,12 +69,19 @@ export function chooseTargets(env: object, config: BaseConfig, path: string, hea
     if (h.load !== undefined) s.load = h.load;
     return s;
   };
-  const client: { lat?: number; lon?: number; country?: string; continent?: string } = {};
+  const cf = req.cf as IncomingRequestCfProperties | undefined;
+  const client: ClientInfo = {};
   const lat = Number(cf?.latitude);
   const lon = Number(cf?.longitude);
   if (cf?.latitude !== undefined && Number.isFinite(lat) && Number.isFinite(lon)) Object.assign(client, { lat, lon });
   if (typeof cf?.country === "string") client.country = cf.country;
   if (typeof cf?.continent === "string") client.continent = cf.continent;
+  const asn = cf?.asn;
+  if (typeof asn === "number" && Number.isInteger(asn) && asn > 0) client.asn = asn;
+  if (p.familyMatters) {
+    const family = clientFamily(req.headers);
+    if (family) client.family = family;
+  }
   const selection = select(p.strategy, p.targets, stateOf, { path, client, random: Math.random, sequence: p.sequence.n++, now: Date.now() });
   return { selection, ranked: selection.ranked.map((t) => p.specs.get(t.id)!).filter(Boolean) };
 }

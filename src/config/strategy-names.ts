@@ -5,7 +5,7 @@
  * to its strategy with a mapped type, so a name listed here without one does not compile.
  * Erasable TypeScript (the local stack validates configs from plain Node).
  */
-export const STRATEGY_NAMES = ["round-robin", "weighted", "hash", "bounded-hash", "least-loaded", "geo", "p2c"] as const;
+export const STRATEGY_NAMES = ["round-robin", "weighted", "hash", "bounded-hash", "least-loaded", "geo", "p2c", "network"] as const;
 
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 

@@ -21,6 +21,17 @@ export interface TargetSpec {
    * the inventory compares them too (other servers derive their own; size and date then).
    */
   originEtags?: boolean;
+  /**
+   * Autonomous systems (RFC 1930) the target sits in or serves best: a client whose
+   * request.cf.asn is listed is sent here before any other target (network strategy).
+   */
+  asns?: number[];
+  /**
+   * Address families the target serves. Undeclared = served (true): only `false` excludes,
+   * so a client of that family (by CF-Connecting-IP) is never sent or pointed here.
+   */
+  ipv4?: boolean;
+  ipv6?: boolean;
 }
 
 const NODE_HEALTH_PATH = "/.well-known/offload/health";
@@ -70,7 +81,27 @@ function targetSpec(entry: unknown, where: string, kind: "node" | "mirror"): Tar
     if (typeof e["originEtags"] !== "boolean") throw new ConfigError(`${where}.originEtags`, "must be true or false");
     spec.originEtags = e["originEtags"];
   }
+  networkFields(e, where, spec);
   return spec;
+}
+
+/** asns, ipv4 and ipv6 (issue #14: network-aware choice), validated into `spec`. */
+function networkFields(e: Record<string, unknown>, where: string, spec: TargetSpec): void {
+  const asns = e["asns"];
+  if (asns !== undefined) {
+    // AS 0 is reserved and never announced (RFC 7607); AS numbers are 32-bit (RFC 6793).
+    if (!Array.isArray(asns) || asns.some((a) => !Number.isInteger(a) || a < 1 || a > 4_294_967_295)) {
+      throw new ConfigError(`${where}.asns`, "must be a list of AS numbers (integers 1-4294967295)");
+    }
+    spec.asns = [...new Set(asns as number[])];
+  }
+  for (const k of ["ipv4", "ipv6"] as const) {
+    const v = e[k];
+    if (v === undefined) continue;
+    if (typeof v !== "boolean") throw new ConfigError(`${where}.${k}`, "must be true or false");
+    spec[k] = v;
+  }
+  if (spec.ipv4 === false && spec.ipv6 === false) throw new ConfigError(`${where}.ipv6`, "ipv4 and ipv6 are both false: the target would serve no client");
 }
 
 function targetUrl(v: unknown, where: string): string {

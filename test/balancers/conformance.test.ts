@@ -13,7 +13,7 @@ const stateIn = (p: Pool) => (id: string): TargetState => p.states.get(id)!;
 
 describe("STRATEGY_NAMES / strategyByName", () => {
   it("lists each strategy once and builds one with that name", () => {
-    expect(new Set(STRATEGY_NAMES).size).toBe(7);
+    expect(new Set(STRATEGY_NAMES).size).toBe(8);
     for (const name of STRATEGY_NAMES) expect(strategyByName(name).name).toBe(name);
   });
 
@@ -21,6 +21,8 @@ describe("STRATEGY_NAMES / strategyByName", () => {
     expect(() => strategyByName("fastest" as never)).toThrow(/unknown balancing strategy "fastest"/);
     expect(() => strategyByName("bounded-hash", { boundedHash: { epsilon: -1 } })).toThrow(/epsilon/);
     expect(() => strategyByName("geo", { geo: { bandKm: Number.NaN } })).toThrow(/bandKm/);
+    expect(() => strategyByName("network", { network: { nearFactor: 0.5 } })).toThrow(/nearFactor/);
+    expect(() => strategyByName("network", { network: { nearKm: -1 } })).toThrow(/nearKm/);
   });
 });
 
@@ -60,6 +62,25 @@ describe.each(STRATEGY_NAMES)("strategy %s: shared contract", (name) => {
         if (sel.chosen) {
           expect(p.states.get(sel.chosen.id)!.healthy).toBe(true);
           expect(eligible([sel.chosen], c.path, stateIn(p)).candidates).toHaveLength(1);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("never ranks a target that declares it does not serve the client's address family", () => {
+    fc.assert(
+      fc.property(arbPool, arbCtx, (p, c) => {
+        const sel = select(strategy, p.targets, stateIn(p), ctxOf(c));
+        const family = c.client?.family;
+        for (const t of sel.ranked) {
+          if (family === 6) expect(t.ipv6).not.toBe(false);
+          if (family === 4) expect(t.ipv4).not.toBe(false);
+        }
+        for (const t of p.targets) {
+          const refused = (family === 6 && t.ipv6 === false) || (family === 4 && t.ipv4 === false);
+          const covered = eligible([t], c.path, () => ({ healthy: true })).candidates.length === 1;
+          if (refused && covered) expect(sel.excluded).toContainEqual({ target: t, reason: `does not serve IPv${family} clients` });
         }
       }),
       { numRuns: 200 },

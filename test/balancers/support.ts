@@ -63,6 +63,9 @@ const arbEntry = fc.record({
   weight: fc.oneof(fc.constant(1), fc.constant(0), fc.double({ min: 0, max: 100, noNaN: true }), fc.integer({ min: -5, max: 10 })),
   prefixes: fc.subarray(PREFIXES),
   location: fc.option(arbLocation, { nil: undefined }),
+  asns: fc.option(fc.subarray([64500, 64501, 13335]), { nil: undefined }),
+  // Never both false: config refuses that (config/targets.ts).
+  family: fc.constantFrom<{ ipv4?: boolean; ipv6?: boolean }>({}, { ipv4: true, ipv6: true }, { ipv4: false }, { ipv6: false }),
   healthy: fc.boolean(),
   load: fc.option(fc.oneof(fc.nat(1000), fc.double({ min: 0, max: 1, noNaN: true }), fc.constant(Number.NaN), fc.constant(-1)), {
     nil: undefined,
@@ -83,7 +86,7 @@ export const arbPool: fc.Arbitrary<Pool> = fc
     const states = new Map<string, TargetState>();
     idList.forEach((id, i) => {
       const e = entries[i]!;
-      targets.push({ id, url: `https://h${i}.example/`, weight: e.weight, prefixes: e.prefixes, ...(e.location ? { location: e.location } : {}) });
+      targets.push({ id, url: `https://h${i}.example/`, weight: e.weight, prefixes: e.prefixes, ...(e.location ? { location: e.location } : {}), ...(e.asns ? { asns: e.asns } : {}), ...e.family });
       states.set(id, { healthy: e.healthy, ...(e.healthy ? {} : { reason: `down: ${i} failed checks` }), ...(e.load === undefined ? {} : { load: e.load }) });
     });
     return { targets, states };
@@ -103,6 +106,8 @@ export const arbCtx = fc.record({
         lon: fc.double({ min: -180, max: 180, noNaN: true }),
         country: fc.constantFrom("DE", "FR", "US", "AU", "BR"),
         continent: fc.constantFrom("EU", "NA", "OC", "SA"),
+        asn: fc.constantFrom(64500, 64501, 13335, 3320),
+        family: fc.constantFrom<4 | 6>(4, 6),
       },
       { requiredKeys: [] },
     ),
