@@ -24,6 +24,7 @@ import { parseProxyRoutes, type ProxyRoute } from "../config/proxy-config";
 import { matchRoute } from "../proxy/match";
 import { proxyRequest } from "../proxy/proxy";
 import { chooseTargets, withCurrentMirrors, type TargetChoice } from "./targets";
+import { catalogView } from "../mirrors/catalog-view";
 import { parseFarmsConfig } from "../config/farms-config";
 import { athBalance, athUpdate } from "../farms/ath-routes";
 import { farmRanking } from "../farms/proxy-ranking";
@@ -203,7 +204,8 @@ async function offload(r: BaseRequest, file: { filePath: string; info: ObjectInf
   const { config } = base;
   const { filePath, info } = file;
   const health = await healthView(env, env.HEALTH.get(base.healthId), ctx);
-  const ranked = chooseTargets(env, config, filePath, health, req.cf as IncomingRequestCfProperties | undefined);
+  const catalog = await catalogView(env, config.mirrors, ctx);
+  const ranked = chooseTargets(env, config, { path: filePath, health, cf: req.cf as IncomingRequestCfProperties | undefined, catalog });
   // Mirrors only where they hold the current version (issue #14; nodes are current by construction).
   const choice = withCurrentMirrors(ranked, { env, config, path: filePath, info, ctx });
   // Every target URL (nodes, mirrors, fallback) carries the client's query without any
