@@ -62,11 +62,13 @@ export async function changeMirror(env: Env, config: BaseConfig, who: string, op
 export function mirrorFormBody(f: Map<string, string>): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   const text = (k: string) => (f.get(k) ?? "").trim();
+  // Not a number: passed on as text, so the check names the field (NaN would pass a range test).
+  const num = (k: string) => (Number.isFinite(Number(text(k))) ? Number(text(k)) : text(k));
   for (const k of ["id", "url"]) if (text(k)) body[k] = text(k);
-  if (text("weight")) body["weight"] = Number(text("weight"));
+  if (text("weight")) body["weight"] = num("weight");
   if (text("prefixes")) body["prefixes"] = text("prefixes").split(/[\s,]+/).filter(Boolean);
   if (text("lat") || text("lon") || text("country")) {
-    body["location"] = { lat: text("lat") ? Number(text("lat")) : undefined, lon: text("lon") ? Number(text("lon")) : undefined, ...(text("country") ? { country: text("country") } : {}) };
+    body["location"] = { lat: text("lat") ? num("lat") : undefined, lon: text("lon") ? num("lon") : undefined, ...(text("country") ? { country: text("country") } : {}) };
   }
   return body;
 }

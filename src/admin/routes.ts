@@ -173,7 +173,7 @@ export function adminRoutes(): Hono<AdminEnv> {
     return r.ok ? c.redirect(`/_admin?${new URLSearchParams({ done: done(o) })}#mirrors`, 303) : plain(r.status, r.reason);
   };
   app.post("/_admin/mirrors", (c) => mirrorForm(c, (f) => ({ kind: "add", body: mirrorFormBody(f) }), () => "mirror added"));
-  app.post("/_admin/mirrors/edit", (c) => mirrorForm(c, (f) => ({ kind: "edit", id: f.get("id") ?? "", patch: { ...mirrorFormBody(f), id: undefined } }), (o) => `mirror ${"id" in o ? o.id : ""} saved`));
+  app.post("/_admin/mirrors/edit", (c) => mirrorForm(c, (f) => ({ kind: "edit", id: f.get("id") ?? "", patch: { ...mirrorFormBody(f), id: f.get("id") ?? "" } }), (o) => `mirror ${"id" in o ? o.id : ""} saved`));
   app.post("/_admin/mirrors/state", (c) =>
     mirrorForm(
       c,

@@ -13,18 +13,21 @@ import type { MirrorInventory } from "./inventory";
 export const CATALOG_VIEW_TTL_MS = 5000;
 const VIEW = "mirror-catalog";
 
+/** The base's binding (spelled out: the node's build, which shares this room's types, has no such binding). */
+type InventoryEnv = { MIRROR_INVENTORY: DurableObjectNamespace<MirrorInventory> };
+
 /** The one inventory object of this base. */
-export function inventoryOf(env: Env): DurableObjectStub<MirrorInventory> {
+export function inventoryOf(env: InventoryEnv): DurableObjectStub<MirrorInventory> {
   return env.MIRROR_INVENTORY.get(env.MIRROR_INVENTORY.idFromName("inventory"));
 }
 
 /** The catalog as this isolate last saw it; version -1: the seed alone (the object did not answer). */
-export function catalogView(env: Env, seed: TargetSpec[], ctx: ExecutionContext, now = Date.now()): Promise<Catalog> {
+export function catalogView(env: InventoryEnv, seed: TargetSpec[], ctx: ExecutionContext, now = Date.now()): Promise<Catalog> {
   const fallback: Catalog = { version: -1, mirrors: seed.map((spec) => ({ spec, enabled: true, source: "seed", edited: false })) };
   return sharedView(env, VIEW, () => inventoryOf(env).catalog(seed) as Promise<Catalog>, ctx, CATALOG_VIEW_TTL_MS, fallback, now);
 }
 
 /** After this isolate changed the catalog: its next redirect loads it again. */
-export function forgetCatalogView(env: Env): void {
+export function forgetCatalogView(env: InventoryEnv): void {
   invalidateView(env, VIEW);
 }

@@ -37,7 +37,10 @@ export function checkMirrorInput(input: Record<string, unknown>, allowPrivate: b
  */
 export function patchMirror(current: TargetSpec, patch: Record<string, unknown>, allowPrivate: boolean): Checked {
   if (patch["id"] !== undefined && patch["id"] !== current.id) return { ok: false, reason: "id: cannot be changed (delete the mirror and add it again)" };
-  const merged: Record<string, unknown> = { ...current, ...patch };
-  for (const [k, v] of Object.entries(merged)) if (v === null) delete merged[k];
+  const merged: Record<string, unknown> = { ...current };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete merged[k];
+    else if (v !== undefined) merged[k] = v;
+  }
   return checkMirrorInput(merged, allowPrivate);
 }
