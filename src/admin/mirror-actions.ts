@@ -8,6 +8,11 @@
 import type { BaseConfig } from "../config/base-config";
 import type { CatalogMirror, CatalogResult, LastVerdict, MirrorChange } from "../mirrors/catalog";
 import { forgetCatalogView, inventoryOf } from "../mirrors/catalog-view";
+import { STATS_OBJECT_NAME } from "../stats/recorder";
+import type { MirrorTraffic } from "../stats/types";
+
+/** The per-minute numbers are averaged over this many minutes (the current one included). */
+export const PER_MINUTE_WINDOW = 5;
 
 export interface AdminMirror extends CatalogMirror {
   id: string;
@@ -33,11 +38,27 @@ export async function mirrorsData(env: Env, config: BaseConfig, historyLimit = 5
   const inventory = inventoryOf(env);
   const catalog = await inventory.catalog(config.mirrors);
   const ids = catalog.mirrors.map((m) => m.spec.id);
-  const [verdicts, history] = await Promise.all([inventory.lastVerdicts(ids), inventory.mirrorHistory(historyLimit)]);
+  const [verdicts, history, traffic] = await Promise.all([inventory.lastVerdicts(ids), inventory.mirrorHistory(historyLimit), mirrorTraffic(env)]);
+  const perMinute = (id: string) => {
+    if (!traffic) return null;
+    const t = traffic.mirrors.find((c) => c.mirror === id);
+    return { redirects: (t?.redirects ?? 0) / traffic.windowMinutes, bytes: (t?.bytes ?? 0) / traffic.windowMinutes };
+  };
   return {
-    mirrors: catalog.mirrors.map((m) => ({ id: m.spec.id, ...m, last: verdicts[m.spec.id]?.last ?? null, lastProblem: verdicts[m.spec.id]?.lastProblem ?? null, perMinute: null })),
+    mirrors: catalog.mirrors.map((m) => ({ id: m.spec.id, ...m, last: verdicts[m.spec.id]?.last ?? null, lastProblem: verdicts[m.spec.id]?.lastProblem ?? null, perMinute: perMinute(m.spec.id) })),
     history,
   };
+}
+
+/** Null without a STATS binding or when it does not answer: the card shows "–", never fails. */
+async function mirrorTraffic(env: Env): Promise<MirrorTraffic | null> {
+  if (!env.STATS) return null;
+  try {
+    return (await env.STATS.get(env.STATS.idFromName(STATS_OBJECT_NAME)).mirrorTraffic(PER_MINUTE_WINDOW)) as MirrorTraffic;
+  } catch (e) {
+    console.error(JSON.stringify({ msg: "admin: mirror traffic unavailable", error: String(e) }));
+    return null;
+  }
 }
 
 export async function changeMirror(env: Env, config: BaseConfig, who: string, op: MirrorOp): Promise<CatalogResult<unknown>> {

@@ -31,7 +31,7 @@ import { farmRanking } from "../farms/proxy-ranking";
 import type { LoadedFarms } from "../farms/runtime";
 import { parseAdminToken } from "../config/admin-config";
 import { statsFlushSeconds } from "../config/stats-flush";
-import { recordServed } from "../stats/recorder";
+import { recordMirrorRedirect, recordServed } from "../stats/recorder";
 
 interface Loaded {
   config: BaseConfig;
@@ -231,6 +231,7 @@ async function offload(r: BaseRequest, file: { filePath: string; info: ObjectInf
   }
 
   const chosen = choice.ranked[0];
+  if (chosen?.kind === "mirror") recordMirrorRedirect(env, ctx, chosen.id, info.size ?? 0);
   if (chosen) return redirect(config, urlOf(chosen), extra, base.offloadStatus.get(chosen.id) ?? bypassStatus(config, `offload=${chosen.id}`));
   const why = choice.selection.excluded.map((e) => `${e.target.id}: ${e.reason}`).join("; ");
   console.log(JSON.stringify({ msg: "no healthy target", path: filePath, excluded: why }));
