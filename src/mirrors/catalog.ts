@@ -62,6 +62,9 @@ const SCHEMA = [
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, mirror TEXT NOT NULL, who TEXT NOT NULL,
     what TEXT NOT NULL, before TEXT, after TEXT)`,
   "CREATE TABLE IF NOT EXISTS catalog_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+  // Every MIRRORS value seen lately: while two versions of the worker run (a gradual
+  // deployment), each keeps sending its own; only a value never seen before is history.
+  "CREATE TABLE IF NOT EXISTS seen_seeds (seed TEXT PRIMARY KEY, at INTEGER NOT NULL)",
   // A mirror's verdicts by time: its last verdict for the admin, and a rescan's DELETE.
   "CREATE INDEX IF NOT EXISTS verdicts_mirror ON verdicts (mirror, checked_at)",
 ];
@@ -98,14 +101,19 @@ export function readCatalog(sql: SqlStorage, seed: TargetSpec[]): Catalog {
   return { version: Number(meta(sql, "version") ?? 0), mirrors };
 }
 
+const SEEDS_KEPT = 20;
+
 /**
- * Notes in the history what MIRRORS brought since the seed last seen (first use, or a
- * deploy that changed it). Nothing else: the seed itself is never copied into rows.
+ * Notes in the history what a MIRRORS value never seen before brings, compared with the
+ * last new one (first use, or a deploy that changed it). Nothing else: the seed itself is
+ * never copied into rows. A value seen before costs one indexed read and no write.
  */
 export function noteSeed(sql: SqlStorage, seed: TargetSpec[]): void {
   const text = JSON.stringify(seed);
+  if (sql.exec("SELECT 1 FROM seen_seeds WHERE seed = ?", text).toArray().length) return;
+  sql.exec("INSERT INTO seen_seeds (seed, at) VALUES (?, ?)", text, Date.now());
+  sql.exec("DELETE FROM seen_seeds WHERE seed NOT IN (SELECT seed FROM seen_seeds ORDER BY at DESC LIMIT ?)", SEEDS_KEPT);
   const before = meta(sql, "seed");
-  if (before === text) return;
   const old = new Map((before ? (JSON.parse(before) as TargetSpec[]) : []).map((s) => [s.id, JSON.stringify(s)]));
   for (const s of seed) {
     const now = JSON.stringify(s);

@@ -3,7 +3,9 @@
 // means named in Location / Link / X-Mirrored-By / .meta4 after a real check.
 import { afterEach, describe, expect, it } from "vitest";
 import { putFile, uniquePath } from "../../support/origin";
-import { namedUrls, putOnMirror, realMirrorUrl } from "../mirror-support";
+import { env } from "cloudflare:workers";
+import { namedUrls, mirrorDown, mirrorUp, putOnMirror, realMirrorUrl } from "../mirror-support";
+import { cronHealthChecks } from "../support";
 import { api, deployFetch, listed } from "./catalog-support";
 
 const SIZE = 200_000;
@@ -147,5 +149,24 @@ describe("mirror catalog: MIRRORS is the seed", () => {
     expect(res.status).toBe(200);
     expect(on(res, realMirrorUrl(2))).toEqual([]);
     await api(vars, "POST", "/mirrors/seed-off/enable");
+  });
+});
+
+describe("mirror catalog: the Cron's health checks", () => {
+  it("probe mirrors added at run time, and not disabled ones", async () => {
+    const registry = (env as unknown as Env).HEALTH.get((env as unknown as Env).HEALTH.idFromName("registry"));
+    const asDeployed = {}; // the test config's own MIRRORS, as the Cron sees it
+    await api(asDeployed, "POST", "/mirrors", { id: "cat-probed", url: realMirrorUrl(1) });
+    await api(asDeployed, "POST", "/mirrors", { id: "cat-off", url: realMirrorUrl(1) });
+    await api(asDeployed, "POST", "/mirrors/cat-off/disable");
+    await mirrorDown(1);
+    try {
+      for (let i = 0; i < 2; i++) await cronHealthChecks();
+    } finally {
+      await mirrorUp(1);
+    }
+    const records = await registry.snapshot();
+    expect(records["cat-probed"]).toMatchObject({ healthy: false });
+    expect(records["cat-off"]).toBeUndefined();
   });
 });
