@@ -106,6 +106,8 @@ export default defineConfig({
                 ATH_TOKEN: "ath-test-token-0123456789",
                 ATH_COOKIE_KEYS: "c2:cookie-test-secret-0002,c1:cookie-test-secret-0001",
                 ADMIN_TOKEN: "admin-test-token-0123456789",
+                // The tests' mirrors are real servers on 127.0.0.1.
+                MIRRORS_ALLOW_PRIVATE: "true",
                 STATS_FLUSH_SECONDS: "0",
               },
             },

@@ -21,6 +21,7 @@
  *     PROXY_ROUTES    /app/ -> http://farm_one (only with the demo FARMS)
  *     ATH_TOKEN, ADMIN_TOKEN  random per start (printed)
  *     STATS_FLUSH_SECONDS     2 (base and nodes), so the admin page's totals move quickly
+ *     MIRRORS_ALLOW_PRIVATE   true: mirrors on 127.0.0.1 (the demo origin can act as one)
  */
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
@@ -160,6 +161,8 @@ async function main() {
   baseVars.ATH_TOKEN ??= randomToken();
   baseVars.ADMIN_TOKEN ??= randomToken();
   baseVars.STATS_FLUSH_SECONDS ??= LOCAL_STATS_FLUSH_SECONDS;
+  // Local mirrors (one added in the admin, a test's nginx) live on 127.0.0.1.
+  baseVars.MIRRORS_ALLOW_PRIVATE ??= "true";
   // The base's own parsers, as the worker runs them: a bad value fails here, naming the field.
   let farmsConfig;
   let adminToken;

@@ -1,7 +1,7 @@
 // Wiring only: the base worker (mod_offload's redirecting side) and its Durable Objects.
 import { adminRoutes } from "./admin/routes";
 import { offloadBase } from "./base/app";
-import { runHealthChecks } from "./health/run-checks";
+import { checkTargets } from "./base/target-checks";
 import { runFarmChecks } from "./farms/health-checks";
 
 export { ConcurrencyLimiter } from "./limits/concurrency-limiter";
@@ -19,6 +19,6 @@ export default {
   fetch: app.fetch,
   // Active health checks: Cron Triggers in production; the local stack fires them itself.
   scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext) {
-    ctx.waitUntil(Promise.all([runHealthChecks(env), runFarmChecks(env)]));
+    ctx.waitUntil(Promise.all([checkTargets(env), runFarmChecks(env)]));
   },
 } satisfies ExportedHandler<Env>;

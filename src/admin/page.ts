@@ -9,6 +9,9 @@ import type { HtmlEscapedString } from "hono/utils/html";
 import type { StatsSummary } from "../stats/types";
 import { offloadChartSvg } from "./chart";
 import type { AdminFarm, AdminMember, HealthData } from "./data";
+import type { MirrorsData } from "./mirror-actions";
+import { mirrorsSection } from "./mirror-page";
+import { ago, answers, bytes, pct, time } from "./format";
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString> | "";
 
@@ -50,6 +53,7 @@ export interface DashboardData {
   csrf: string;
   flash: { text: string; error: boolean } | null;
   now: number;
+  mirrors: MirrorsData;
 }
 
 export function dashboardPage(d: DashboardData): Html {
@@ -61,22 +65,12 @@ ${d.flash ? html`<p class="flash${d.flash.error ? " error" : ""}" role="status">
 ${offloadSection(d.stats, d.csrf)}
 <h2>Farms</h2>
 ${d.farms.length ? d.farms.map((f) => farmSection(f, d.csrf, d.now)) : html`<p class="muted">No farms configured (FARMS).</p>`}
+${mirrorsSection(d.mirrors, d.csrf, d.now)}
 ${targetsSection(d.health, d.now)}
 ${historySection(d.health)}`,
   );
 }
 
-const bytes = (n: number) => {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) [v, i] = [v / 1024, i + 1];
-  return `${i ? v.toFixed(1) : v} ${units[i]}`;
-};
-const pct = (r: number | null) => (r === null ? "–" : `${(r * 100).toFixed(1)} %`);
-const ago = (at: number | null, now: number) => (at ? `${Math.max(0, Math.round((now - at) / 1000))} s ago` : "never");
-const answers = (n: number) => `${n} answer${n === 1 ? "" : "s"}`;
-const time = (at: number) => new Date(at).toISOString().replace("T", " ").slice(0, 19);
 
 function offloadSection(s: StatsSummary | null, csrf: string): Html {
   const purge = html`<form method="post" action="/_admin/purge" id="purge">

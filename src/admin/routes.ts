@@ -12,6 +12,7 @@ import type { FarmsConfig } from "../config/farms-config";
 import { plain, quoted } from "../http/plain";
 import { sameSecret } from "../auth/secret-token";
 import { purgeObject, setMemberState, type ActionResult } from "./actions";
+import { changeMirror, MIRROR_STATE_OPS, mirrorFormBody, mirrorsData, type MirrorOp } from "./mirror-actions";
 import { farmsData, healthData, statsData } from "./data";
 import { dashboardPage, loginPage } from "./page";
 import { readForm, readJsonObject } from "./body";
@@ -129,11 +130,11 @@ export function adminRoutes(): Hono<AdminEnv> {
 
   const dashboard = async (c: C) => {
     const { config, farms } = c.get("base");
-    const [farmList, health, stats, csrf] = await Promise.all([farmsData(farms.config, c.env), healthData(config, farms.config, c.env), statsData(c.env, 60, 10), csrfToken(token(c), c.get("auth"))]);
+    const [farmList, health, stats, csrf, mirrors] = await Promise.all([farmsData(farms.config, c.env), healthData(config, farms.config, c.env), statsData(c.env, 60, 10), csrfToken(token(c), c.get("auth")), mirrorsData(c.env, config)]);
     const done = c.req.query("done");
     const error = c.req.query("error");
     const flash = error ? { text: error.slice(0, 300), error: true } : done ? { text: done.slice(0, 300), error: false } : null;
-    return page(c, 200, dashboardPage({ farms: farmList, health, stats, csrf, flash, now: Date.now() }) as Promise<string>);
+    return page(c, 200, dashboardPage({ farms: farmList, health, stats, csrf, flash, now: Date.now(), mirrors }) as Promise<string>);
   };
   app.get("/_admin", dashboard);
   app.get("/_admin/", dashboard);
@@ -162,6 +163,28 @@ export function adminRoutes(): Hono<AdminEnv> {
     if (!r.ok) return plain(r.status, r.reason);
     return back(c, r, r.value.stored ? `purged ${r.value.path}` : `${r.value.path} was not stored (Cache API entry of this colo dropped if any)`);
   });
+  // The mirror catalog's forms: a refusal is the client's error, answered with its status.
+  const mirrorForm = async (c: C, op: (f: Map<string, string>) => MirrorOp | string, done: (op: MirrorOp) => string) => {
+    const f = await form(c);
+    if (f instanceof Response) return f;
+    const o = op(f);
+    if (typeof o === "string") return plain(400, o);
+    const r = await changeMirror(c.env, c.get("base").config, `admin (${c.get("auth").kind})`, o);
+    return r.ok ? c.redirect(`/_admin?${new URLSearchParams({ done: done(o) })}#mirrors`, 303) : plain(r.status, r.reason);
+  };
+  app.post("/_admin/mirrors", (c) => mirrorForm(c, (f) => ({ kind: "add", body: mirrorFormBody(f) }), () => "mirror added"));
+  app.post("/_admin/mirrors/edit", (c) => mirrorForm(c, (f) => ({ kind: "edit", id: f.get("id") ?? "", patch: { ...mirrorFormBody(f), id: f.get("id") ?? "" } }), (o) => `mirror ${"id" in o ? o.id : ""} saved`));
+  app.post("/_admin/mirrors/state", (c) =>
+    mirrorForm(
+      c,
+      (f) => {
+        const kind = f.get("op") ?? "";
+        if (!(MIRROR_STATE_OPS as readonly string[]).includes(kind)) return `op: must be one of ${MIRROR_STATE_OPS.join(", ")}`;
+        return { kind: kind as (typeof MIRROR_STATE_OPS)[number], id: f.get("id") ?? "" };
+      },
+      (o) => `mirror ${"id" in o ? o.id : ""}: ${o.kind} done`,
+    ),
+  );
   app.post("/_admin/logout", async (c) => {
     const f = await form(c);
     if (f instanceof Response) return f;
@@ -208,9 +231,40 @@ function registerApi(app: Hono<AdminEnv>): void {
     const stats = await statsData(c.env, minutes, top);
     return stats ? json(c, stats) : plain(503, "offload statistics are unavailable (no STATS binding, or it did not answer)");
   });
+  registerMirrorApi(app, jsonBody);
   app.post("/_admin/api/purge", async (c) => {
     const body = await jsonBody(c);
     if (body instanceof Response) return body;
     return result(c, await purgeObject(c.env.STORE, typeof body["path"] === "string" ? body["path"] : ""));
   });
+}
+
+/** GET/POST /_admin/api/mirrors, GET/PATCH/DELETE /_admin/api/mirrors/:id, POST /_admin/api/mirrors/:id/{enable,disable,rescan}. */
+function registerMirrorApi(app: Hono<AdminEnv>, jsonBody: (c: C) => Promise<Record<string, unknown> | Response>): void {
+  const run = async (c: C, op: MirrorOp, status: 200 | 201 = 200) => {
+    const r = await changeMirror(c.env, c.get("base").config, `admin (${c.get("auth").kind})`, op);
+    return r.ok ? c.json(r.value, status) : plain(r.status, r.reason);
+  };
+  // Writes without a body still get the Origin check of browser-sent credentials.
+  const notForeign = (c: C) => {
+    const foreign = c.get("auth").kind === "bearer" ? null : foreignOrigin(c.req.raw);
+    return foreign ? plain(403, `refused: ${foreign}`) : null;
+  };
+  app.get("/_admin/api/mirrors", async (c) => c.json(await mirrorsData(c.env, c.get("base").config)));
+  app.post("/_admin/api/mirrors", async (c) => {
+    const body = await jsonBody(c);
+    return body instanceof Response ? body : run(c, { kind: "add", body }, 201);
+  });
+  app.get("/_admin/api/mirrors/:id", async (c) => {
+    const m = (await mirrorsData(c.env, c.get("base").config)).mirrors.find((x) => x.id === c.req.param("id"));
+    return m ? c.json(m) : plain(404, `unknown mirror ${quoted(c.req.param("id"))}`);
+  });
+  app.patch("/_admin/api/mirrors/:id", async (c) => {
+    const body = await jsonBody(c);
+    return body instanceof Response ? body : run(c, { kind: "edit", id: c.req.param("id"), patch: body });
+  });
+  app.delete("/_admin/api/mirrors/:id", (c) => notForeign(c) ?? run(c, { kind: "delete", id: c.req.param("id") }));
+  for (const op of ["enable", "disable", "rescan"] as const) {
+    app.post(`/_admin/api/mirrors/:id/${op}`, (c) => notForeign(c) ?? run(c, { kind: op, id: c.req.param("id") }));
+  }
 }

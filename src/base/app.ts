@@ -25,13 +25,14 @@ import { parseProxyRoutes, type ProxyRoute } from "../config/proxy-config";
 import { matchRoute } from "../proxy/match";
 import { proxyRequest } from "../proxy/proxy";
 import { chooseTargets, withCurrentMirrors, type TargetChoice } from "./targets";
+import { catalogView } from "../mirrors/catalog-view";
 import { parseFarmsConfig } from "../config/farms-config";
 import { athBalance, athUpdate } from "../farms/ath-routes";
 import { farmRanking } from "../farms/proxy-ranking";
 import type { LoadedFarms } from "../farms/runtime";
 import { parseAdminToken } from "../config/admin-config";
 import { statsFlushSeconds } from "../config/stats-flush";
-import { recordServed } from "../stats/recorder";
+import { recordMirrorRedirect, recordServed } from "../stats/recorder";
 
 interface Loaded {
   config: BaseConfig;
@@ -214,7 +215,8 @@ async function offload(r: BaseRequest, file: { filePath: string; info: ObjectInf
   const { config } = base;
   const { filePath, info } = file;
   const health = await healthView(env, env.HEALTH.get(base.healthId), ctx);
-  const ranked = chooseTargets(env, config, filePath, health, req);
+  const catalog = await catalogView(env, config.mirrors, ctx);
+  const ranked = chooseTargets(env, config, { path: filePath, health, req, catalog });
   // Mirrors only where they hold the current version (issue #14; nodes are current by construction).
   const choice = withCurrentMirrors(ranked, { env, config, path: filePath, info, ctx });
   // Every target URL (nodes, mirrors, fallback) carries the client's query without any
@@ -243,6 +245,7 @@ async function offload(r: BaseRequest, file: { filePath: string; info: ObjectInf
   }
 
   const chosen = choice.ranked[0];
+  if (chosen?.kind === "mirror") recordMirrorRedirect(env, ctx, chosen.id, info.size ?? 0);
   if (chosen) return redirect(config, urlOf(chosen), extra, base.offloadStatus.get(chosen.id) ?? bypassStatus(config, `offload=${chosen.id}`));
   const why = choice.selection.excluded.map((e) => `${e.target.id}: ${e.reason}`).join("; ");
   console.log(JSON.stringify({ msg: "no healthy target", path: filePath, excluded: why }));

@@ -4,7 +4,9 @@ import { select, strategyByName } from "../balancers/select";
 import type { ClientInfo, Selection, Strategy, Target, TargetState } from "../balancers/types";
 import type { HealthRecord } from "../health/registry";
 import { perIsolate } from "../platform/per-isolate";
-import { knownVerdicts } from "../mirrors/view";
+import type { Catalog } from "../mirrors/catalog";
+import { inventoryOf } from "../mirrors/catalog-view";
+import { forgetKnownVerdicts, knownVerdicts } from "../mirrors/view";
 import { CLIENT_IP_HEADER } from "../limits/client-key";
 import { parseIp } from "../net/ip";
 import type { ObjectInfo } from "./object-info";
@@ -14,23 +16,42 @@ interface Prepared {
   targets: Target[];
   specs: Map<string, TargetSpec>;
   sequence: { n: number };
+  /** The catalog version `targets` were built from (null: not yet built). */
+  catalogVersion: number | null;
   /** Some target declares ipv4 or ipv6 false: only then is the client's address family read. */
   familyMatters: boolean;
 }
 
-// Built once per env (isolate + deployment; the config is that env's): the strategy
-// object, the balancer view of the targets, and the round-robin sequence of this isolate.
-const prepare = perIsolate((_env: object, config: BaseConfig): Prepared => {
-  const all = [...config.nodes, ...config.mirrors];
-  return {
-    strategy: strategyByName(config.balancer),
-      // An empty prefix list means "holds everything" in our config; "/" says so to the balancers.
-      targets: all.map((t) => ({ id: t.id, url: t.url, weight: t.weight, prefixes: t.prefixes.length ? t.prefixes : ["/"], ...(t.location ? { location: t.location } : {}), ...networkOf(t) })),
-      specs: new Map(all.map((t) => [t.id, t])),
-    sequence: { n: Math.floor(Math.random() * 1_000_000) },
+// An empty prefix list means "holds everything" in our config; "/" says so to the balancers.
+const toTarget = (t: TargetSpec): Target => ({ id: t.id, url: t.url, weight: t.weight, prefixes: t.prefixes.length ? t.prefixes : ["/"], ...(t.location ? { location: t.location } : {}), ...networkOf(t) });
+
+// Kept per env (isolate + deployment; the config is that env's): the strategy object and
+// the round-robin sequence of this isolate, and the balancer view of the nodes plus the
+// catalog's enabled mirrors, rebuilt only when the catalog's version moves.
+const prepare = perIsolate((_env: object, config: BaseConfig): Prepared => ({
+  strategy: strategyByName(config.balancer),
+  targets: [],
+  specs: new Map(),
+  sequence: { n: Math.floor(Math.random() * 1_000_000) },
+  catalogVersion: null,
+  familyMatters: false,
+}));
+
+function prepared(env: object, config: BaseConfig, catalog: Catalog): Prepared {
+  const p = prepare(env, config);
+  if (p.catalogVersion === catalog.version) return p;
+  // Disabled mirrors are never chosen, so never named in Location, Link or a .meta4.
+  const all = [...config.nodes, ...catalog.mirrors.filter((m) => m.enabled).map((m) => m.spec)];
+  // A change (rescan, enable, another URL) may void verdicts this isolate holds: ask again.
+  if (p.catalogVersion !== null) forgetKnownVerdicts(env);
+  Object.assign(p, {
+    targets: all.map(toTarget),
+    specs: new Map(all.map((t) => [t.id, t])),
+    catalogVersion: catalog.version,
     familyMatters: all.some((t) => t.ipv4 === false || t.ipv6 === false),
-  };
-});
+  });
+  return p;
+}
 
 /**
  * The address family the client connected with. Cloudflare's Pseudo IPv4 "Overwrite
@@ -56,12 +77,21 @@ export interface TargetChoice {
   ranked: TargetSpec[];
 }
 
+/** What one choice is made from: the file, the health view, the client's request, the mirror catalog view. */
+export interface ChoiceInput {
+  path: string;
+  health: Record<string, HealthRecord>;
+  /** Read for request.cf and CF-Connecting-IP. */
+  req: Request;
+  catalog: Catalog;
+}
+
 /**
  * Health (from the registry view) and address family filtered apart, then the configured
  * strategy ranks. The client is read from request.cf and CF-Connecting-IP.
  */
-export function chooseTargets(env: object, config: BaseConfig, path: string, health: Record<string, HealthRecord>, req: Request): TargetChoice {
-  const p = prepare(env, config);
+export function chooseTargets(env: object, config: BaseConfig, { path, health, req, catalog }: ChoiceInput): TargetChoice {
+  const p = prepared(env, config, catalog);
   const stateOf = (id: string): TargetState => {
     const h = health[id];
     if (!h) return { healthy: true };
@@ -94,7 +124,7 @@ export function chooseTargets(env: object, config: BaseConfig, path: string, hea
 export function withCurrentMirrors(choice: TargetChoice, { env, config, path, info, ctx }: { env: Env; config: BaseConfig; path: string; info: ObjectInfo; ctx: ExecutionContext }): TargetChoice {
   const mirrors = choice.ranked.filter((t) => t.kind === "mirror");
   if (mirrors.length === 0) return choice;
-  const verdicts = knownVerdicts(env, () => env.MIRROR_INVENTORY.get(env.MIRROR_INVENTORY.idFromName("inventory")), {
+  const verdicts = knownVerdicts(env, () => inventoryOf(env), {
     path,
     origin: { size: info.size, lastModified: info.lastModified, etag: info.etag, sha256: info.sha256 },
     mirrors: mirrors.map((m) => ({ id: m.id, url: m.url, originEtags: m.originEtags ?? false })),

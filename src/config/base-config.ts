@@ -6,6 +6,7 @@ import type { Cidr } from "../net/ip.ts";
 import { absoluteUrl, boolean, cidrList, ConfigError, integer, raw, token, type RawVars } from "./fields.ts";
 import { compileGlob, type Glob } from "./glob.ts";
 import { isStrategyName, STRATEGY_NAMES, type StrategyName } from "./strategy-names.ts";
+import { privateAddressProblem } from "./public-address.ts";
 import { targetList, type TargetSpec } from "./targets.ts";
 
 export interface BaseConfig {
@@ -13,7 +14,10 @@ export interface BaseConfig {
   /** Name of this base in Cache-Status and logs. */
   baseId: string;
   nodes: TargetSpec[];
+  /** MIRRORS: the seed of the mirror catalog (src/mirrors/catalog.ts), which the admin edits at run time. */
   mirrors: TargetSpec[];
+  /** MIRRORS_ALLOW_PRIVATE: mirrors may name private, loopback or link-local addresses (local stacks, tests). */
+  mirrorsAllowPrivate: boolean;
   balancer: StrategyName;
   /** Matched with matchGlob (./glob.ts), in time linear in the path length per glob. */
   include: Glob[];
@@ -65,7 +69,7 @@ export const BASE_VAR_NAMES = [
   "REDIRECT_STATUS", "OFFLOAD_WHEN_BUSY", "INFO_CACHE_SECONDS", "SIGNING_KEYS", "SIGNED_URL_TTL",
   "SIGN_CLIENT", "CACHE_KEY_QUERY", "FALLBACK_URL", "PUBLIC_URL", "MAX_LINKS", "ORIGIN_TIMEOUT_MS", "CLIENT_BODY_TIMEOUT_MS", "HEALTH_TIMEOUT_MS",
   "HEALTH_RISE", "HEALTH_FALL", "LEASE_SECONDS", "PROXY_ROUTES", "STATS_FLUSH_SECONDS",
-  "MIRROR_VERDICT_SECONDS", "MIRROR_RECHECK_SECONDS", "MIRROR_CHECK_TIMEOUT_MS",
+  "MIRROR_VERDICT_SECONDS", "MIRROR_RECHECK_SECONDS", "MIRROR_CHECK_TIMEOUT_MS", "MIRRORS_ALLOW_PRIVATE",
 ] as const;
 
 export function parseBaseConfig(vars: RawVars): BaseConfig {
@@ -75,11 +79,13 @@ export function parseBaseConfig(vars: RawVars): BaseConfig {
   if (!isStrategyName(balancer)) throw new ConfigError("BALANCER", `"${balancer}" is not one of ${STRATEGY_NAMES.join(", ")}`);
   const fallback = raw(vars, "FALLBACK_URL");
   const publicUrl = raw(vars, "PUBLIC_URL");
+  const mirrorsAllowPrivate = boolean(vars, "MIRRORS_ALLOW_PRIVATE", false);
   return {
     originUrl: absoluteUrl(vars, "ORIGIN_URL"),
     baseId: token(vars, "BASE_ID", "offload-base"),
     nodes: targetList(vars, "OFFLOAD_NODES", "node"),
-    mirrors: targetList(vars, "MIRRORS", "mirror"),
+    mirrors: publicMirrors(targetList(vars, "MIRRORS", "mirror"), mirrorsAllowPrivate),
+    mirrorsAllowPrivate,
     balancer,
     include: globs(vars, "OFFLOAD_INCLUDE", "/*"),
     exclude: globs(vars, "OFFLOAD_EXCLUDE", ""),
@@ -115,6 +121,15 @@ function mirrorChecks(vars: RawVars): MirrorChecks {
   const recheckSeconds = integer(vars, "MIRROR_RECHECK_SECONDS", Math.min(60, verdictSeconds), 1, 86_400);
   if (recheckSeconds > verdictSeconds) throw new ConfigError("MIRROR_RECHECK_SECONDS", `${recheckSeconds} is longer than MIRROR_VERDICT_SECONDS (${verdictSeconds})`);
   return { verdictSeconds, recheckSeconds, timeoutMs: integer(vars, "MIRROR_CHECK_TIMEOUT_MS", 3000, 100, 60_000) };
+}
+
+function publicMirrors(mirrors: TargetSpec[], allowPrivate: boolean): TargetSpec[] {
+  if (allowPrivate) return mirrors;
+  mirrors.forEach((m, i) => {
+    const problem = privateAddressProblem(m.url);
+    if (problem) throw new ConfigError(`MIRRORS[${i}].url`, problem);
+  });
+  return mirrors;
 }
 
 function list(vars: RawVars, field: string, fallback: string): string[] {

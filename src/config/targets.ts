@@ -60,7 +60,11 @@ export function targetList(vars: RawVars, field: string, kind: "node" | "mirror"
   });
 }
 
-function targetSpec(entry: unknown, where: string, kind: "node" | "mirror"): TargetSpec {
+/**
+ * One target from its JSON form; throws a ConfigError naming `where.field`. Exported for
+ * the mirror catalog (src/mirrors/), which checks mirrors added at run time by the same rules.
+ */
+export function targetSpec(entry: unknown, where: string, kind: "node" | "mirror"): TargetSpec {
   if (typeof entry !== "object" || entry === null) throw new ConfigError(where, "must be a URL or an object with a url");
   const e = entry as Record<string, unknown>;
   const url = targetUrl(e["url"], `${where}.url`);

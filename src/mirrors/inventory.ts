@@ -1,4 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
+import type { TargetSpec } from "../config/targets";
+import { addMirror, createCatalogSchema, deleteMirror, editMirror, lastVerdicts, mirrorHistory, noteSeed, readCatalog, rescanMirror, setEnabled, type Caller } from "./catalog";
 import { checkCopy, type MirrorRef } from "./check-copy";
 import { versionKey, type FileVersion, type Judged, type Verdict } from "./verdict";
 
@@ -38,6 +40,35 @@ export class MirrorInventory extends DurableObject<Env> {
       verdict TEXT NOT NULL, detail TEXT NOT NULL, checked_at INTEGER NOT NULL, until INTEGER NOT NULL,
       PRIMARY KEY (path, mirror))`);
     ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS verdicts_until ON verdicts (until)");
+    createCatalogSchema(ctx.storage.sql);
+  }
+
+  // The mirror catalog (catalog.ts): thin RPC methods, the rules live there.
+  catalog(seed: TargetSpec[]) {
+    noteSeed(this.ctx.storage.sql, seed);
+    return readCatalog(this.ctx.storage.sql, seed);
+  }
+  addMirror(c: Caller, body: Record<string, unknown>, allowPrivate: boolean) {
+    return addMirror(this.ctx.storage.sql, c, { body, allowPrivate });
+  }
+  editMirror(c: Caller, id: string, change: { patch: Record<string, unknown>; allowPrivate: boolean }) {
+    return editMirror(this.ctx.storage.sql, c, { id, ...change });
+  }
+  setMirrorEnabled(c: Caller, id: string, enabled: boolean) {
+    return setEnabled(this.ctx.storage.sql, c, { id, enabled });
+  }
+  deleteMirror(c: Caller, id: string) {
+    return deleteMirror(this.ctx.storage.sql, c, id);
+  }
+  /** The one rescan entry point: for now it forgets the mirror's verdicts (catalog.ts); real scans replace it. */
+  rescan(c: Caller, id: string) {
+    return rescanMirror(this.ctx.storage.sql, c, id);
+  }
+  mirrorHistory(limit: number) {
+    return mirrorHistory(this.ctx.storage.sql, limit);
+  }
+  lastVerdicts(ids: string[]) {
+    return lastVerdicts(this.ctx.storage.sql, ids);
   }
 
   /** The standing verdicts of `mirrors` for this version of the file; those not known are checked now. */

@@ -49,3 +49,8 @@ export function knownVerdicts(env: object, inventory: () => DurableObjectStub<Mi
   }
   return standing;
 }
+
+/** Drop this isolate's verdicts (the catalog changed: a rescan or a re-enable must not be answered from here). */
+export function forgetKnownVerdicts(env: object): void {
+  viewOf(env).clear();
+}

@@ -3,11 +3,11 @@
  * recorder only decides when to flush. Minutes are the writer's clock, as in the batch.
  */
 import type { Served } from "./classify";
-import type { FileCounts, MinuteBucket, StatsBatch } from "./types";
+import type { FileCounts, MinuteBucket, MirrorCounts, StatsBatch } from "./types";
 import { MINUTE_MS } from "./validate-batch";
 
 export interface Pending {
-  buckets: Map<number, { bucket: MinuteBucket; files: Map<string, FileCounts> }>;
+  buckets: Map<number, { bucket: MinuteBucket; files: Map<string, FileCounts>; mirrors: Map<string, MirrorCounts> }>;
   /** File entries over all buckets: what a batch's size grows with. */
   fileEntries: number;
 }
@@ -16,13 +16,30 @@ export function emptyPending(): Pending {
   return { buckets: new Map(), fileEntries: 0 };
 }
 
-export function addServed(p: Pending, now: number, path: string, s: Served): void {
+function minuteOf(p: Pending, now: number) {
   const minute = now - (now % MINUTE_MS);
   let m = p.buckets.get(minute);
   if (!m) {
-    m = { bucket: { minute, copyBytes: 0, originBytes: 0, copyResponses: 0, originResponses: 0, refusals: 0, files: [] }, files: new Map() };
+    m = { bucket: { minute, copyBytes: 0, originBytes: 0, copyResponses: 0, originResponses: 0, refusals: 0, files: [] }, files: new Map(), mirrors: new Map() };
     p.buckets.set(minute, m);
   }
+  return m;
+}
+
+/** One redirect of the base to a mirror, for a file of `bytes` bytes. */
+export function addRedirect(p: Pending, now: number, mirror: string, bytes: number): void {
+  const m = minuteOf(p, now);
+  let c = m.mirrors.get(mirror);
+  if (!c) {
+    m.mirrors.set(mirror, (c = { mirror, redirects: 0, bytes: 0 }));
+    p.fileEntries += 1; // a batch grows with these as with files
+  }
+  c.redirects += 1;
+  c.bytes += bytes;
+}
+
+export function addServed(p: Pending, now: number, path: string, s: Served): void {
+  const m = minuteOf(p, now);
   const b = m.bucket;
   if (s.kind === "refused") {
     // A refusal moved no file bytes: counted per minute only.
@@ -52,5 +69,5 @@ export function isEmpty(p: Pending): boolean {
 }
 
 export function toBatch(p: Pending): StatsBatch {
-  return { buckets: [...p.buckets.values()].map(({ bucket, files }) => ({ ...bucket, files: [...files.values()] })) };
+  return { buckets: [...p.buckets.values()].map(({ bucket, files, mirrors }) => ({ ...bucket, files: [...files.values()], ...(mirrors.size ? { mirrors: [...mirrors.values()] } : {}) })) };
 }

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { buildSummary, clampQuery, windowOf, type MinuteRow } from "./summarize";
-import type { StatsBatch, StatsQuery, StatsSummary, TopFile } from "./types";
+import type { MirrorCounts, MirrorTraffic, StatsBatch, StatsQuery, StatsSummary, TopFile } from "./types";
 import { HOUR_MS, MINUTE_MS, RETENTION_MINUTES, validateBatch } from "./validate-batch";
 
 /**
@@ -20,7 +20,17 @@ const SCHEMA = [
     hour INTEGER NOT NULL, path TEXT NOT NULL,
     bytes INTEGER NOT NULL, responses INTEGER NOT NULL, copy_bytes INTEGER NOT NULL,
     PRIMARY KEY (hour, path))`,
+  // The base's redirects per mirror and minute (issue #14 part 6): a few mirrors, so per minute.
+  `CREATE TABLE IF NOT EXISTS mirror_minutes (
+    minute INTEGER NOT NULL, mirror TEXT NOT NULL, redirects INTEGER NOT NULL, bytes INTEGER NOT NULL,
+    PRIMARY KEY (minute, mirror))`,
 ];
+
+const ADD_MIRROR = `INSERT INTO mirror_minutes VALUES (?, ?, ?, ?) ON CONFLICT (minute, mirror) DO UPDATE SET
+  redirects = redirects + excluded.redirects, bytes = bytes + excluded.bytes`;
+
+const SELECT_MIRRORS = `SELECT mirror, sum(redirects) AS redirects, sum(bytes) AS bytes
+  FROM mirror_minutes WHERE minute BETWEEN ? AND ? GROUP BY mirror ORDER BY mirror`;
 
 const ADD_MINUTE = `INSERT INTO minutes VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (minute) DO UPDATE SET
   copy_bytes = copy_bytes + excluded.copy_bytes, origin_bytes = origin_bytes + excluded.origin_bytes,
@@ -68,15 +78,25 @@ export class OffloadStats extends DurableObject<Env> {
         sql.exec(ADD_MINUTE, b.minute, b.copyBytes, b.originBytes, b.copyResponses, b.originResponses, b.refusals);
         const hour = b.minute - (b.minute % HOUR_MS);
         for (const f of b.files) sql.exec(ADD_FILE, hour, f.path, f.bytes, f.responses, f.copyBytes);
+        for (const m of b.mirrors ?? []) sql.exec(ADD_MIRROR, b.minute, m.mirror, m.redirects, m.bytes);
         if (b.files.length > 0) hours.add(hour);
       }
       for (const hour of hours) sql.exec(BOUND_FILES, hour, FILES_PER_HOUR);
       // Pruned on write (not by an alarm): no writes means nothing new to prune.
       const cutoff = now - RETENTION_MINUTES * MINUTE_MS;
       sql.exec("DELETE FROM minutes WHERE minute < ?", cutoff);
+      sql.exec("DELETE FROM mirror_minutes WHERE minute < ?", cutoff);
       // An hour row goes once all of its hour is past the cutoff.
       sql.exec("DELETE FROM file_hours WHERE hour < ?", cutoff - (cutoff % HOUR_MS));
     });
+  }
+
+  /** Redirects and bytes per mirror over the last `minutes` minutes (clamped as summaries are), the current one included. */
+  async mirrorTraffic(minutes: number): Promise<MirrorTraffic> {
+    const { minutes: windowMinutes } = clampQuery({ minutes, top: 1 });
+    const { first, last } = windowOf(Date.now(), windowMinutes);
+    const mirrors = this.ctx.storage.sql.exec<MirrorCounts & Record<string, SqlStorageValue>>(SELECT_MIRRORS, first, last).toArray();
+    return { windowMinutes, mirrors: mirrors.map(({ mirror, redirects, bytes }) => ({ mirror, redirects, bytes })) };
   }
 
   /** Totals, per-minute series and top files of the last `minutes` minutes (clamped). */

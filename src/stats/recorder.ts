@@ -4,7 +4,7 @@
  * STATS_FLUSH_SECONDS (0 = after every answer), or sooner once it holds over 200 files.
  * Never slows or fails the answer it counts; a no-op without a STATS binding.
  */
-import { addServed, emptyPending, isEmpty, toBatch, type Pending } from "./accumulator";
+import { addRedirect, addServed, emptyPending, isEmpty, toBatch, type Pending } from "./accumulator";
 import { classifyServed } from "./classify";
 import { statsFlushSeconds } from "../config/stats-flush";
 import { perIsolate } from "../platform/per-isolate";
@@ -61,6 +61,22 @@ export function recordServed(env: object, ctx: ExecutionContext, path: string, r
   if (w.flushMs === null) return;
   const now = Date.now();
   addServed(w.pending, now, path, served);
+  flushWhenDue(ns, ctx, w, now);
+}
+
+/** Count one redirect of the base to `mirror` for a file of `bytes` bytes (issue #14: per-mirror numbers). */
+export function recordMirrorRedirect(env: object, ctx: ExecutionContext, mirror: string, bytes: number): void {
+  const ns = statsNamespace(env);
+  if (!ns) return;
+  const w = writerOf(env);
+  if (w.flushMs === null) return;
+  const now = Date.now();
+  addRedirect(w.pending, now, mirror, bytes);
+  flushWhenDue(ns, ctx, w, now);
+}
+
+function flushWhenDue(ns: StatsNamespace, ctx: ExecutionContext, w: Writer, now: number): void {
+  if (w.flushMs === null) return;
   if (now - w.lastFlush >= w.flushMs || w.pending.fileEntries > FLUSH_FILE_ENTRIES) flush(ns, ctx, w, now);
   else if (!w.scheduled && w.flushMs <= MAX_FLUSH_DELAY_MS) {
     // Not due yet: flush later from this request's waitUntil, unless a later answer does it first.

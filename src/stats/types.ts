@@ -26,6 +26,22 @@ export interface MinuteBucket {
   /** Downloads refused by the accelerator guard (503 detail=concurrency-limit). */
   refusals: number;
   files: FileCounts[];
+  /** Redirects the base sent to each mirror in that minute (absent from node writers). */
+  mirrors?: MirrorCounts[];
+}
+
+/** Redirects to one mirror within one minute, and the bytes of the files redirected. */
+export interface MirrorCounts {
+  mirror: string;
+  redirects: number;
+  /** Sum of the redirected files' sizes (what the mirror was asked to send). */
+  bytes: number;
+}
+
+/** Per-mirror redirect totals over the last `windowMinutes` minutes. */
+export interface MirrorTraffic {
+  windowMinutes: number;
+  mirrors: MirrorCounts[];
 }
 
 /** What a writer flushes: the minute buckets it accumulated since its last flush. */

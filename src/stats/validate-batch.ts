@@ -4,7 +4,7 @@
  * one is named in the thrown Error: a rejected batch stores nothing at all.
  */
 import { MAX_PATH_BYTES } from "../http/path";
-import type { FileCounts, MinuteBucket, StatsBatch } from "./types";
+import type { FileCounts, MinuteBucket, MirrorCounts, StatsBatch } from "./types";
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
@@ -46,6 +46,17 @@ function file(v: unknown, field: string): FileCounts {
   return { path, bytes, copyBytes, responses: count(f.responses, `${field}.responses`, MAX_RESPONSES) };
 }
 
+/** A mirror id as config/targets.ts accepts it. */
+const MIRROR_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+const MAX_MIRRORS = 1000;
+
+function mirrorCounts(v: unknown, field: string): MirrorCounts {
+  if (typeof v !== "object" || v === null) throw new BatchError(field, "is not an object");
+  const m = v as Record<string, unknown>;
+  if (typeof m.mirror !== "string" || !MIRROR_ID.test(m.mirror)) throw new BatchError(`${field}.mirror`, "must be a mirror id (1-64 of A-Z a-z 0-9 . _ : -)");
+  return { mirror: m.mirror, redirects: count(m.redirects, `${field}.redirects`, MAX_RESPONSES), bytes: count(m.bytes, `${field}.bytes`, MAX_BYTES) };
+}
+
 function bucket(v: unknown, field: string, now: number): MinuteBucket {
   if (typeof v !== "object" || v === null) throw new BatchError(field, "is not an object");
   const b = v as Record<string, unknown>;
@@ -53,6 +64,7 @@ function bucket(v: unknown, field: string, now: number): MinuteBucket {
   if (minute % MINUTE_MS !== 0) throw new BatchError(`${field}.minute`, `${minute} is not the start of a minute (epoch ms)`);
   if (minute > now + MAX_FUTURE_MS) throw new BatchError(`${field}.minute`, `${new Date(minute).toISOString()} is in the future`);
   if (!Array.isArray(b.files)) throw new BatchError(`${field}.files`, "is not an array");
+  if (b.mirrors !== undefined && !(Array.isArray(b.mirrors) && b.mirrors.length <= MAX_MIRRORS)) throw new BatchError(`${field}.mirrors`, `is not an array of at most ${MAX_MIRRORS}`);
   return {
     minute,
     copyBytes: count(b.copyBytes, `${field}.copyBytes`, MAX_BYTES),
@@ -61,6 +73,7 @@ function bucket(v: unknown, field: string, now: number): MinuteBucket {
     originResponses: count(b.originResponses, `${field}.originResponses`, MAX_RESPONSES),
     refusals: count(b.refusals, `${field}.refusals`, MAX_RESPONSES),
     files: b.files.map((f, i) => file(f, `${field}.files[${i}]`)),
+    ...(b.mirrors ? { mirrors: (b.mirrors as unknown[]).map((m, i) => mirrorCounts(m, `${field}.mirrors[${i}]`)) } : {}),
   };
 }
 

@@ -25,6 +25,8 @@ const CHROMIUM_ARGS = [
 // copy of the member states. The admin's own isolate sees a change at once; wait out the
 // bound anyway so the assertion holds for any isolate.
 const FARM_VIEW_TTL_MS = 2000;
+// src/mirrors/catalog-view.ts CATALOG_VIEW_TTL_MS (5 s): the same bound for the mirror catalog.
+const CATALOG_VIEW_TTL_MS = 5000;
 
 const SKIP = existsSync(CHROMIUM) ? null : `skipped: ${CHROMIUM} is missing (bash scripts/test installs Debian's chromium when run as root with apt-get)`;
 if (SKIP) console.warn(`admin UI test ${SKIP}`);
@@ -42,6 +44,7 @@ describe.skipIf(SKIP)("admin UI in Chromium (scripts/start's demo farm)", () => 
   let nodeA;
   let web1;
   let web2;
+  let originUrl;
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), "offload-admin-ui-"));
@@ -50,6 +53,7 @@ describe.skipIf(SKIP)("admin UI in Chromium (scripts/start's demo farm)", () => 
     nodeA = `http://127.0.0.1:${a}`;
     web1 = `http://127.0.0.1:${f1}`;
     web2 = `http://127.0.0.1:${f2}`;
+    originUrl = `http://127.0.0.1:${origin}`;
     stack = startStack({
       ORIGIN_PORT: String(origin),
       ORIGIN_CONTROL_PORT: String(control),
@@ -177,6 +181,47 @@ describe.skipIf(SKIP)("admin UI in Chromium (scripts/start's demo farm)", () => 
       expect(await card(label).textContent(), label).toMatch(/^[\d.]+ MiB$/);
     }
     expect(await page.locator("#top-files").textContent()).toContain("/releases/app-1.0.tar.gz");
+  });
+
+  it("adds a mirror with the form, sees it in the redirect's Link once verified, and disables it: it leaves the Link header", async () => {
+    // The demo origin holds every file at its current size and date: a mirror as good as any.
+    const file = `${base}/releases/app-1.0.tar.gz`;
+    const mirrorLinks = async () => {
+      const res = await fetch(file, { redirect: "manual" });
+      await res.arrayBuffer();
+      return (res.headers.get("link") ?? "").split(",").filter((l) => l.includes(`<${originUrl}/releases/app-1.0.tar.gz>`) && l.includes("rel=duplicate"));
+    };
+    expect(await mirrorLinks()).toEqual([]);
+
+    await page.goto(`${base}/_admin`);
+    const add = page.locator("form#mirror-add");
+    await add.locator('input[name="id"]').fill("demo-mirror");
+    await add.locator('input[name="url"]').fill(originUrl);
+    await add.locator('input[name="country"]').fill("NL");
+    await add.locator('input[name="lat"]').fill("52.37");
+    await add.locator('input[name="lon"]').fill("4.9");
+    await add.getByRole("button", { name: "Add" }).click();
+    await page.locator('p.flash[role="status"]').waitFor();
+    expect(await page.locator('p.flash[role="status"]').textContent()).toBe("mirror added");
+    const row = page.locator('tr[data-mirror="demo-mirror"]');
+    expect((await row.locator("td.state").textContent())?.trim()).toBe("enabled");
+    expect(await row.textContent()).toContain(originUrl);
+
+    // First redirect: the copy is checked in the background; then the mirror is named.
+    await expect.poll(async () => (await mirrorLinks()).length, { timeout: 20_000, interval: 300 }).toBe(1);
+    await page.goto(`${base}/_admin`);
+    expect(await row.textContent()).toMatch(/current \/releases\/app-1\.0\.tar\.gz/);
+
+    await row.getByRole("button", { name: "Disable" }).click();
+    await page.locator('p.flash[role="status"]').waitFor();
+    expect(await page.locator('p.flash[role="status"]').textContent()).toBe("mirror demo-mirror: disable done");
+    expect((await page.locator('tr[data-mirror="demo-mirror"] td.state').textContent())?.trim()).toBe("disabled");
+    expect(await page.locator("#mirror-history").textContent()).toMatch(/demo-mirror\s*admin \(session\)\s*disabled/);
+
+    await sleep(CATALOG_VIEW_TTL_MS + 500);
+    for (let i = 0; i < 4; i++) expect(await mirrorLinks()).toEqual([]);
+    const listed = await (await fetch(`${base}/_admin/api/mirrors`, { headers: { authorization: `Bearer ${adminToken}` } })).json();
+    expect(listed.mirrors.find((m) => m.id === "demo-mirror")).toMatchObject({ enabled: false, source: "admin" });
   });
 
   it("saves a full-page screenshot (test-results/admin-ui.png)", async () => {

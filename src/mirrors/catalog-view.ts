@@ -1,0 +1,33 @@
+/**
+ * The redirect path's copy of the mirror catalog: loaded once per isolate, then served
+ * from memory and refreshed in the background every CATALOG_VIEW_TTL_MS (shared-view.ts),
+ * so no redirect waits on the MirrorInventory. An admin change reaches every isolate
+ * within CATALOG_VIEW_TTL_MS plus one round trip, and the admin's own isolate at once
+ * (forgetCatalogView). While the object cannot answer, the seed (MIRRORS) stands.
+ */
+import type { TargetSpec } from "../config/targets";
+import { invalidateView, sharedView } from "../platform/shared-view";
+import type { Catalog } from "./catalog";
+import type { MirrorInventory } from "./inventory";
+
+export const CATALOG_VIEW_TTL_MS = 5000;
+const VIEW = "mirror-catalog";
+
+/** The base's binding (spelled out: the node's build, which shares this room's types, has no such binding). */
+type InventoryEnv = { MIRROR_INVENTORY: DurableObjectNamespace<MirrorInventory> };
+
+/** The one inventory object of this base. */
+export function inventoryOf(env: InventoryEnv): DurableObjectStub<MirrorInventory> {
+  return env.MIRROR_INVENTORY.get(env.MIRROR_INVENTORY.idFromName("inventory"));
+}
+
+/** The catalog as this isolate last saw it; version -1: the seed alone (the object did not answer). */
+export function catalogView(env: InventoryEnv, seed: TargetSpec[], ctx: ExecutionContext, now = Date.now()): Promise<Catalog> {
+  const fallback: Catalog = { version: -1, mirrors: seed.map((spec) => ({ spec, enabled: true, source: "seed", edited: false })) };
+  return sharedView(env, VIEW, () => inventoryOf(env).catalog(seed) as Promise<Catalog>, ctx, CATALOG_VIEW_TTL_MS, fallback, now);
+}
+
+/** After this isolate changed the catalog: its next redirect loads it again. */
+export function forgetCatalogView(env: InventoryEnv): void {
+  invalidateView(env, VIEW);
+}
