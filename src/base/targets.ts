@@ -4,7 +4,7 @@ import { select, strategyByName } from "../balancers/select";
 import type { Selection, Strategy, Target, TargetState } from "../balancers/types";
 import type { HealthRecord } from "../health/registry";
 import { perIsolate } from "../platform/per-isolate";
-import { knownVerdicts } from "../mirrors/view";
+import { disabledMirrors, knownVerdicts } from "../mirrors/view";
 import type { ObjectInfo } from "./object-info";
 
 interface Prepared {
@@ -61,14 +61,19 @@ export function chooseTargets(env: object, config: BaseConfig, path: string, hea
 export function withCurrentMirrors(choice: TargetChoice, { env, config, path, info, ctx }: { env: Env; config: BaseConfig; path: string; info: ObjectInfo; ctx: ExecutionContext }): TargetChoice {
   const mirrors = choice.ranked.filter((t) => t.kind === "mirror");
   if (mirrors.length === 0) return choice;
-  const verdicts = knownVerdicts(env, () => env.MIRROR_INVENTORY.get(env.MIRROR_INVENTORY.idFromName("inventory")), {
+  const inventory = () => env.MIRROR_INVENTORY.get(env.MIRROR_INVENTORY.idFromName("inventory"));
+  // Mirrors the lag policy disabled are out for every file, even those they hold current.
+  const disabled = disabledMirrors(env, inventory, ctx);
+  const verdicts = knownVerdicts(env, inventory, {
     path,
     origin: { size: info.size, lastModified: info.lastModified, etag: info.etag, sha256: info.sha256 },
     mirrors: mirrors.map((m) => ({ id: m.id, url: m.url, originEtags: m.originEtags ?? false })),
     ...config.mirrorChecks,
   }, ctx);
-  const keep = choice.ranked.map((t) => t.kind !== "mirror" || verdicts[t.id]?.verdict === "current");
+  const keep = choice.ranked.map((t) => t.kind !== "mirror" || (!disabled.has(t.id) && verdicts[t.id]?.verdict === "current"));
   const excluded = choice.selection.ranked.filter((_, i) => !keep[i]).map((target) => {
+    const off = disabled.get(target.id);
+    if (off !== undefined) return { target, reason: `mirror disabled: ${off}` };
     const v = verdicts[target.id];
     return { target, reason: v ? `copy ${v.verdict}: ${v.detail}` : "copy not verified yet" };
   });

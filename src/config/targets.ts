@@ -21,6 +21,11 @@ export interface TargetSpec {
    * the inventory compares them too (other servers derive their own; size and date then).
    */
   originEtags?: boolean;
+  /**
+   * Mirrors only: a checksum list in sha256sum format (`<hex>  <path>`, paths relative to
+   * the mirror's url) the Cron's scans read instead of one HEAD per file (src/mirrors/scan.ts).
+   */
+  scanUrl?: string;
 }
 
 const NODE_HEALTH_PATH = "/.well-known/offload/health";
@@ -69,6 +74,10 @@ function targetSpec(entry: unknown, where: string, kind: "node" | "mirror"): Tar
     if (kind !== "mirror") throw new ConfigError(`${where}.originEtags`, "applies to mirrors only");
     if (typeof e["originEtags"] !== "boolean") throw new ConfigError(`${where}.originEtags`, "must be true or false");
     spec.originEtags = e["originEtags"];
+  }
+  if (e["scanUrl"] !== undefined) {
+    if (kind !== "mirror") throw new ConfigError(`${where}.scanUrl`, "applies to mirrors only");
+    spec.scanUrl = targetUrl(e["scanUrl"], `${where}.scanUrl`);
   }
   return spec;
 }

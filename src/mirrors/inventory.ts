@@ -1,6 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { checkCopy, type MirrorRef } from "./check-copy";
 import { versionKey, type FileVersion, type Judged, type Verdict } from "./verdict";
+import { scanMirrors, type ScanMirror, type ScanReport, type ScanRequest } from "./scan";
+import { allMirrorRows, createScanTables, mirrorRow, rememberFile, saveMirrorRow, type KnownFile, type MirrorRow } from "./scan-store";
 
 /** A verdict and until when it stands (ms since the epoch). */
 export interface Remembered extends Judged {
@@ -30,6 +32,8 @@ const SWEEP_MS = 60_000;
 export class MirrorInventory extends DurableObject<Env> {
   private readonly inFlight = new Map<string, Promise<Remembered>>();
   private sweptAt = 0;
+  /** The scan under way: a Cron run that fires while the last one still runs joins it. */
+  private scanning: Promise<ScanReport[]> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -38,6 +42,7 @@ export class MirrorInventory extends DurableObject<Env> {
       verdict TEXT NOT NULL, detail TEXT NOT NULL, checked_at INTEGER NOT NULL, until INTEGER NOT NULL,
       PRIMARY KEY (path, mirror))`);
     ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS verdicts_until ON verdicts (until)");
+    createScanTables(ctx.storage.sql);
   }
 
   /** The standing verdicts of `mirrors` for this version of the file; those not known are checked now. */
@@ -45,6 +50,7 @@ export class MirrorInventory extends DurableObject<Env> {
     const now = Date.now();
     this.sweep(now);
     const version = versionKey(req.origin);
+    rememberFile(this.ctx.storage.sql, req, now);
     const rows = this.ctx.storage.sql
       .exec<{ mirror: string; version: string; verdict: string; detail: string; until: number }>("SELECT mirror, version, verdict, detail, until FROM verdicts WHERE path = ?", req.path)
       .toArray();
@@ -57,6 +63,34 @@ export class MirrorInventory extends DurableObject<Env> {
     }
     await Promise.all(pending);
     return out;
+  }
+
+  /** One Cron run of the scans (scan.ts): a batch per mirror, then the lag policy. */
+  async scan(req: ScanRequest): Promise<ScanReport[]> {
+    if (this.scanning) return this.scanning;
+    this.scanning = scanMirrors({ sql: this.ctx.storage.sql, remember: (m, f, j) => this.rememberScanned(m, f, j, req), now: Date.now }, req).finally(() => void (this.scanning = null));
+    return this.scanning;
+  }
+
+  /** The admin's "rescan": the mirror's next Cron run starts a full pass, back-off forgotten. */
+  async rescan(mirror: string): Promise<void> {
+    const row = mirrorRow(this.ctx.storage.sql, mirror);
+    saveMirrorRow(this.ctx.storage.sql, { ...row, rescan: true, cursor: null, backoffUntil: 0, errors: 0 });
+  }
+
+  /** Every scanned mirror's state: disabled or not and why, lag, last scan, last error. */
+  async mirrorStates(): Promise<Record<string, MirrorRow>> {
+    return Object.fromEntries(allMirrorRows(this.ctx.storage.sql).map((r) => [r.mirror, r]));
+  }
+
+  /** A scan's verdict, standing as an on-demand one would (until by MIRROR_VERDICT_SECONDS / MIRROR_RECHECK_SECONDS). */
+  private rememberScanned(mirror: ScanMirror, file: KnownFile, judged: Judged, req: ScanRequest): void {
+    const checkedAt = Date.now();
+    const seconds = judged.verdict === "current" ? req.checks.verdictSeconds : req.checks.recheckSeconds;
+    this.ctx.storage.sql.exec(
+      "INSERT OR REPLACE INTO verdicts (path, mirror, version, verdict, detail, checked_at, until) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      file.path, mirror.id, versionKey(file.origin), judged.verdict, judged.detail, checkedAt, checkedAt + seconds * 1000,
+    );
   }
 
   private checkOnce(mirror: MirrorRef, req: CheckRequest, version: string): Promise<Remembered> {
