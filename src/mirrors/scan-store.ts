@@ -1,7 +1,7 @@
 /**
  * The scans' tables in the MirrorInventory's SQLite (beside its `verdicts`):
  *   files        the files clients asked for, with the origin's version last seen
- *   scan_copies  per (mirror, file): the last scan's verdict and since when it holds
+ *   scan_copies  per (mirror, file) outdated or missing: the last scan's verdict and since when
  *   listed       per (mirror, path): the SHA-256 the mirror's checksum list gives
  *   mirror_state per mirror: pass cursor, back-off, list validators, lag, disabled or not
  * All SQL of the scans lives here; scan.ts decides, this file stores.
@@ -77,8 +77,16 @@ export function filesAfter(sql: Sql, { cursor, prefixes, limit }: { cursor: stri
   return rows.map((r) => ({ path: r.path, origin: { size: r.size, lastModified: r.last_modified, etag: r.etag, sha256: r.sha256 } }));
 }
 
-/** One scan result; `since` stays while the verdict about this version does not change. */
+/**
+ * One scan result. Only outdated and missing copies are kept (the lag): a current copy
+ * deletes its row, so the table grows with the lag, not with mirrors x files
+ * (docs/scaling.md). `since` stays while the verdict about this version does not change.
+ */
 export function recordCopy(sql: Sql, { mirror, file, verdict, detail, now }: { mirror: string; file: KnownFile; verdict: Verdict; detail: string; now: number }): void {
+  if (verdict !== "outdated" && verdict !== "missing") {
+    sql.exec("DELETE FROM scan_copies WHERE mirror = ? AND path = ?", mirror, file.path);
+    return;
+  }
   sql.exec(
     `INSERT INTO scan_copies (mirror, path, version, verdict, detail, since, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (mirror, path) DO UPDATE SET detail = excluded.detail, checked_at = excluded.checked_at,
