@@ -3,6 +3,7 @@ import { adminRoutes } from "./admin/routes";
 import { offloadBase } from "./base/app";
 import { checkTargets } from "./base/target-checks";
 import { runFarmChecks } from "./farms/health-checks";
+import { runMirrorScans } from "./mirrors/run-scans";
 
 export { ConcurrencyLimiter } from "./limits/concurrency-limiter";
 export { HealthRegistry } from "./health/registry";
@@ -17,8 +18,8 @@ const app = offloadBase([adminRoutes()]);
 
 export default {
   fetch: app.fetch,
-  // Active health checks: Cron Triggers in production; the local stack fires them itself.
+  // Active health checks and mirror scans: Cron Triggers in production; the local stack fires them itself.
   scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext) {
-    ctx.waitUntil(Promise.all([checkTargets(env), runFarmChecks(env)]));
+    ctx.waitUntil(Promise.all([checkTargets(env), runFarmChecks(env), runMirrorScans(env)]));
   },
 } satisfies ExportedHandler<Env>;

@@ -6,7 +6,7 @@ import type { HealthRecord } from "../health/registry";
 import { perIsolate } from "../platform/per-isolate";
 import type { Catalog } from "../mirrors/catalog";
 import { inventoryOf } from "../mirrors/catalog-view";
-import { forgetKnownVerdicts, knownVerdicts } from "../mirrors/view";
+import { disabledMirrors, forgetKnownVerdicts, knownVerdicts } from "../mirrors/view";
 import { CLIENT_IP_HEADER } from "../limits/client-key";
 import { parseIp } from "../net/ip";
 import type { ObjectInfo } from "./object-info";
@@ -124,14 +124,19 @@ export function chooseTargets(env: object, config: BaseConfig, { path, health, r
 export function withCurrentMirrors(choice: TargetChoice, { env, config, path, info, ctx }: { env: Env; config: BaseConfig; path: string; info: ObjectInfo; ctx: ExecutionContext }): TargetChoice {
   const mirrors = choice.ranked.filter((t) => t.kind === "mirror");
   if (mirrors.length === 0) return choice;
-  const verdicts = knownVerdicts(env, () => inventoryOf(env), {
+  const inventory = () => inventoryOf(env);
+  // Mirrors the lag policy disabled are out for every file, even those they hold current.
+  const disabled = disabledMirrors(env, inventory, ctx);
+  const verdicts = knownVerdicts(env, inventory, {
     path,
     origin: { size: info.size, lastModified: info.lastModified, etag: info.etag, sha256: info.sha256 },
     mirrors: mirrors.map((m) => ({ id: m.id, url: m.url, originEtags: m.originEtags ?? false })),
     ...config.mirrorChecks,
   }, ctx);
-  const keep = choice.ranked.map((t) => t.kind !== "mirror" || verdicts[t.id]?.verdict === "current");
+  const keep = choice.ranked.map((t) => t.kind !== "mirror" || (!disabled.has(t.id) && verdicts[t.id]?.verdict === "current"));
   const excluded = choice.selection.ranked.filter((_, i) => !keep[i]).map((target) => {
+    const off = disabled.get(target.id);
+    if (off !== undefined) return { target, reason: `mirror disabled: ${off}` };
     const v = verdicts[target.id];
     return { target, reason: v ? `copy ${v.verdict}: ${v.detail}` : "copy not verified yet" };
   });

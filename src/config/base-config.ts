@@ -5,6 +5,7 @@
 import type { Cidr } from "../net/ip.ts";
 import { absoluteUrl, boolean, cidrList, ConfigError, integer, raw, token, type RawVars } from "./fields.ts";
 import { compileGlob, type Glob } from "./glob.ts";
+import { MIRROR_SCAN_VAR_NAMES, mirrorScans, type MirrorScans } from "./mirror-scans.ts";
 import { isStrategyName, STRATEGY_NAMES, type StrategyName } from "./strategy-names.ts";
 import { privateAddressProblem } from "./public-address.ts";
 import { targetList, type TargetSpec } from "./targets.ts";
@@ -53,6 +54,8 @@ export interface BaseConfig {
   leaseSeconds: number;
   /** The per-file mirror inventory (src/mirrors/): how long verdicts count, the HEAD's deadline. */
   mirrorChecks: MirrorChecks;
+  /** The Cron's scans of the mirrors and the lag policy (./mirror-scans.ts). */
+  mirrorScans: MirrorScans;
 }
 
 export interface MirrorChecks {
@@ -70,6 +73,7 @@ export const BASE_VAR_NAMES = [
   "SIGN_CLIENT", "CACHE_KEY_QUERY", "FALLBACK_URL", "PUBLIC_URL", "MAX_LINKS", "ORIGIN_TIMEOUT_MS", "CLIENT_BODY_TIMEOUT_MS", "HEALTH_TIMEOUT_MS",
   "HEALTH_RISE", "HEALTH_FALL", "LEASE_SECONDS", "PROXY_ROUTES", "STATS_FLUSH_SECONDS",
   "MIRROR_VERDICT_SECONDS", "MIRROR_RECHECK_SECONDS", "MIRROR_CHECK_TIMEOUT_MS", "MIRRORS_ALLOW_PRIVATE",
+  ...MIRROR_SCAN_VAR_NAMES,
 ] as const;
 
 export function parseBaseConfig(vars: RawVars): BaseConfig {
@@ -113,6 +117,7 @@ export function parseBaseConfig(vars: RawVars): BaseConfig {
     },
     leaseSeconds: integer(vars, "LEASE_SECONDS", 30, 3, 3600),
     mirrorChecks: mirrorChecks(vars),
+    mirrorScans: mirrorScans(vars),
   };
 }
 

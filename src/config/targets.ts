@@ -32,6 +32,11 @@ export interface TargetSpec {
    */
   ipv4?: boolean;
   ipv6?: boolean;
+  /**
+   * Mirrors only: a checksum list in sha256sum format (`<hex>  <path>`, paths relative to
+   * the mirror's url) the Cron's scans read instead of one HEAD per file (src/mirrors/scan.ts).
+   */
+  scanUrl?: string;
 }
 
 const NODE_HEALTH_PATH = "/.well-known/offload/health";
@@ -86,6 +91,10 @@ export function targetSpec(entry: unknown, where: string, kind: "node" | "mirror
     spec.originEtags = e["originEtags"];
   }
   networkFields(e, where, spec);
+  if (e["scanUrl"] !== undefined) {
+    if (kind !== "mirror") throw new ConfigError(`${where}.scanUrl`, "applies to mirrors only");
+    spec.scanUrl = targetUrl(e["scanUrl"], `${where}.scanUrl`);
+  }
   return spec;
 }
 

@@ -3,6 +3,8 @@ import type { TargetSpec } from "../config/targets";
 import { addMirror, createCatalogSchema, deleteMirror, editMirror, lastVerdicts, mirrorHistory, noteSeed, readCatalog, rescanMirror, setEnabled, type Caller } from "./catalog";
 import { checkCopy, type MirrorRef } from "./check-copy";
 import { versionKey, type FileVersion, type Judged, type Verdict } from "./verdict";
+import { scanMirrors, type ScanMirror, type ScanReport, type ScanRequest } from "./scan";
+import { allMirrorRows, createScanTables, mirrorRow, rememberFile, saveMirrorRow, type KnownFile, type MirrorRow } from "./scan-store";
 
 /** A verdict and until when it stands (ms since the epoch). */
 export interface Remembered extends Judged {
@@ -32,6 +34,8 @@ const SWEEP_MS = 60_000;
 export class MirrorInventory extends DurableObject<Env> {
   private readonly inFlight = new Map<string, Promise<Remembered>>();
   private sweptAt = 0;
+  /** The scan under way: a Cron run that fires while the last one still runs joins it. */
+  private scanning: Promise<ScanReport[]> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -41,6 +45,7 @@ export class MirrorInventory extends DurableObject<Env> {
       PRIMARY KEY (path, mirror))`);
     ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS verdicts_until ON verdicts (until)");
     createCatalogSchema(ctx.storage.sql);
+    createScanTables(ctx.storage.sql);
   }
 
   // The mirror catalog (catalog.ts): thin RPC methods, the rules live there.
@@ -54,15 +59,24 @@ export class MirrorInventory extends DurableObject<Env> {
   editMirror(c: Caller, id: string, change: { patch: Record<string, unknown>; allowPrivate: boolean }) {
     return editMirror(this.ctx.storage.sql, c, { id, ...change });
   }
+  /** Enabling also starts a full scan pass (verdicts forgotten: each file is verified again before it goes there). */
   setMirrorEnabled(c: Caller, id: string, enabled: boolean) {
-    return setEnabled(this.ctx.storage.sql, c, { id, enabled });
+    const r = setEnabled(this.ctx.storage.sql, c, { id, enabled });
+    if (r.ok && enabled) this.startPass(id);
+    return r;
   }
   deleteMirror(c: Caller, id: string) {
     return deleteMirror(this.ctx.storage.sql, c, id);
   }
-  /** The one rescan entry point: for now it forgets the mirror's verdicts (catalog.ts); real scans replace it. */
+  /**
+   * The admin's "rescan": the mirror's verdicts are forgotten (each file is verified again
+   * before it goes there, catalog.ts) and its next Cron run starts a full pass, back-off
+   * forgotten; a mirror the lag policy disabled comes back only if that pass finds it within the limits.
+   */
   rescan(c: Caller, id: string) {
-    return rescanMirror(this.ctx.storage.sql, c, id);
+    const r = rescanMirror(this.ctx.storage.sql, c, id);
+    if (r.ok) this.startPass(id);
+    return r;
   }
   mirrorHistory(limit: number) {
     return mirrorHistory(this.ctx.storage.sql, limit);
@@ -76,6 +90,7 @@ export class MirrorInventory extends DurableObject<Env> {
     const now = Date.now();
     this.sweep(now);
     const version = versionKey(req.origin);
+    rememberFile(this.ctx.storage.sql, req, now);
     const rows = this.ctx.storage.sql
       .exec<{ mirror: string; version: string; verdict: string; detail: string; until: number }>("SELECT mirror, version, verdict, detail, until FROM verdicts WHERE path = ?", req.path)
       .toArray();
@@ -88,6 +103,34 @@ export class MirrorInventory extends DurableObject<Env> {
     }
     await Promise.all(pending);
     return out;
+  }
+
+  /** One Cron run of the scans (scan.ts): a batch per mirror, then the lag policy. */
+  async scan(req: ScanRequest): Promise<ScanReport[]> {
+    if (this.scanning) return this.scanning;
+    this.scanning = scanMirrors({ sql: this.ctx.storage.sql, remember: (m, f, j) => this.rememberScanned(m, f, j, req), now: Date.now }, req).finally(() => void (this.scanning = null));
+    return this.scanning;
+  }
+
+  /** The mirror's next Cron run starts a full pass, back-off forgotten. */
+  private startPass(mirror: string): void {
+    const row = mirrorRow(this.ctx.storage.sql, mirror);
+    saveMirrorRow(this.ctx.storage.sql, { ...row, rescan: true, cursor: null, backoffUntil: 0, errors: 0 });
+  }
+
+  /** Every scanned mirror's state: disabled or not and why, lag, last scan, last error. */
+  async mirrorStates(): Promise<Record<string, MirrorRow>> {
+    return Object.fromEntries(allMirrorRows(this.ctx.storage.sql).map((r) => [r.mirror, r]));
+  }
+
+  /** A scan's verdict, standing as an on-demand one would (until by MIRROR_VERDICT_SECONDS / MIRROR_RECHECK_SECONDS). */
+  private rememberScanned(mirror: ScanMirror, file: KnownFile, judged: Judged, req: ScanRequest): void {
+    const checkedAt = Date.now();
+    const seconds = judged.verdict === "current" ? req.checks.verdictSeconds : req.checks.recheckSeconds;
+    this.ctx.storage.sql.exec(
+      "INSERT OR REPLACE INTO verdicts (path, mirror, version, verdict, detail, checked_at, until) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      file.path, mirror.id, versionKey(file.origin), judged.verdict, judged.detail, checkedAt, checkedAt + seconds * 1000,
+    );
   }
 
   private checkOnce(mirror: MirrorRef, req: CheckRequest, version: string): Promise<Remembered> {

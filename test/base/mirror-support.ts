@@ -4,7 +4,7 @@
 import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../../src/base-index";
-import { putFile } from "../support/origin";
+import { putFile, type PathStats } from "../support/origin";
 
 const testEnv = env as unknown as Env & { TEST_MIRROR_PORTS: string; TEST_MIRROR_CONTROL_PORTS: string };
 const ports = testEnv.TEST_MIRROR_PORTS.split(",");
@@ -57,4 +57,16 @@ export async function putMirrored(path: string, size: number, vars: Record<strin
   await putFile(path, size, { mtime });
   await putOnMirror(0, `/pub${path}`, size, { mtime });
   await settledFetch(vars, path);
+}
+
+/** A file with this body on mirror `i` (a checksum list, say). */
+export async function putTextOnMirror(i: number, path: string, text: string): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${controls[i]}/files${path}`, { method: "PUT", body: text });
+  if (!res.ok) throw new Error(`mirror ${i} PUT ${path}: ${res.status} ${await res.text()}`);
+  await res.text();
+}
+
+/** What mirror `i` answered for this path so far (HEADs, GETs, 304s). */
+export async function mirrorStats(i: number, path: string): Promise<PathStats> {
+  return (await control(i, "GET", `/stats?path=${encodeURIComponent(path)}`)).json();
 }
