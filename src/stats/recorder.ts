@@ -53,25 +53,23 @@ const writerOf = perIsolate((env: object): Writer => {
 
 /** Count `res` (the final answer for canonical `path`) and flush when due. */
 export function recordServed(env: object, ctx: ExecutionContext, path: string, res: Response): void {
-  const ns = statsNamespace(env);
-  if (!ns) return;
   const served = classifyServed(res);
-  if (!served) return;
-  const w = writerOf(env);
-  if (w.flushMs === null) return;
-  const now = Date.now();
-  addServed(w.pending, now, path, served);
-  flushWhenDue(ns, ctx, w, now);
+  if (served) record(env, ctx, (pending, now) => addServed(pending, now, path, served));
 }
 
 /** Count one redirect of the base to `mirror` for a file of `bytes` bytes (issue #14: per-mirror numbers). */
 export function recordMirrorRedirect(env: object, ctx: ExecutionContext, mirror: string, bytes: number): void {
+  record(env, ctx, (pending, now) => addRedirect(pending, now, mirror, bytes));
+}
+
+/** Adds to this isolate's batch (when stats are bound and on), then flushes when due. */
+function record(env: object, ctx: ExecutionContext, add: (pending: Writer["pending"], now: number) => void): void {
   const ns = statsNamespace(env);
   if (!ns) return;
   const w = writerOf(env);
   if (w.flushMs === null) return;
   const now = Date.now();
-  addRedirect(w.pending, now, mirror, bytes);
+  add(w.pending, now);
   flushWhenDue(ns, ctx, w, now);
 }
 
