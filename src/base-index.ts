@@ -3,7 +3,6 @@ import { adminRoutes } from "./admin/routes";
 import { offloadBase } from "./base/app";
 import { checkTargets } from "./base/target-checks";
 import { runFarmChecks } from "./farms/health-checks";
-import { runMirrorScans } from "./mirrors/run-scans";
 
 export { ConcurrencyLimiter } from "./limits/concurrency-limiter";
 export { HealthRegistry } from "./health/registry";
@@ -20,6 +19,6 @@ export default {
   fetch: app.fetch,
   // Active health checks and mirror scans: Cron Triggers in production; the local stack fires them itself.
   scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext) {
-    ctx.waitUntil(Promise.all([checkTargets(env), runFarmChecks(env), runMirrorScans(env)]));
+    ctx.waitUntil(Promise.all([checkTargets(env), runFarmChecks(env)]));
   },
 } satisfies ExportedHandler<Env>;

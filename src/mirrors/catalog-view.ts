@@ -31,3 +31,18 @@ export function catalogView(env: InventoryEnv, seed: TargetSpec[], ctx: Executio
 export function forgetCatalogView(env: InventoryEnv): void {
   invalidateView(env, VIEW);
 }
+
+/**
+ * The catalog's enabled mirrors, read from the object itself, not an isolate's view (the
+ * Cron's health checks and scans, once a minute); the seed while the object cannot answer,
+ * so the nodes' checks never wait on it.
+ */
+export async function enabledMirrors(env: InventoryEnv, seed: TargetSpec[]): Promise<TargetSpec[]> {
+  try {
+    const catalog = (await inventoryOf(env).catalog(seed)) as Catalog;
+    return catalog.mirrors.filter((m) => m.enabled).map((m) => m.spec);
+  } catch (e) {
+    console.error(JSON.stringify({ msg: "mirror catalog unavailable for the Cron's checks and scans", error: String(e) }));
+    return seed;
+  }
+}

@@ -1,20 +1,17 @@
-import { parseBaseConfig } from "../config/base-config";
+import type { BaseConfig } from "../config/base-config";
+import type { TargetSpec } from "../config/targets";
 import { inventoryOf } from "./catalog-view";
 import type { MirrorInventory } from "./inventory";
 import type { ScanReport } from "./scan";
 
 /**
- * One Cron run of the mirror scans over the catalog's enabled mirrors (the MIRRORS seed
- * plus the admin's changes, catalog.ts): a mirror the admin disabled is not scanned.
+ * One Cron run of the mirror scans over `mirrors`, the catalog's enabled ones (the MIRRORS
+ * seed plus the admin's changes, catalog-view.ts enabledMirrors): a mirror the admin
+ * disabled is not scanned.
  */
-export async function runMirrorScans(env: { MIRROR_INVENTORY: DurableObjectNamespace<MirrorInventory> }): Promise<ScanReport[]> {
-  const config = parseBaseConfig(env as unknown as Record<string, unknown>);
-  if (config.mirrorScans.scanMinutes === 0) return [];
-  const inventory = inventoryOf(env);
-  const catalog = await inventory.catalog(config.mirrors);
-  const mirrors = catalog.mirrors.filter((m) => m.enabled).map((m) => m.spec);
-  if (mirrors.length === 0) return [];
-  return inventory.scan({
+export async function runMirrorScans(env: { MIRROR_INVENTORY: DurableObjectNamespace<MirrorInventory> }, config: BaseConfig, mirrors: TargetSpec[]): Promise<ScanReport[]> {
+  if (config.mirrorScans.scanMinutes === 0 || mirrors.length === 0) return [];
+  return inventoryOf(env).scan({
     mirrors: mirrors.map((m) => ({ id: m.id, url: m.url, originEtags: m.originEtags ?? false, prefixes: m.prefixes, ...(m.scanUrl ? { scanUrl: m.scanUrl } : {}) })),
     scans: config.mirrorScans,
     checks: config.mirrorChecks,
