@@ -20,6 +20,18 @@ export interface AdminMirror extends CatalogMirror {
   lastProblem: LastVerdict | null;
   /** Redirects and bytes sent to this mirror per minute, averaged over the last PER_MINUTE_WINDOW minutes; null without stats. */
   perMinute: { redirects: number; bytes: number } | null;
+  /** The Cron's scans (mirrors/scan.ts): lag, last scan, last error, and whether the lag policy disabled it; null before its first scan. */
+  scan: ScanSummary | null;
+}
+
+export interface ScanSummary {
+  /** Disabled by the lag policy (apart from the admin's own enable/disable), and why. */
+  lagging: boolean;
+  reason: string;
+  lagFiles: number;
+  oldestLagSince: number | null;
+  scannedAt: number | null;
+  lastError: string;
 }
 
 export interface MirrorsData {
@@ -38,14 +50,18 @@ export async function mirrorsData(env: Env, config: BaseConfig, historyLimit = 5
   const inventory = inventoryOf(env);
   const catalog = await inventory.catalog(config.mirrors);
   const ids = catalog.mirrors.map((m) => m.spec.id);
-  const [verdicts, history, traffic] = await Promise.all([inventory.lastVerdicts(ids), inventory.mirrorHistory(historyLimit), mirrorTraffic(env)]);
+  const [verdicts, history, traffic, states] = await Promise.all([inventory.lastVerdicts(ids), inventory.mirrorHistory(historyLimit), mirrorTraffic(env), inventory.mirrorStates()]);
+  const scan = (id: string): ScanSummary | null => {
+    const r = states[id];
+    return r ? { lagging: r.disabled, reason: r.reason, lagFiles: r.lagFiles, oldestLagSince: r.oldestLagSince, scannedAt: r.scannedAt, lastError: r.lastError } : null;
+  };
   const perMinute = (id: string) => {
     if (!traffic) return null;
     const t = traffic.mirrors.find((c) => c.mirror === id);
     return { redirects: (t?.redirects ?? 0) / traffic.windowMinutes, bytes: (t?.bytes ?? 0) / traffic.windowMinutes };
   };
   return {
-    mirrors: catalog.mirrors.map((m) => ({ id: m.spec.id, ...m, last: verdicts[m.spec.id]?.last ?? null, lastProblem: verdicts[m.spec.id]?.lastProblem ?? null, perMinute: perMinute(m.spec.id) })),
+    mirrors: catalog.mirrors.map((m) => ({ id: m.spec.id, ...m, last: verdicts[m.spec.id]?.last ?? null, lastProblem: verdicts[m.spec.id]?.lastProblem ?? null, perMinute: perMinute(m.spec.id), scan: scan(m.spec.id) })),
     history,
   };
 }

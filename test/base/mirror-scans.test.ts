@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import worker from "../../src/base-index";
 import type { ScanRequest } from "../../src/mirrors/scan";
 import { putFile, uniquePath } from "../support/origin";
+import { listed } from "./mirrors/catalog-support";
 import { mirrorDown, mirrorStats, mirrorUp, namedUrls, putOnMirror, putTextOnMirror, realMirrorUrl, settledFetch } from "./mirror-support";
 
 const SIZE = 150_000;
@@ -146,6 +147,10 @@ describe("lag policy (issue #14 part 2)", () => {
 
     await cron(base);
     expect((await inventory().mirrorStates())[id]).toMatchObject({ disabled: true, reason: "lagging: 2 files outdated or missing (limit 1)", lagFiles: 2 });
+    // The admin's mirror list says so (part 6: lag, last scan, last error), while the admin's own switch stays on.
+    const shown = (await listed(base)).mirrors.find((m) => m.id === id);
+    expect(shown).toMatchObject({ enabled: true, scan: { lagging: true, reason: "lagging: 2 files outdated or missing (limit 1)", lagFiles: 2, lastError: "" } });
+    expect(shown!.scan!.scannedAt).toBeGreaterThan(0);
     await settledFetch(fresh("2"), held);
     const off = await settledFetch(fresh("2"), held);
     expect(off.status).toBe(200); // no node, the only mirror disabled: the base serves it
@@ -156,6 +161,7 @@ describe("lag policy (issue #14 part 2)", () => {
     await putOnMirror(1, b, SIZE, { mtime: MTIME });
     await cron(base);
     expect((await inventory().mirrorStates())[id]).toMatchObject({ disabled: false, reason: "a full rescan found it within the lag limits", lagFiles: 0 });
+    expect((await listed(base)).mirrors.find((m) => m.id === id)).toMatchObject({ scan: { lagging: false, lagFiles: 0 } });
     await settledFetch(fresh("3"), held);
     expect((await settledFetch(fresh("3"), held)).headers.get("location")).toBe(`${realMirrorUrl(1)}${held}`);
   });

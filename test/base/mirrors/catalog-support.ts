@@ -44,6 +44,7 @@ export interface ListedMirror {
   spec: { id: string; url: string; weight: number; prefixes: string[]; location?: { lat: number; lon: number; country?: string } };
   last: { verdict: string; path: string } | null;
   perMinute: { redirects: number; bytes: number } | null;
+  scan: { lagging: boolean; reason: string; lagFiles: number; scannedAt: number | null; lastError: string } | null;
 }
 export interface Listed {
   mirrors: ListedMirror[];
