@@ -1,7 +1,7 @@
 /**
  * The one fetch with a deadline: the origin (node and base), sendfile's origin targets and
- * the active health checks use it. Built on AbortSignal.timeout, and AbortSignal.any when
- * the caller brings its own signal, so neither timer can be forgotten or leak.
+ * the active health checks and the mirror checks use it. One timer per call, cleared as soon
+ * as what it covers has arrived; AbortSignal.any when the caller brings its own signal.
  *
  * Not used by proxy/upstream-fetch.ts: there the limit is the upstream's *silence*, a
  * timer that restarts while the client's upload moves, which no fixed deadline expresses.
@@ -32,23 +32,25 @@ export interface Deadline {
  * thrown as fetch throws it.
  */
 export async function timedFetch(url: string, init: RequestInit, deadline: Deadline): Promise<TimedAnswer> {
-  const expiry = AbortSignal.timeout(deadline.timeoutMs);
-  // For "headers", the expiry reaches the fetch through `cut` only until the answer is here.
-  const cut = deadline.covers === "exchange" ? null : new AbortController();
-  const onExpiry = () => cut?.abort(expiry.reason);
-  if (cut) expiry.addEventListener("abort", onExpiry);
-  const own = cut?.signal ?? expiry;
-  const signal = init.signal ? AbortSignal.any([init.signal, own]) : own;
+  // A timer we clear, not AbortSignal.timeout: that one stays armed until it fires, and
+  // workerd allows 10,000 armed timers per isolate, which a Durable Object's mirror scan
+  // (thousands of HEADs within one timeout span) reached.
+  const expiry = new AbortController();
+  const timer = setTimeout(() => expiry.abort(new DOMException(`no answer within ${deadline.timeoutMs} ms`, "TimeoutError")), deadline.timeoutMs);
+  let keep = false;
+  const signal = init.signal ? AbortSignal.any([init.signal, expiry.signal]) : expiry.signal;
   try {
     const timed = { ...init, signal };
     // Not `(deadline.fetch ?? fetch)(…)`: fetch is called as the global it is.
     const response = await (deadline.fetch ? deadline.fetch(url, timed) : fetch(url, timed));
+    // "exchange" covers a body still to come (none after HEAD, RFC 9110 §9.3.2): the timer stays armed until it fires.
+    keep = deadline.covers === "exchange" && response.body !== null && init.method !== "HEAD";
     return { ok: true, response };
   } catch (e) {
     if (init.signal?.aborted) throw e;
-    if (expiry.aborted) return { ok: false, kind: "timeout", detail: `no answer within ${deadline.timeoutMs} ms` };
+    if (expiry.signal.aborted) return { ok: false, kind: "timeout", detail: `no answer within ${deadline.timeoutMs} ms` };
     return { ok: false, kind: "connect", detail: `cannot connect: ${(e as Error).message}` };
   } finally {
-    if (cut) expiry.removeEventListener("abort", onExpiry);
+    if (!keep) clearTimeout(timer);
   }
 }
