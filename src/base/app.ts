@@ -218,7 +218,7 @@ async function offload(r: BaseRequest, file: { filePath: string; info: ObjectInf
   const catalog = await catalogView(env, config.mirrors, ctx);
   const ranked = chooseTargets(env, config, { path: filePath, health, req, catalog });
   // Mirrors only where they hold the current version (issue #14; nodes are current by construction).
-  const choice = withCurrentMirrors(ranked, { env, config, path: filePath, info, ctx });
+  const choice = withCurrentMirrors(ranked, { env, config, path: filePath, info, ctx, catalog });
   // Every target URL (nodes, mirrors, fallback) carries the client's query without any
   // offload_token it sent: only the token we sign below ever reaches a node.
   const { query } = partitionTokenQuery(path.query);

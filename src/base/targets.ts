@@ -6,7 +6,7 @@ import type { HealthRecord } from "../health/registry";
 import { perIsolate } from "../platform/per-isolate";
 import type { Catalog } from "../mirrors/catalog";
 import { inventoryOf } from "../mirrors/catalog-view";
-import { disabledMirrors, forgetKnownVerdicts, knownVerdicts } from "../mirrors/view";
+import { forgetKnownVerdicts, knownVerdicts } from "../mirrors/view";
 import { CLIENT_IP_HEADER } from "../limits/client-key";
 import { parseIp } from "../net/ip";
 import type { ObjectInfo } from "./object-info";
@@ -121,12 +121,13 @@ export function chooseTargets(env: object, config: BaseConfig, { path, health, r
  * while its copy of this version of the file is known current; our nodes are current by
  * construction. Unknown verdicts are fetched in the background (mirrors/view.ts).
  */
-export function withCurrentMirrors(choice: TargetChoice, { env, config, path, info, ctx }: { env: Env; config: BaseConfig; path: string; info: ObjectInfo; ctx: ExecutionContext }): TargetChoice {
+export function withCurrentMirrors(choice: TargetChoice, { env, config, path, info, ctx, catalog }: { env: Env; config: BaseConfig; path: string; info: ObjectInfo; ctx: ExecutionContext; catalog: Catalog }): TargetChoice {
   const mirrors = choice.ranked.filter((t) => t.kind === "mirror");
   if (mirrors.length === 0) return choice;
   const inventory = () => inventoryOf(env);
-  // Mirrors the lag policy disabled are out for every file, even those they hold current.
-  const disabled = disabledMirrors(env, inventory, ctx);
+  // Mirrors the lag policy disabled are out for every file, even those they hold current
+  // (the catalog view carries that state: no second view of the object on this path).
+  const disabled = new Map(catalog.mirrors.flatMap((m) => (m.lagging === undefined ? [] : [[m.spec.id, m.lagging] as const])));
   const verdicts = knownVerdicts(env, inventory, {
     path,
     origin: { size: info.size, lastModified: info.lastModified, etag: info.etag, sha256: info.sha256 },

@@ -3,7 +3,9 @@
  * from memory and refreshed in the background every CATALOG_VIEW_TTL_MS (shared-view.ts),
  * so no redirect waits on the MirrorInventory. An admin change reaches every isolate
  * within CATALOG_VIEW_TTL_MS plus one round trip, and the admin's own isolate at once
- * (forgetCatalogView). While the object cannot answer, the seed (MIRRORS) stands.
+ * (forgetCatalogView). It carries the lag policy's disabled mirrors too (CatalogMirror.lagging),
+ * so the redirect path holds one view of this object, not two. While the object cannot
+ * answer, the seed (MIRRORS) stands.
  */
 import type { TargetSpec } from "../config/targets";
 import { invalidateView, sharedView } from "../platform/shared-view";

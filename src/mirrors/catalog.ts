@@ -16,6 +16,8 @@ export interface CatalogMirror {
   /** "seed": from MIRRORS (edited at run time when `edited`); "admin": added at run time. */
   source: "seed" | "admin";
   edited: boolean;
+  /** Why the lag policy (lag.ts) took it out of the choice; absent while it is within the limits. */
+  lagging?: string;
 }
 
 export interface Catalog {

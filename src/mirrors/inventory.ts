@@ -49,9 +49,16 @@ export class MirrorInventory extends DurableObject<Env> {
   }
 
   // The mirror catalog (catalog.ts): thin RPC methods, the rules live there.
+  /** With each mirror's lag-policy state: the redirect path reads both in one view (catalog-view.ts). */
   catalog(seed: TargetSpec[]) {
     noteSeed(this.ctx.storage.sql, seed);
-    return readCatalog(this.ctx.storage.sql, seed);
+    const catalog = readCatalog(this.ctx.storage.sql, seed);
+    const lagging = new Map(allMirrorRows(this.ctx.storage.sql).filter((r) => r.disabled).map((r) => [r.mirror, r.reason]));
+    for (const m of catalog.mirrors) {
+      const reason = lagging.get(m.spec.id);
+      if (reason !== undefined) m.lagging = reason;
+    }
+    return catalog;
   }
   addMirror(c: Caller, body: Record<string, unknown>, allowPrivate: boolean) {
     return addMirror(this.ctx.storage.sql, c, { body, allowPrivate });

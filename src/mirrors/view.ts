@@ -54,37 +54,3 @@ export function knownVerdicts(env: object, inventory: () => DurableObjectStub<Mi
 export function forgetKnownVerdicts(env: object): void {
   viewOf(env).clear();
 }
-
-interface StatesEntry {
-  /** Disabled mirror -> why. */
-  disabled: Map<string, string>;
-  fetchedAt: number;
-  refreshing: boolean;
-}
-
-/**
- * How long this isolate trusts its copy of the mirror-level states (lag policy, lag.ts)
- * before asking the MirrorInventory again, in the background. A mirror the Cron disabled
- * is thus out of every isolate's choice within a Cron minute plus this.
- */
-const STATES_MS = 15_000;
-const statesOf = perIsolate((_env: object): StatesEntry => ({ disabled: new Map(), fetchedAt: 0, refreshing: false }));
-
-/** The mirrors disabled by the lag policy, as this isolate last heard; refreshed in the background, never waited for. */
-export function disabledMirrors(env: object, inventory: () => DurableObjectStub<MirrorInventory>, ctx: ExecutionContext, now = Date.now()): ReadonlyMap<string, string> {
-  const entry = statesOf(env);
-  if (now - entry.fetchedAt >= STATES_MS && !entry.refreshing) {
-    entry.refreshing = true;
-    ctx.waitUntil(
-      inventory()
-        .mirrorStates()
-        .then((states) => {
-          entry.disabled = new Map(Object.values(states).filter((s) => s.disabled).map((s) => [s.mirror, s.reason]));
-          entry.fetchedAt = Date.now();
-        })
-        .catch((err: unknown) => console.log(JSON.stringify({ msg: "mirror inventory unavailable", error: String(err) })))
-        .finally(() => void (entry.refreshing = false)),
-    );
-  }
-  return entry.disabled;
-}

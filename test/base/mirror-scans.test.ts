@@ -139,7 +139,7 @@ describe("lag policy (issue #14 part 2)", () => {
     await putOnMirror(1, held, SIZE, { mtime: MTIME });
     const id = `lag-${uid()}`;
     const base = { OFFLOAD_NODES: "", MIRRORS: JSON.stringify([{ id, url: realMirrorUrl(1), prefixes: [dir] }]), MIRROR_MAX_LAG_FILES: "1" };
-    // A fresh env per step: a new isolate's view, so the test does not wait out the view's 15 s.
+    // A fresh env per step: a new isolate's view, so the test does not wait out the catalog view's 5 s.
     const fresh = (step: string) => ({ ...base, TEST_STEP: step });
 
     for (const f of [held, a, b]) await settledFetch(fresh("1"), f);

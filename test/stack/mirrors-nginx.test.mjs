@@ -135,9 +135,9 @@ describe.skipIf(!NGINX)(NGINX ? "mirrors on real nginx" : "mirrors on real nginx
     for (let i = 0; i < 360 && !stack.output().includes('"msg":"mirror disabled","mirror":"outdated"'); i++) await sleep(250);
     expect(stack.output()).toContain('"msg":"mirror disabled","mirror":"outdated","reason":"lagging: 2 files outdated or missing (limit 1)"');
     expect(stack.output()).not.toContain('"msg":"mirror disabled","mirror":"partial"');
-    // The isolate's view of the mirror states is refreshed in the background once 15 s old:
-    // the request that finds it stale still uses it, the next ones do not.
-    await sleep(16_000);
+    // The isolate's catalog view (which carries the lag states) is refreshed in the background
+    // once 5 s old: the request that finds it stale still uses it, the next ones do not.
+    await sleep(6_000);
     await answers(FILES[1], 1);
     await sleep(500);
     const b = await answers(FILES[1]);
