@@ -8,6 +8,7 @@ import { memberViews } from "../farms/members";
 import { farmRegistry } from "../farms/runtime";
 import type { AdminState, EffectiveState, FarmEvent, MemberStats } from "../farms/types";
 import type { HealthRecord, Transition } from "../health/registry";
+import { enabledMirrors } from "../mirrors/catalog-view";
 import { STATS_OBJECT_NAME } from "../stats/recorder";
 import type { StatsSummary } from "../stats/types";
 
@@ -51,7 +52,7 @@ export interface HealthData {
   farmEvents: FarmEvent[];
 }
 
-type AdminEnv = Parameters<typeof farmRegistry>[0] & { HEALTH: Env["HEALTH"]; STATS?: Env["STATS"] };
+type AdminEnv = Parameters<typeof farmRegistry>[0] & { HEALTH: Env["HEALTH"]; STATS?: Env["STATS"]; MIRROR_INVENTORY: Env["MIRROR_INVENTORY"] };
 
 export async function farmsData(farms: FarmsConfig, env: AdminEnv, now = Date.now()): Promise<AdminFarm[]> {
   const records = farms.farms.size ? await farmRegistry(env).snapshot() : {};
@@ -79,12 +80,14 @@ export async function farmsData(farms: FarmsConfig, env: AdminEnv, now = Date.no
 
 export async function healthData(config: BaseConfig, farms: FarmsConfig, env: AdminEnv, limit = 50): Promise<HealthData> {
   const registry = env.HEALTH.get(env.HEALTH.idFromName("registry"));
-  const [records, history, farmEvents] = await Promise.all([
+  const [records, history, farmEvents, mirrors] = await Promise.all([
     registry.snapshot() as Promise<Record<string, HealthRecord>>,
     registry.history() as Promise<Transition[]>,
     farms.farms.size ? farmRegistry(env).events(limit) : Promise.resolve([]),
+    // The mirrors the Cron checks: the runtime catalog's enabled ones, not only the MIRRORS seed.
+    enabledMirrors(env, config.mirrors),
   ]);
-  const targets = [...config.nodes, ...config.mirrors].map((t) => {
+  const targets = [...config.nodes, ...mirrors].map((t) => {
     const r = records[t.id];
     return { id: t.id, kind: t.kind, url: t.url, healthy: r?.healthy ?? true, reason: r?.reason ?? "", load: r?.load ?? null, checkedAt: r?.checkedAt ?? null };
   });

@@ -26,6 +26,7 @@
  * XML parser such as expat reads the name correctly, so the document stays standard.
  */
 
+import { escapeMarkup } from "./markup";
 import { mirrorUrlProblem, type Rejected } from "./link";
 import { splitOutsideQuotes } from "./split-outside-quotes";
 
@@ -61,14 +62,10 @@ export type NameResult = { ok: true; name: string } | { ok: false; reason: strin
 
 const FORBIDDEN =
   /[\u0000-\u001f\u007f-\u009f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
 const SHA256_HEX = /^[0-9A-Fa-f]{64}$/;
 const COUNTRY = /^[A-Za-z]{2}$/;
 const MAX_PRIORITY = 999999;
 
-function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
-}
 
 /** RFC 3339 date-time in UTC, whole seconds (RFC 5854 §3.1). */
 function dateTime(d: Date): string | undefined {
@@ -127,7 +124,7 @@ export function buildMetalink4(input: MetalinkInput): MetalinkResult {
     if (input.generator === "" || FORBIDDEN.test(input.generator)) {
       return { ok: false, reason: "generator is empty or has a control or non-XML character" };
     }
-    head.push(`  <generator>${escapeXml(input.generator)}</generator>`);
+    head.push(`  <generator>${escapeMarkup(input.generator)}</generator>`);
   }
   for (const [element, date] of [["published", input.published], ["updated", input.updated]] as const) {
     if (date === undefined) continue;
@@ -153,13 +150,13 @@ export function buildMetalink4(input: MetalinkInput): MetalinkResult {
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<metalink xmlns="${METALINK_NS}">`,
     ...head,
-    `  <file name="${escapeXml(name.name)}">`,
+    `  <file name="${escapeMarkup(name.name)}">`,
     `    <size>${input.size}</size>`,
   ];
   if (input.sha256Hex !== undefined) lines.push(`    <hash type="sha-256">${input.sha256Hex.toLowerCase()}</hash>`);
   for (const u of usable) {
     const location = u.location === undefined ? "" : ` location="${u.location.toLowerCase()}"`;
-    lines.push(`    <url${location} priority="${u.priority}">${escapeXml(u.url)}</url>`);
+    lines.push(`    <url${location} priority="${u.priority}">${escapeMarkup(u.url)}</url>`);
   }
   lines.push("  </file>", "</metalink>", "");
   return { ok: true, xml: lines.join("\n"), name: name.name, rejected };

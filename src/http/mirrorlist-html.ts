@@ -8,6 +8,7 @@
  * origin's; URLs are also checked for an http(s) scheme before they become links. The
  * page holds no script and loads nothing: its CSP (set by the caller) can forbid both.
  */
+import { escapeMarkup } from "./markup";
 import { fileNameFromPath } from "./metalink";
 
 export interface MirrorListTarget {
@@ -34,22 +35,18 @@ export interface MirrorListInput {
   notListed: number;
 }
 
-const ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 const SHA256_HEX = /^[0-9a-f]{64}$/i;
 const COUNTRY = /^[A-Za-z]{2}$/;
 
-function esc(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
-}
 
 /** Only http(s) and path-absolute references become links ("javascript:" never does). */
 function href(url: string): string | null {
-  return /^https?:\/\//i.test(url) || /^\/(?!\/)/.test(url) ? esc(url) : null;
+  return /^https?:\/\//i.test(url) || /^\/(?!\/)/.test(url) ? escapeMarkup(url) : null;
 }
 
 function link(url: string, text = url): string {
   const h = href(url);
-  return h ? `<a href="${h}">${esc(text)}</a>` : esc(text);
+  return h ? `<a href="${h}">${escapeMarkup(text)}</a>` : escapeMarkup(text);
 }
 
 /** "4.2 GiB (4,509,715,660 bytes)": the exact count for checking, a rounded one for reading. */
@@ -89,12 +86,12 @@ export function mirrorListHtml(input: MirrorListInput): string {
     "<!doctype html>",
     '<html lang="en"><head><meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>Mirrors for ${esc(name)}</title><style>${STYLE}</style></head><body>`,
-    `<h1>Mirrors for ${esc(name)}</h1>`,
+    `<title>Mirrors for ${escapeMarkup(name)}</title><style>${STYLE}</style></head><body>`,
+    `<h1>Mirrors for ${escapeMarkup(name)}</h1>`,
     "<dl>",
-    `<dt>Path</dt><dd><code>${esc(input.path)}</code></dd>`,
-    `<dt>Size</dt><dd>${esc(sizeText(input.size))}</dd>`,
-    `<dt>Last modified</dt><dd>${input.lastModified ? esc(input.lastModified) : "not known"}</dd>`,
+    `<dt>Path</dt><dd><code>${escapeMarkup(input.path)}</code></dd>`,
+    `<dt>Size</dt><dd>${escapeMarkup(sizeText(input.size))}</dd>`,
+    `<dt>Last modified</dt><dd>${input.lastModified ? escapeMarkup(input.lastModified) : "not known"}</dd>`,
     `<dt>SHA-256</dt><dd>${sha}</dd>`,
     `<dt>Metalink</dt><dd>${link(input.metalinkUrl)}</dd>`,
     "</dl>",

@@ -168,5 +168,9 @@ describe("mirror catalog: the Cron's health checks", () => {
     const records = await registry.snapshot();
     expect(records["cat-probed"]).toMatchObject({ healthy: false });
     expect(records["cat-off"]).toBeUndefined();
+    // The admin's health table lists what the Cron probes: the catalog's enabled mirrors.
+    const health = (await (await api(asDeployed, "GET", "/health")).json()) as { targets: { id: string; kind: string; healthy: boolean }[] };
+    expect(health.targets.find((t) => t.id === "cat-probed")).toMatchObject({ kind: "mirror", healthy: false });
+    expect(health.targets.some((t) => t.id === "cat-off")).toBe(false);
   });
 });
