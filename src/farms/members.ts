@@ -1,4 +1,5 @@
 import type { Farm, FarmMember } from "../config/farms-config";
+import { unchecked } from "../health/rise-fall";
 import type { EffectiveState, MemberRecord, MemberStats } from "./types";
 
 /** One member as the balancer, query mode and admin page see it: config plus registry state. */
@@ -10,7 +11,12 @@ export interface MemberView extends FarmMember {
   freshStats: MemberStats | null;
 }
 
-const UNSEEN: MemberRecord = Object.freeze({ admin: "enabled", healthy: true, reason: "", successes: 0, failures: 0, checkedAt: 0, changedAt: 0, stats: null }) as MemberRecord;
+/** A member the registry has not recorded yet: enabled, and up as every never-checked target is (rise-fall.ts). */
+export function newMemberRecord(now: number): MemberRecord {
+  return { admin: "enabled", ...unchecked(now), stats: null };
+}
+
+const UNSEEN: MemberRecord = Object.freeze(newMemberRecord(0));
 
 export function effectiveState(r: MemberRecord): EffectiveState {
   if (r.admin === "disabled") return "disabled";

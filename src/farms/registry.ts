@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import { step, unchecked, type Thresholds, type Wording } from "../health/rise-fall";
+import { step, type Thresholds, type Wording } from "../health/rise-fall";
+import { newMemberRecord } from "./members";
 import type { AdminState, FarmEvent, MemberRecord, MemberStats, Probe } from "./types";
 
 const MEMBER = "m:";
@@ -9,10 +10,6 @@ const EVENTS_KEPT = 500;
 
 /** Storage key of a member: farm and member names cannot hold "/" (config checks them). */
 const memberKey = (farm: string, member: string) => `${MEMBER}${farm}/${member}`;
-
-function fresh(now: number): MemberRecord {
-  return { admin: "enabled", ...unchecked(now), stats: null };
-}
 
 const WORDS: Wording = (healthy, count, p) => `${healthy ? "up" : "down"} after ${count} ${healthy ? "good" : "failed"} ${p.source} check(s): ${p.detail}`;
 
@@ -86,7 +83,7 @@ export class FarmRegistry extends DurableObject<Env> {
   }
 
   private async record(farm: string, member: string): Promise<MemberRecord> {
-    return (await this.ctx.storage.get<MemberRecord>(memberKey(farm, member))) ?? fresh(Date.now());
+    return (await this.ctx.storage.get<MemberRecord>(memberKey(farm, member))) ?? newMemberRecord(Date.now());
   }
 
   private async log(events: FarmEvent[]): Promise<void> {

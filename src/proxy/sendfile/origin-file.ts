@@ -32,7 +32,8 @@ export interface OriginFileRequest {
   url: string;
   timeoutMs: number;
   cacheStatus: (fwdStatus?: number) => string;
-  fetch: FetchLike;
+  /** Absent: the global fetch (timedFetch calls it as the global it is). */
+  fetch?: FetchLike | undefined;
 }
 
 /** `req` is GET or HEAD. */

@@ -114,7 +114,7 @@ async function handle(allow: boolean, root: SendfileRoot, req: Request, backend:
     if (origin instanceof ConfigError) return plain(500, origin.message, { "cache-status": status() });
     const url = originFileUrl(origin.url, root, name);
     if (url === null) return refuse(403, first.header, first.value, "file name leaves the configured origin");
-    served = await serveOriginFile({ url, timeoutMs: origin.timeoutMs, cacheStatus: status, fetch: deps.fetch ?? ((u, init) => fetch(u, init)) }, fileReq);
+    served = await serveOriginFile({ url, timeoutMs: origin.timeoutMs, cacheStatus: status, fetch: deps.fetch }, fileReq);
   }
   // A 304 names no type, yet must describe the same variant (Vary, weak ETag) as its 200.
   const contentType = file?.contentType ?? served.headers.get("content-type") ?? contentTypeByExtension(name.path);
