@@ -38,20 +38,25 @@ function startMirror() {
 
 const pathOf = (i) => `/pub/${String(i).padStart(6, "0")}.bin`;
 
-/** The bench's driver worker: each POST is one batch of inventory calls made from inside workerd. */
+/**
+ * The bench's driver worker: each POST is one batch of calls made from inside workerd, to
+ * each mirror's copies object ("copies:<id>", src/mirrors/inventory.ts copiesOf), as the
+ * base's Cron (run-scans.ts) and redirect path (copies.ts) make them.
+ */
 const DRIVER = `
 const pathOf = ${pathOf.toString()};
 export default {
   async fetch(request, env) {
     const op = new URL(request.url).pathname.slice(1);
     const b = await request.json();
-    const inventory = env.MIRROR_INVENTORY.get(env.MIRROR_INVENTORY.idFromName("inventory"));
+    const copies = (id) => env.MIRROR_INVENTORY.get(env.MIRROR_INVENTORY.idFromName("copies:" + id));
+    const each = (f) => Promise.all(b.mirrors.map((m) => f(copies(m.id), m)));
     if (op === "known") {
-      for (let i = b.from; i < b.to; i++) await inventory.check({ path: pathOf(i), origin: b.origin, mirrors: [], ...b.checks });
+      for (let i = b.from; i < b.to; i++) await each((c) => c.check({ path: pathOf(i), origin: b.origin, mirrors: [], ...b.checks }));
       return Response.json({ known: b.to - b.from });
     }
-    if (op === "scan") return Response.json(await inventory.scan({ mirrors: b.mirrors, scans: b.scans, checks: b.checks }));
-    if (op === "lookup") return Response.json(await inventory.check({ path: b.path, origin: b.origin, mirrors: b.mirrors, ...b.checks }));
+    if (op === "scan") return Response.json((await each((c, m) => c.scan({ mirrors: [m], scans: b.scans, checks: b.checks }))).flat());
+    if (op === "lookup") return Response.json(Object.assign({}, ...(await each((c, m) => c.check({ path: b.path, origin: b.origin, mirrors: [m], ...b.checks })))));
     return new Response("unknown op", { status: 404 });
   },
 };`;
@@ -88,8 +93,8 @@ try {
   const origin = { size: SIZE, lastModified: DATE, etag: null, sha256: null };
 
   let t0 = performance.now();
-  for (let from = 0; from < FILES; from += 1000) await call("known", { from, to: Math.min(FILES, from + 1000), origin, checks });
-  log(`${FILES} files known in ${(ms(t0) / 1000).toFixed(1)} s`);
+  for (let from = 0; from < FILES; from += 1000) await call("known", { from, to: Math.min(FILES, from + 1000), origin, checks, mirrors });
+  log(`${FILES} files known to each of ${MIRRORS} copies objects in ${(ms(t0) / 1000).toFixed(1)} s`);
 
   const runs = [];
   for (let run = 0; ; run++) {
@@ -110,10 +115,12 @@ try {
   const dir = path.join(tmp, "do");
   const sqlite = [];
   let bytes = 0;
+  let largest = 0;
   for (const d of await readdir(dir, { recursive: true })) {
     const file = path.join(dir, String(d));
     const st = await stat(file);
     if (st.isFile() && /\.sqlite(-wal)?$/.test(file)) bytes += st.size;
+    if (st.isFile() && /\.sqlite$/.test(file)) largest = Math.max(largest, st.size);
     if (String(d).endsWith(".sqlite")) sqlite.push(file);
   }
   const rows = {};
@@ -128,9 +135,9 @@ try {
   }
   const sorted = lookups.sort((a, b) => a - b);
   const perRun = runs.map((r) => r.ms);
-  console.log(`mirror inventory, ${MIRRORS} mirrors x ${FILES} files, batch ${BATCH} per mirror per run (HEAD scans, concurrency 4)`);
+  console.log(`mirror inventory (one copies object per mirror), ${MIRRORS} mirrors x ${FILES} files, batch ${BATCH} per mirror per run (HEAD scans, concurrency 4)`);
   console.log(`rows: ${Object.entries(rows).map(([t, n]) => `${t} ${n}`).join(", ")}`);
-  console.log(`SQLite files: ${sqlite.length}, ${(bytes / 1024 / 1024).toFixed(1)} MiB (${(bytes / Math.max(1, (rows.files ?? 0) + (rows.verdicts ?? 0))).toFixed(0)} B per files+verdicts row)`);
+  console.log(`SQLite files: ${sqlite.length}, ${(bytes / 1024 / 1024).toFixed(1)} MiB (${(bytes / Math.max(1, (rows.files ?? 0) + (rows.verdicts ?? 0))).toFixed(0)} B per files+verdicts row), largest ${(largest / 1024 / 1024).toFixed(1)} MiB`);
   console.log(`scan runs to a full pass: ${runs.length}; per run (${MIRRORS} x ${BATCH} HEADs): median ${perRun.sort((a, b) => a - b)[Math.floor(perRun.length / 2)].toFixed(0)} ms, max ${perRun.at(-1).toFixed(0)} ms; copies judged ${runs.reduce((n, r) => n + r.checked, 0)}`);
   console.log(`verdict lookup (check() with all ${MIRRORS} verdicts known, one request to a driver worker that calls the object): median ${sorted[100].toFixed(2)} ms, p99 ${sorted[198].toFixed(2)} ms`);
 } finally {

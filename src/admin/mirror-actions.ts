@@ -8,6 +8,7 @@
 import type { BaseConfig } from "../config/base-config";
 import type { CatalogMirror, CatalogResult, LastVerdict, MirrorChange } from "../mirrors/catalog";
 import { forgetCatalogView, inventoryOf } from "../mirrors/catalog-view";
+import { copiesSummaries } from "../mirrors/copies";
 import { STATS_OBJECT_NAME } from "../stats/recorder";
 import type { MirrorTraffic } from "../stats/types";
 
@@ -50,9 +51,9 @@ export async function mirrorsData(env: Env, config: BaseConfig, historyLimit = 5
   const inventory = inventoryOf(env);
   const catalog = await inventory.catalog(config.mirrors);
   const ids = catalog.mirrors.map((m) => m.spec.id);
-  const [verdicts, history, traffic, states] = await Promise.all([inventory.lastVerdicts(ids), inventory.mirrorHistory(historyLimit), mirrorTraffic(env), inventory.mirrorStates()]);
+  const [copies, history, traffic] = await Promise.all([copiesSummaries(env, ids), inventory.mirrorHistory(historyLimit), mirrorTraffic(env)]);
   const scan = (id: string): ScanSummary | null => {
-    const r = states[id];
+    const r = copies[id]?.state;
     return r ? { lagging: r.disabled, reason: r.reason, lagFiles: r.lagFiles, oldestLagSince: r.oldestLagSince, scannedAt: r.scannedAt, lastError: r.lastError } : null;
   };
   const perMinute = (id: string) => {
@@ -61,7 +62,7 @@ export async function mirrorsData(env: Env, config: BaseConfig, historyLimit = 5
     return { redirects: (t?.redirects ?? 0) / traffic.windowMinutes, bytes: (t?.bytes ?? 0) / traffic.windowMinutes };
   };
   return {
-    mirrors: catalog.mirrors.map((m) => ({ id: m.spec.id, ...m, last: verdicts[m.spec.id]?.last ?? null, lastProblem: verdicts[m.spec.id]?.lastProblem ?? null, perMinute: perMinute(m.spec.id), scan: scan(m.spec.id) })),
+    mirrors: catalog.mirrors.map((m) => ({ id: m.spec.id, ...m, last: copies[m.spec.id]?.last ?? null, lastProblem: copies[m.spec.id]?.lastProblem ?? null, perMinute: perMinute(m.spec.id), scan: scan(m.spec.id) })),
     history,
   };
 }

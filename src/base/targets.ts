@@ -5,7 +5,7 @@ import type { ClientInfo, Selection, Strategy, Target, TargetState } from "../ba
 import type { HealthRecord } from "../health/registry";
 import { perIsolate } from "../platform/per-isolate";
 import type { Catalog } from "../mirrors/catalog";
-import { inventoryOf } from "../mirrors/catalog-view";
+import { checkCopies } from "../mirrors/copies";
 import { forgetKnownVerdicts, knownVerdicts } from "../mirrors/view";
 import { CLIENT_IP_HEADER } from "../limits/client-key";
 import { parseIp } from "../net/ip";
@@ -124,11 +124,10 @@ export function chooseTargets(env: object, config: BaseConfig, { path, health, r
 export function withCurrentMirrors(choice: TargetChoice, { env, config, path, info, ctx, catalog }: { env: Env; config: BaseConfig; path: string; info: ObjectInfo; ctx: ExecutionContext; catalog: Catalog }): TargetChoice {
   const mirrors = choice.ranked.filter((t) => t.kind === "mirror");
   if (mirrors.length === 0) return choice;
-  const inventory = () => inventoryOf(env);
   // Mirrors the lag policy disabled are out for every file, even those they hold current
   // (the catalog view carries that state: no second view of the object on this path).
   const disabled = new Map(catalog.mirrors.flatMap((m) => (m.lagging === undefined ? [] : [[m.spec.id, m.lagging] as const])));
-  const verdicts = knownVerdicts(env, inventory, {
+  const verdicts = knownVerdicts(env, (r) => checkCopies(env, r), {
     path,
     origin: { size: info.size, lastModified: info.lastModified, etag: info.etag, sha256: info.sha256 },
     mirrors: mirrors.map((m) => ({ id: m.id, url: m.url, originEtags: m.originEtags ?? false })),

@@ -10,15 +10,12 @@
 import type { TargetSpec } from "../config/targets";
 import { invalidateView, sharedView } from "../platform/shared-view";
 import type { Catalog } from "./catalog";
-import type { MirrorInventory } from "./inventory";
+import type { InventoryEnv, MirrorInventory } from "./inventory";
 
 export const CATALOG_VIEW_TTL_MS = 5000;
 const VIEW = "mirror-catalog";
 
-/** The base's binding (spelled out: the node's build, which shares this room's types, has no such binding). */
-type InventoryEnv = { MIRROR_INVENTORY: DurableObjectNamespace<MirrorInventory> };
-
-/** The one inventory object of this base. */
+/** The base's one catalog object (each mirror's copies live in their own object, inventory.ts copiesOf). */
 export function inventoryOf(env: InventoryEnv): DurableObjectStub<MirrorInventory> {
   return env.MIRROR_INVENTORY.get(env.MIRROR_INVENTORY.idFromName("inventory"));
 }

@@ -53,6 +53,14 @@ export interface Caller {
   who: string;
 }
 
+/**
+ * What a change leaves to the mirror's own copies object (inventory.ts): its verdicts are
+ * forgotten (every file is verified again before it goes there) and, for an enable or a
+ * rescan, a full scan pass starts at the next Cron run.
+ */
+export type Reset = "forget" | "forget-and-pass" | null;
+type Changed<T> = CatalogResult<T> & { reset?: Reset };
+
 const HISTORY_KEPT = 1000;
 
 const SCHEMA = [
@@ -67,6 +75,9 @@ const SCHEMA = [
   // Every MIRRORS value seen lately: while two versions of the worker run (a gradual
   // deployment), each keeps sending its own; only a value never seen before is history.
   "CREATE TABLE IF NOT EXISTS seen_seeds (seed TEXT PRIMARY KEY, at INTEGER NOT NULL)",
+  // The lag policy's state per mirror as the Cron's last scan of it reported (the scans
+  // themselves run in each mirror's copies object): read with the catalog.
+  "CREATE TABLE IF NOT EXISTS lag_states (mirror TEXT PRIMARY KEY, disabled INTEGER NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL)",
   // A mirror's verdicts by time: its last verdict for the admin, and a rescan's DELETE.
   "CREATE INDEX IF NOT EXISTS verdicts_mirror ON verdicts (mirror, checked_at)",
 ];
@@ -127,19 +138,19 @@ export function noteSeed(sql: SqlStorage, seed: TargetSpec[]): void {
   setMeta(sql, "seed", text);
 }
 
-export function addMirror(sql: SqlStorage, c: Caller, input: { body: Record<string, unknown>; allowPrivate: boolean }): CatalogResult<CatalogMirror> {
+export function addMirror(sql: SqlStorage, c: Caller, input: { body: Record<string, unknown>; allowPrivate: boolean }): Changed<CatalogMirror> {
   const checked = checkMirrorInput(input.body, input.allowPrivate);
   if (!checked.ok) return { ok: false, status: 400, reason: checked.reason };
   const { spec } = checked;
   if (find(sql, c.seed, spec.id)) return { ok: false, status: 409, reason: `id: a mirror "${spec.id}" already exists (edit it instead)` };
   const source = c.seed.some((s) => s.id === spec.id) ? "seed" : "admin";
   upsert(sql, { id: spec.id, spec: JSON.stringify(spec), enabled: 1, deleted: 0, source });
-  forgetVerdicts(sql, spec.id);
   log(sql, { mirror: spec.id, who: c.who, what: "added", before: null, after: JSON.stringify(spec) });
-  return { ok: true, value: find(sql, c.seed, spec.id)! };
+  // A mirror added again under an old id: what the old one held says nothing about it.
+  return { ok: true, value: find(sql, c.seed, spec.id)!, reset: "forget" };
 }
 
-export function editMirror(sql: SqlStorage, c: Caller, input: { id: string; patch: Record<string, unknown>; allowPrivate: boolean }): CatalogResult<CatalogMirror> {
+export function editMirror(sql: SqlStorage, c: Caller, input: { id: string; patch: Record<string, unknown>; allowPrivate: boolean }): Changed<CatalogMirror> {
   const current = find(sql, c.seed, input.id);
   if (!current) return unknown(input.id);
   const checked = patchMirror(current.spec, input.patch, input.allowPrivate);
@@ -148,26 +159,24 @@ export function editMirror(sql: SqlStorage, c: Caller, input: { id: string; patc
   if (before === after) return { ok: true, value: current };
   upsert(sql, { id: input.id, spec: after, enabled: current.enabled ? 1 : 0, deleted: 0, source: current.source });
   // Another server behind the id: what the old one held says nothing about it.
-  if (checked.spec.url !== current.spec.url) forgetVerdicts(sql, input.id);
   log(sql, { mirror: input.id, who: c.who, what: "edited", before, after });
-  return { ok: true, value: find(sql, c.seed, input.id)! };
+  return { ok: true, value: find(sql, c.seed, input.id)!, reset: checked.spec.url !== current.spec.url ? "forget" : null };
 }
 
 /**
  * Enabling also forgets the mirror's verdicts: every file is checked again before the
  * mirror gets it (issue #14: rescanned before it is re-enabled).
  */
-export function setEnabled(sql: SqlStorage, c: Caller, input: { id: string; enabled: boolean }): CatalogResult<CatalogMirror> {
+export function setEnabled(sql: SqlStorage, c: Caller, input: { id: string; enabled: boolean }): Changed<CatalogMirror> {
   const current = find(sql, c.seed, input.id);
   if (!current) return unknown(input.id);
   if (current.enabled === input.enabled) return { ok: true, value: current };
   upsert(sql, { id: input.id, spec: current.edited || current.source === "admin" ? JSON.stringify(current.spec) : null, enabled: input.enabled ? 1 : 0, deleted: 0, source: current.source });
-  if (input.enabled) forgetVerdicts(sql, input.id);
   log(sql, { mirror: input.id, who: c.who, what: input.enabled ? "enabled (verdicts forgotten: files are checked again)" : "disabled", before: stateText(current.enabled), after: stateText(input.enabled) });
-  return { ok: true, value: find(sql, c.seed, input.id)! };
+  return { ok: true, value: find(sql, c.seed, input.id)!, reset: input.enabled ? "forget-and-pass" : null };
 }
 
-export function deleteMirror(sql: SqlStorage, c: Caller, id: string): CatalogResult<CatalogMirror> {
+export function deleteMirror(sql: SqlStorage, c: Caller, id: string): Changed<CatalogMirror> {
   const current = find(sql, c.seed, id);
   if (!current) return unknown(id);
   // A seed entry stays deleted across deploys (a tombstone); adding it again revives it.
@@ -176,18 +185,29 @@ export function deleteMirror(sql: SqlStorage, c: Caller, id: string): CatalogRes
     sql.exec("DELETE FROM mirror_rows WHERE id = ?", id);
     bump(sql);
   }
-  forgetVerdicts(sql, id);
+  sql.exec("DELETE FROM lag_states WHERE mirror = ?", id);
   log(sql, { mirror: id, who: c.who, what: "deleted", before: JSON.stringify(current.spec), after: null });
-  return { ok: true, value: current };
+  return { ok: true, value: current, reset: "forget" };
 }
 
-/** For now a rescan forgets the mirror's verdicts, so each file is checked again before its next use. */
-export function rescanMirror(sql: SqlStorage, c: Caller, id: string): CatalogResult<{ id: string; forgotten: number }> {
+/** A rescan forgets the mirror's verdicts, so each file is checked again before its next use, and starts a full pass. */
+export function rescanMirror(sql: SqlStorage, c: Caller, id: string): Changed<{ id: string }> {
   if (!find(sql, c.seed, id)) return unknown(id);
-  const forgotten = forgetVerdicts(sql, id);
   bump(sql);
-  log(sql, { mirror: id, who: c.who, what: `rescan: ${forgotten} verdict(s) forgotten`, before: null, after: null });
-  return { ok: true, value: { id, forgotten } };
+  log(sql, { mirror: id, who: c.who, what: "rescan: verdicts forgotten, a full scan pass starts", before: null, after: null });
+  return { ok: true, value: { id }, reset: "forget-and-pass" };
+}
+
+/** Mirror -> why the lag policy disabled it, for the mirrors it has disabled. */
+export function readLagStates(sql: SqlStorage): Map<string, string> {
+  const rows = sql.exec<{ mirror: string; reason: string }>("SELECT mirror, reason FROM lag_states WHERE disabled = 1").toArray();
+  return new Map(rows.map((r) => [r.mirror, r.reason]));
+}
+
+/** The Cron's scan reports: each mirror's lag-policy state, as its copies object decided it. */
+export function saveLagStates(sql: SqlStorage, reports: readonly { mirror: string; disabled: boolean; reason: string }[]): void {
+  const now = Date.now();
+  for (const r of reports) sql.exec("INSERT OR REPLACE INTO lag_states (mirror, disabled, reason, at) VALUES (?, ?, ?, ?)", r.mirror, r.disabled ? 1 : 0, r.reason, now);
 }
 
 export function mirrorHistory(sql: SqlStorage, limit: number): MirrorChange[] {
@@ -213,10 +233,6 @@ const stateText = (enabled: boolean) => (enabled ? "enabled" : "disabled");
 function upsert(sql: SqlStorage, r: { id: string; spec: string | null; enabled: number; deleted: number; source: string }): void {
   sql.exec("INSERT OR REPLACE INTO mirror_rows (id, spec, enabled, deleted, source, updated_at) VALUES (?, ?, ?, ?, ?, ?)", r.id, r.spec, r.enabled, r.deleted, r.source, Date.now());
   bump(sql);
-}
-
-function forgetVerdicts(sql: SqlStorage, id: string): number {
-  return sql.exec("DELETE FROM verdicts WHERE mirror = ?", id).rowsWritten;
 }
 
 function bump(sql: SqlStorage): void {

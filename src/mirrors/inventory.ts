@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { TargetSpec } from "../config/targets";
-import { addMirror, createCatalogSchema, deleteMirror, editMirror, lastVerdicts, mirrorHistory, noteSeed, readCatalog, rescanMirror, setEnabled, type Caller } from "./catalog";
+import { addMirror, createCatalogSchema, deleteMirror, editMirror, lastVerdicts, mirrorHistory, noteSeed, readCatalog, readLagStates, rescanMirror, saveLagStates, setEnabled, type Caller, type CatalogResult, type Reset } from "./catalog";
 import { checkCopy, type MirrorRef } from "./check-copy";
 import { versionKey, type FileVersion, type Judged, type Verdict } from "./verdict";
 import { scanMirrors, type ScanMirror, type ScanReport, type ScanRequest } from "./scan";
@@ -18,6 +18,14 @@ export interface CheckRequest {
   timeoutMs: number;
   verdictSeconds: number;
   recheckSeconds: number;
+}
+
+/** The base's binding (spelled out: the node's build, which shares this room's types, has no such binding). */
+export type InventoryEnv = { MIRROR_INVENTORY: DurableObjectNamespace<MirrorInventory> };
+
+/** The object holding one mirror's copies: its verdicts, the files asked of it, its scans (docs/scaling.md 2e). */
+export function copiesOf(env: InventoryEnv, mirrorId: string): DurableObjectStub<MirrorInventory> {
+  return env.MIRROR_INVENTORY.get(env.MIRROR_INVENTORY.idFromName(`copies:${mirrorId}`));
 }
 
 /** Expired rows are swept at most this often, in one indexed DELETE. */
@@ -48,12 +56,14 @@ export class MirrorInventory extends DurableObject<Env> {
     createScanTables(ctx.storage.sql);
   }
 
-  // The mirror catalog (catalog.ts): thin RPC methods, the rules live there.
+  // ---- The catalog role (the object named "inventory", catalog-view.ts inventoryOf) ----
+  // Thin RPC methods over catalog.ts, where the rules live.
+
   /** With each mirror's lag-policy state: the redirect path reads both in one view (catalog-view.ts). */
   catalog(seed: TargetSpec[]) {
     noteSeed(this.ctx.storage.sql, seed);
     const catalog = readCatalog(this.ctx.storage.sql, seed);
-    const lagging = new Map(allMirrorRows(this.ctx.storage.sql).filter((r) => r.disabled).map((r) => [r.mirror, r.reason]));
+    const lagging = readLagStates(this.ctx.storage.sql);
     for (const m of catalog.mirrors) {
       const reason = lagging.get(m.spec.id);
       if (reason !== undefined) m.lagging = reason;
@@ -61,35 +71,71 @@ export class MirrorInventory extends DurableObject<Env> {
     return catalog;
   }
   addMirror(c: Caller, body: Record<string, unknown>, allowPrivate: boolean) {
-    return addMirror(this.ctx.storage.sql, c, { body, allowPrivate });
+    const r = addMirror(this.ctx.storage.sql, c, { body, allowPrivate });
+    return this.applied(r.ok ? r.value.spec.id : "", r);
   }
   editMirror(c: Caller, id: string, change: { patch: Record<string, unknown>; allowPrivate: boolean }) {
-    return editMirror(this.ctx.storage.sql, c, { id, ...change });
+    return this.applied(id, editMirror(this.ctx.storage.sql, c, { id, ...change }));
   }
   /** Enabling also starts a full scan pass (verdicts forgotten: each file is verified again before it goes there). */
   setMirrorEnabled(c: Caller, id: string, enabled: boolean) {
-    const r = setEnabled(this.ctx.storage.sql, c, { id, enabled });
-    if (r.ok && enabled) this.startPass(id);
-    return r;
+    return this.applied(id, setEnabled(this.ctx.storage.sql, c, { id, enabled }));
   }
   deleteMirror(c: Caller, id: string) {
-    return deleteMirror(this.ctx.storage.sql, c, id);
+    return this.applied(id, deleteMirror(this.ctx.storage.sql, c, id));
   }
   /**
    * The admin's "rescan": the mirror's verdicts are forgotten (each file is verified again
-   * before it goes there, catalog.ts) and its next Cron run starts a full pass, back-off
-   * forgotten; a mirror the lag policy disabled comes back only if that pass finds it within the limits.
+   * before it goes there) and its next Cron run starts a full pass, back-off forgotten; a
+   * mirror the lag policy disabled comes back only if that pass finds it within the limits.
    */
-  rescan(c: Caller, id: string) {
+  async rescan(c: Caller, id: string): Promise<CatalogResult<{ id: string; forgotten: number }>> {
     const r = rescanMirror(this.ctx.storage.sql, c, id);
-    if (r.ok) this.startPass(id);
-    return r;
+    if (!r.ok) return r;
+    const forgotten = await copiesOf(this.env as unknown as InventoryEnv, id).reset(id, r.reset ?? null);
+    return { ok: true, value: { id, forgotten } };
   }
   mirrorHistory(limit: number) {
     return mirrorHistory(this.ctx.storage.sql, limit);
   }
+  /** The lag policy's verdicts from the Cron's scan reports (run-scans.ts), for the catalog view. */
+  noteScanReports(reports: ScanReport[]): void {
+    saveLagStates(this.ctx.storage.sql, reports);
+    this.dropSingleObjectCopies();
+  }
+
+  /**
+   * Before the copies moved to one object per mirror, this object held every mirror's
+   * verdicts, files and scan state. They are only a cache of what the mirrors hold (the
+   * copies objects learn it again), so the first Cron run after the upgrade drops them.
+   */
+  private dropSingleObjectCopies(): void {
+    const sql = this.ctx.storage.sql;
+    if (sql.exec("SELECT 1 FROM catalog_meta WHERE key = 'copies-moved'").toArray().length > 0) return;
+    for (const table of ["verdicts", "files", "scan_copies", "listed", "mirror_state"]) sql.exec(`DELETE FROM ${table}`);
+    sql.exec("INSERT OR REPLACE INTO catalog_meta (key, value) VALUES ('copies-moved', '1')");
+  }
+
+  /** A catalog change done: what it leaves to the mirror's copies object happens before the answer. */
+  private async applied<T>(id: string, r: CatalogResult<T> & { reset?: Reset }): Promise<CatalogResult<T>> {
+    if (!r.ok) return r;
+    if (r.reset) await copiesOf(this.env as unknown as InventoryEnv, id).reset(id, r.reset);
+    return { ok: true, value: r.value };
+  }
+
+  // ---- The copies role (one object per mirror, "copies:<id>", catalog-view.ts copiesOf) ----
+
+  /** The mirror's latest verdict and latest non-current one (its last error). */
   lastVerdicts(ids: string[]) {
     return lastVerdicts(this.ctx.storage.sql, ids);
+  }
+
+  /** Forget the mirror's verdicts (and with "forget-and-pass", start a full pass); how many were forgotten. */
+  reset(id: string, reset: Reset): number {
+    if (reset === null) return 0;
+    const forgotten = this.ctx.storage.sql.exec("DELETE FROM verdicts WHERE mirror = ?", id).rowsWritten;
+    if (reset === "forget-and-pass") this.startPass(id);
+    return forgotten;
   }
 
   /** The standing verdicts of `mirrors` for this version of the file; those not known are checked now. */

@@ -2,13 +2,13 @@
  * The redirect path's view of the inventory: this isolate's copy of the verdicts per
  * file version, bounded and expiring with the verdicts. It never waits: a file whose
  * verdicts are not known here (or expired) gets them from the MirrorInventory in the
- * background (ctx.waitUntil), which HEADs the mirrors it knows nothing about.
+ * background (ctx.waitUntil): each mirror's copies object (copies.ts) HEADs it when it knows nothing.
  * Background rather than inline: the client loses nothing (our nodes hold every file,
  * and without them the base serves it as with no mirror), while an inline HEAD would put
  * a mirror's slowest answer on the redirect path of every file's first request.
  */
 import { perIsolate } from "../platform/per-isolate";
-import type { CheckRequest, MirrorInventory, Remembered } from "./inventory";
+import type { CheckRequest, Remembered } from "./inventory";
 import { versionKey } from "./verdict";
 
 interface Entry {
@@ -21,7 +21,7 @@ const MAX_FILES = 10_000;
 const viewOf = perIsolate((_env: object) => new Map<string, Entry>());
 
 /** The standing verdicts of `req.mirrors` this isolate holds for the file; the others are asked for in the background. */
-export function knownVerdicts(env: object, inventory: () => DurableObjectStub<MirrorInventory>, req: CheckRequest, ctx: ExecutionContext, now = Date.now()): Record<string, Remembered> {
+export function knownVerdicts(env: object, ask: (req: CheckRequest) => Promise<Record<string, Remembered>>, req: CheckRequest, ctx: ExecutionContext, now = Date.now()): Record<string, Remembered> {
   const map = viewOf(env);
   const key = `${req.path}\n${versionKey(req.origin)}`;
   let entry = map.get(key);
@@ -40,8 +40,7 @@ export function knownVerdicts(env: object, inventory: () => DurableObjectStub<Mi
     const e = entry;
     e.refreshing = true;
     ctx.waitUntil(
-      inventory()
-        .check(req)
+      ask(req)
         .then((verdicts) => void (e.verdicts = verdicts))
         .catch((err: unknown) => console.log(JSON.stringify({ msg: "mirror inventory unavailable", path: req.path, error: String(err) })))
         .finally(() => void (e.refreshing = false)),

@@ -3,6 +3,8 @@
 // to the origin's, an outdated one, none at all; one mirror stopped for real.
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
+import { checkCopies } from "../../src/mirrors/copies";
+import { copiesOf } from "../../src/mirrors/inventory";
 import { putFile, uniquePath } from "../support/origin";
 import { mirrorDown, mirrorUp, namedUrls, putOnMirror, realMirrorUrl, settledFetch } from "./mirror-support";
 
@@ -46,10 +48,20 @@ describe("mirror inventory: only current copies are used (issue #14)", () => {
     expect(meta4).not.toContain(realMirrorUrl(1));
     expect(meta4).not.toContain(realMirrorUrl(2));
 
-    const verdicts = await inventory().check(checkOf(path, [0, 1, 2]));
+    const verdicts = await checkCopies(env as unknown as Env, checkOf(path, [0, 1, 2]));
     expect(verdicts["real0"]).toMatchObject({ verdict: "current" });
     expect(verdicts["real1"]).toMatchObject({ verdict: "outdated", detail: `size ${SIZE + 1}, origin ${SIZE}` });
     expect(verdicts["real2"]).toMatchObject({ verdict: "missing", detail: "HTTP 404" });
+
+    // Each mirror's verdicts live in its own copies object (docs/scaling.md 2e), none in the catalog's.
+    const testEnv = env as unknown as Env;
+    for (const i of [0, 1, 2]) {
+      const own = await copiesOf(testEnv, `real${i}`).lastVerdicts([`real${i}`, `real${(i + 1) % 3}`]);
+      expect(own[`real${i}`]!.last).not.toBeNull();
+      expect(own[`real${(i + 1) % 3}`]!.last).toBeNull();
+    }
+    const catalogObject = testEnv.MIRROR_INVENTORY.get(testEnv.MIRROR_INVENTORY.idFromName("inventory"));
+    expect((await catalogObject.lastVerdicts(["real0", "real1", "real2"]))["real0"]!.last).toBeNull();
   });
 
   it("an older copy of one file keeps its mirror out for that file only; a partial mirror still serves what it holds", async () => {
@@ -70,7 +82,7 @@ describe("mirror inventory: only current copies are used (issue #14)", () => {
     expect(on(namedUrls(b), 1).length).toBeGreaterThan(0);
     expect(on(namedUrls(b), 2).length).toBeGreaterThan(0);
     expect(on(namedUrls(b), 0)).toEqual([]);
-    expect((await inventory().check(checkOf(older, [1])))["real1"]).toMatchObject({ verdict: "outdated" });
+    expect((await checkCopies(env as unknown as Env, checkOf(older, [1])))["real1"]).toMatchObject({ verdict: "outdated" });
   });
 
   it("a mirror that is down gets an error verdict and is not used", async () => {
@@ -83,7 +95,7 @@ describe("mirror inventory: only current copies are used (issue #14)", () => {
     const res = await settledFetch(vars(), path);
     expect(res.headers.get("location")).toBe(`${realMirrorUrl(1)}${path}`);
     expect(on(namedUrls(res), 0)).toEqual([]);
-    expect((await inventory().check(checkOf(path, [0])))["real0"]).toMatchObject({ verdict: "error", detail: "cannot connect" });
+    expect((await checkCopies(env as unknown as Env, checkOf(path, [0])))["real0"]).toMatchObject({ verdict: "error", detail: "cannot connect" });
   });
 
   it("with nodes too, the nodes keep every redirect while a mirror is unverified or outdated", async () => {
@@ -105,7 +117,6 @@ describe("mirror inventory: only current copies are used (issue #14)", () => {
   });
 });
 
-const inventory = () => (env as unknown as Env).MIRROR_INVENTORY.get((env as unknown as Env).MIRROR_INVENTORY.idFromName("inventory"));
 
 /** The check the base itself makes for this file (the origin's version as the test created it). */
 function checkOf(path: string, mirrors: number[]) {
