@@ -204,10 +204,18 @@ export function readLagStates(sql: SqlStorage): Map<string, string> {
   return new Map(rows.map((r) => [r.mirror, r.reason]));
 }
 
-/** The Cron's scan reports: each mirror's lag-policy state, as its copies object decided it. */
+/**
+ * The Cron's scan reports: each mirror's lag-policy state, as its copies object decided it.
+ * Written only when it changed: every mirror reports every minute, and rows written are billed.
+ */
 export function saveLagStates(sql: SqlStorage, reports: readonly { mirror: string; disabled: boolean; reason: string }[]): void {
   const now = Date.now();
-  for (const r of reports) sql.exec("INSERT OR REPLACE INTO lag_states (mirror, disabled, reason, at) VALUES (?, ?, ?, ?)", r.mirror, r.disabled ? 1 : 0, r.reason, now);
+  const stored = new Map(sql.exec<{ mirror: string; disabled: number; reason: string }>("SELECT mirror, disabled, reason FROM lag_states").toArray().map((r) => [r.mirror, r]));
+  for (const r of reports) {
+    const was = stored.get(r.mirror);
+    if (was && was.disabled === (r.disabled ? 1 : 0) && was.reason === r.reason) continue;
+    sql.exec("INSERT OR REPLACE INTO lag_states (mirror, disabled, reason, at) VALUES (?, ?, ?, ?)", r.mirror, r.disabled ? 1 : 0, r.reason, now);
+  }
 }
 
 export function mirrorHistory(sql: SqlStorage, limit: number): MirrorChange[] {
