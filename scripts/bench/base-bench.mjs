@@ -2,7 +2,9 @@
  * Offload BASE benchmark: the base worker (wrangler.base.toml bundle) and a bare 307
  * baseline in ONE workerd (Miniflare API, direct sockets), same run.
  *   1. redirect req/s in steady state (size remembered, health view loaded), BALANCER=hash,
- *      3 node URLs: unsigned and with SIGNING_KEYS, each vs the same bare 307 worker.
+ *      3 node URLs: unsigned and with SIGNING_KEYS, each vs the same bare 307 worker; and
+ *      a redirect to a mirror with the mirror inventory consulted (verdict known, catalog
+ *      view loaded: issue #14's "no subrequest per redirect").
  *   2. selection distribution per strategy (share per node from Location), and for hash
  *      the paths moved when one of three nodes is removed.
  * Run through `bash scripts/bench-base`; BENCH_QUICK=1 for a shorter run. Everything
@@ -18,7 +20,7 @@ import { buildWorkerBundle, readWorkerConfig } from "../stack/worker-build.mjs";
 import { median, wrk } from "./clients.mjs";
 import { startOrigin } from "./origin.mjs";
 import { installSignalHandlers, onCleanup, runBench } from "./procs.mjs";
-import { ADMIN, BASELINE_307, FULL_307, FULL_307_SIGNED, cpuMs, startBaseStack } from "./base-stack.mjs";
+import { ADMIN, BASELINE_307, FULL_307, FULL_307_MIRROR, FULL_307_SIGNED, cpuMs, startBaseStack } from "./base-stack.mjs";
 import { CITIES, DIST_NODES, NODE_IDS, distribute, homeOf, nearestNode, nodesVar, pathStable } from "./base-dist.mjs";
 import { mdTable, pct, rate, textTable } from "./base-report.mjs";
 import { gitDescribe, otherWorkerds } from "./run-info.mjs";
@@ -74,12 +76,16 @@ async function figureRedirects(ctx) {
   // Steady state: first request learns the size (R2 meta pointer) and loads the health
   // view; the checks below make sure the base answers what we mean to measure.
   const probe = {};
-  for (const w of ["base", "base-signed", BASELINE_307]) {
+  // The mirror's copy is verified in the background after the first request: wait for the verdict.
+  // (HEAD: until then the base serves the 64 MiB file itself.)
+  for (let i = 0; i < 100 && (await fetch(url("base-mirror"), { method: "HEAD", redirect: "manual", headers: CLIENT })).status !== 307; i++) await sleep(100);
+  for (const w of ["base", "base-signed", "base-mirror", BASELINE_307]) {
     const r = await get(agent, url(w), CLIENT);
     probe[w] = r;
     if (r.status !== 307) throw new Error(`${w} answered ${r.status} ${r.headers["cache-status"] ?? ""}, not 307`);
   }
-  for (const w of ["base", "base-signed"]) {
+  if (!probe["base-mirror"].headers.location.startsWith(ctx.origin.url)) throw new Error(`base-mirror: Location ${probe["base-mirror"].headers.location} is not the mirror`);
+  for (const w of ["base", "base-signed", "base-mirror"]) {
     const h = probe[w].headers;
     if (!/offload=/.test(h["cache-status"] ?? "")) throw new Error(`${w}: unexpected Cache-Status ${h["cache-status"]}`);
     if (!h["repr-digest"]) throw new Error(`${w}: no Repr-Digest: the size/digest did not come from the R2 meta pointer`);
@@ -87,7 +93,7 @@ async function figureRedirects(ctx) {
   if (!/offload_token=/.test(probe["base-signed"].headers.location)) throw new Error("base-signed: no offload_token in Location");
   if (/offload_token=/.test(probe.base.headers.location)) throw new Error("base: unexpected offload_token");
   // The ceiling: bare workers sending exactly the header list the base sent (no logic).
-  for (const [full, from] of [[FULL_307, "base"], [FULL_307_SIGNED, "base-signed"]]) {
+  for (const [full, from] of [[FULL_307, "base"], [FULL_307_SIGNED, "base-signed"], [FULL_307_MIRROR, "base-mirror"]]) {
     const r = probe[from];
     const headers = [];
     for (let i = 0; i < r.rawHeaders.length; i += 2) if (!/^(content-length|transfer-encoding|date|connection|keep-alive)$/i.test(r.rawHeaders[i])) headers.push([r.rawHeaders[i], r.rawHeaders[i + 1]]);
@@ -97,11 +103,11 @@ async function figureRedirects(ctx) {
     if (check.status !== r.status || check.headers.location !== r.headers.location || headerBytes(check.rawHeaders) !== headerBytes(r.rawHeaders)) throw new Error(`${full} does not answer like ${from}`);
     probe[full] = check;
   }
-  for (const w of ["base", "base-signed", BASELINE_307]) {
+  for (const w of ["base", "base-signed", "base-mirror", BASELINE_307]) {
     const r = probe[w];
     note(`1: ${w} answer: ${r.status}, ${r.rawHeaders.length / 2} header fields, ${headerBytes(r.rawHeaders)} header bytes + ${r.bytes} body bytes; Location ${r.headers.location}`);
   }
-  const order = [BASELINE_307, "base", "base-signed", FULL_307, FULL_307_SIGNED];
+  const order = [BASELINE_307, "base", "base-signed", "base-mirror", FULL_307, FULL_307_SIGNED, FULL_307_MIRROR];
   // Warm every isolate's JIT before timing.
   for (let i = 0; i < 400; i++) for (const w of order) await get(agent, url(w), CLIENT);
   agent.destroy();
@@ -141,6 +147,8 @@ async function figureRedirects(ctx) {
     row("1b", "redirect req/s, same + SIGNING_KEYS (HMAC token)", "base-signed"),
     row("1c", "ceiling: bare 307 with 1a's exact headers (no logic)", FULL_307, "info"),
     row("1d", "ceiling: bare 307 with 1b's exact headers (no logic)", FULL_307_SIGNED, "info"),
+    row("1e", "redirect req/s to a mirror, inventory consulted (MIRRORS=1, no nodes)", "base-mirror"),
+    row("1f", "ceiling: bare 307 with 1e's exact headers (no logic)", FULL_307_MIRROR, "info"),
   ];
 }
 
@@ -281,6 +289,8 @@ async function main() {
     bases: {
       base: { ...vars, OFFLOAD_NODES: REDIRECT_NODES, BALANCER: "hash" }, // first: owns the DOs
       "base-signed": { ...vars, OFFLOAD_NODES: REDIRECT_NODES, BALANCER: "hash", SIGNING_KEYS },
+      // The origin itself stands in for a mirror holding the current copy (same size and date).
+      "base-mirror": { ...vars, OFFLOAD_NODES: "", MIRRORS: JSON.stringify([{ id: "mirror-a", url: origin.url }]), MIRRORS_ALLOW_PRIVATE: "true", BALANCER: "hash" },
       "dist-hash": dist("hash"),
       "dist-hash-minus-b": dist("hash", nodesVar(DIST_NODES.filter((n) => n.id !== "node-b"))),
       "dist-bounded-hash": dist("bounded-hash"),

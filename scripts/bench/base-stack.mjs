@@ -9,7 +9,7 @@
  *                    the others use it, so all share one health registry.
  *   bench-307        bare baseline: a fixed 307 to node + path, the base's headers' shape
  *   bench-307-full   bare: answers with the exact status, header list and body PUT to it
- *   (-signed)        once (captured from the base): the same bytes on the wire, no logic
+ *   (-signed/-mirror) once (captured from the base): the same bytes on the wire, no logic
  *   bench-base-admin set-up only, never timed: PUT /meta writes nodes' R2 meta pointers
  *                    (what the base reads sizes and digests from), POST /loads reports
  *                    node loads to the HealthRegistry (as the Cron's probes would).
@@ -26,6 +26,7 @@ export const ADMIN = "bench-base-admin";
 /** Bare 307 workers answering with a header list captured from the base (the ceiling). */
 export const FULL_307 = "bench-307-full";
 export const FULL_307_SIGNED = "bench-307-full-signed";
+export const FULL_307_MIRROR = "bench-307-full-mirror";
 
 /** Location host of the bare baseline (same shape as the base's: node URL + path + query). */
 export const BASELINE_NODE = "http://node-a.bench.invalid";
@@ -108,6 +109,7 @@ export async function startBaseStack({ bundlePath, workerConfig, persistDir, bas
     { ...common, name: BASELINE_307, script: bare307 },
     { ...common, name: FULL_307, script: fullHeaders307 },
     { ...common, name: FULL_307_SIGNED, script: fullHeaders307 },
+    { ...common, name: FULL_307_MIRROR, script: fullHeaders307 },
     { ...common, name: ADMIN, script: admin, r2Buckets: workerConfig.r2Buckets, durableObjects: { HEALTH: { className: "HealthRegistry", scriptName: owner, useSQLite: true } } },
   ];
   return bootWorkerd({ workers, persistDir, onBoot });
