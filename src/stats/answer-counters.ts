@@ -16,10 +16,15 @@ export interface CountedEvent {
   n: number;
 }
 
-/** RFC 9211: `hit` (§2.1), else the forward reason (§2.2) when it is one of the registered ones, else `none`. */
-export function cacheStatusClass(headers: Headers): CacheStatusClass {
+type Member = ReturnType<typeof lastCacheStatusMember>;
+
+function ourMember(headers: Headers): Member {
   const value = headers.get("cache-status");
-  const member = value === null ? null : lastCacheStatusMember(value);
+  return value === null ? null : lastCacheStatusMember(value);
+}
+
+/** RFC 9211: `hit` (§2.1), else the forward reason (§2.2) when it is one of the registered ones, else `none`. */
+function classOf(member: Member): CacheStatusClass {
   if (!member) return "none";
   if (member.params.get("hit") === true) return "hit";
   const fwd = member.params.get("fwd");
@@ -28,11 +33,11 @@ export function cacheStatusClass(headers: Headers): CacheStatusClass {
 
 /** What answer `res` (classified as `served`, null when it moved no file bytes) adds, with `bytes` as its body bytes. */
 export function answerEvents(res: { status: number; headers: Headers }, served: Served | null, bytes: number): CountedEvent[] {
-  const events: CountedEvent[] = [{ name: "offload_answers_total", labels: { cache_status: cacheStatusClass(res.headers), code: String(res.status) }, n: 1 }];
+  const member = ourMember(res.headers); // parsed once: this runs on every answer
+  const events: CountedEvent[] = [{ name: "offload_answers_total", labels: { cache_status: classOf(member), code: String(res.status) }, n: 1 }];
   if (served?.kind === "refused") events.push({ name: "offload_guard_refusals_total", labels: {}, n: 1 });
   else if (served && bytes > 0) events.push({ name: "offload_served_bytes_total", labels: { source: served.kind }, n: bytes });
-  const value = res.headers.get("cache-status");
-  const detail = value === null ? undefined : lastCacheStatusMember(value)?.params.get("detail");
+  const detail = member?.params.get("detail");
   if (detail === "origin-error") events.push({ name: "offload_origin_errors_total", labels: { answer: "error" }, n: 1 });
   else if (detail === "stale-if-error") events.push({ name: "offload_origin_errors_total", labels: { answer: "stale" }, n: 1 });
   return events;

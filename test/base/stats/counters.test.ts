@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { answerEvents, cacheStatusClass } from "../../../src/stats/answer-counters";
+import { answerEvents } from "../../../src/stats/answer-counters";
 import { cacheStatus } from "../../../src/http/cache-status";
 import { classifyServed } from "../../../src/stats/classify";
 import { exposition } from "../../../src/stats/exposition";
 import { validateBatch } from "../../../src/stats/validate-batch";
 import { parseExposition } from "../../support/exposition-parser";
 import { freshStats } from "./support";
+
+/** The Cache-Status class an answer with these headers is counted under. */
+const cacheStatusClass = (headers: Headers) => answerEvents({ status: 200, headers }, null, 0)[0]!.labels.cache_status;
 
 const answer = (status: number, cs: string | null, length = 100) => {
   const headers = new Headers({ "content-length": String(length) });
