@@ -108,7 +108,7 @@ export class OffloadStats extends DurableObject<Env> {
     return { windowMinutes, mirrors: mirrors.map(({ mirror, redirects, bytes }) => ({ mirror, redirects, bytes })) };
   }
 
-  /** Every counter series with its all-time total (a few hundred rows at most: counters.ts). */
+  /** Every counter series with its all-time total: rows bounded by counters.ts (a few dozen in practice). */
   async counters(): Promise<CounterSample[]> {
     const rows = this.ctx.storage.sql.exec<{ name: string; labels: string; value: number }>(SELECT_COUNTERS).toArray();
     return rows.map((r) => ({ name: r.name as CounterSample["name"], labels: JSON.parse(r.labels) as CounterSample["labels"], value: r.value }));
