@@ -14,6 +14,7 @@ import { sameSecret } from "../auth/secret-token";
 import { purgeObject, setMemberState, type ActionResult } from "./actions";
 import { changeMirror, MIRROR_STATE_OPS, mirrorFormBody, mirrorsData, type MirrorOp } from "./mirror-actions";
 import { farmsData, healthData, statsData } from "./data";
+import { metricsAnswer } from "./metrics";
 import { dashboardPage, loginPage } from "./page";
 import { readForm, readJsonObject } from "./body";
 import { authenticate, csrfProblem, csrfToken, foreignOrigin, newSession, SESSION_COOKIE, sessionCookie, type AdminAuth } from "./session";
@@ -56,7 +57,8 @@ const noStore = createMiddleware(async (c, next) => {
   c.res.headers.set("cache-control", "no-store");
 });
 
-const isApi = (c: C) => c.req.path.startsWith("/_admin/api/");
+// The Prometheus scrape is API too: a scraper gets a plain 401, not the sign-in page.
+const isApi = (c: C) => c.req.path.startsWith("/_admin/api/") || c.req.path === "/_admin/metrics";
 const secure = (c: C) => new URL(c.req.url).protocol === "https:";
 const token = (c: C) => c.get("base").adminToken!;
 
@@ -222,6 +224,7 @@ function registerApi(app: Hono<AdminEnv>): void {
     const state = typeof body["state"] === "string" ? body["state"] : "";
     return result(c, await setMemberState(c.get("base").farms.config, c.env, c.req.param("farm"), c.req.param("member"), state, `api (${c.get("auth").kind})`));
   });
+  app.get("/_admin/metrics", (c) => metricsAnswer(c.env, { config: c.get("base").config, farms: c.get("base").farms.config }));
   app.get("/_admin/api/health", async (c) => json(c, await healthData(c.get("base").config, c.get("base").farms.config, c.env)));
   app.get("/_admin/api/stats", async (c) => {
     const minutes = Number(c.req.query("minutes") ?? 60);

@@ -6,6 +6,7 @@ import { R2Tier } from "../store/r2-tier";
 import { FillPlan } from "./plan";
 import { encodeEvent, type Abandon, type ChunkReport, type JoinRequest, type JoinResult, type ProgressEvent, type Renewal, type ReportAnswer } from "./protocol";
 import { Retirements } from "./retire";
+import { countEvent } from "../stats/recorder";
 
 /** What survives an eviction of the object (the stored set is kept per chunk beside it). */
 interface FillState {
@@ -90,6 +91,7 @@ export class FillCoordinator extends DurableObject<Env> {
         if (pointer?.meta?.version === req.version) return { kind: "stored", meta: pointer.meta };
         this.state = { key: req.key, target: req.target, version: req.version, head: req.head, chunkSize: req.chunkSize, fill: randomId(), sha256: "", claimedSha256: "", base: pointer?.etag ?? null, complete: false, touched: now };
         this.plan = new FillPlan(chunkCount(req.head.length, req.chunkSize));
+        countEvent(this.env, this.ctx, { name: "offload_fills_started_total" });
       }
       const state = this.state;
       const plan = this.plan!;
@@ -291,12 +293,14 @@ export class FillCoordinator extends DurableObject<Env> {
       await this.retired.add(meta, now + COMPLETE_KEEP_MS);
       // Its followers still get their bytes: every chunk exists until the retirement.
       this.emit({ t: "done" });
+      countEvent(this.env, this.ctx, { name: "offload_fills_failed_total" });
       return this.reset();
     }
     if (outcome.replaced) await this.retired.add(outcome.replaced, now + COMPLETE_KEEP_MS);
     state.complete = true;
     state.touched = now;
     await this.ctx.storage.put(STATE, state);
+    countEvent(this.env, this.ctx, { name: "offload_fills_completed_total" });
   }
 
   private async manifest(state: FillState): Promise<Manifest> {
@@ -326,6 +330,7 @@ export class FillCoordinator extends DurableObject<Env> {
       await this.r2.deleteKeys(keys).catch(() => {});
     }
     this.emit({ t: "fail", reason, changed });
+    if (state) countEvent(this.env, this.ctx, { name: "offload_fills_failed_total" });
     await this.reset();
   }
 

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { countEvent } from "../stats/recorder";
 import { step, unchecked, type CheckResult, type RiseFallState, type Thresholds, type Wording } from "./rise-fall";
 
 /** A target's health (reason: for logs and the admin page) and its last reported load. */
@@ -52,7 +53,10 @@ export class HealthRegistry extends DurableObject<Env> {
     if (transitions.length > 0) {
       const history = [...(await this.history()), ...transitions].slice(-HISTORY_MAX);
       await this.ctx.storage.put(HISTORY, history);
-      for (const t of transitions) console.log(JSON.stringify({ msg: "health transition", ...t }));
+      for (const t of transitions) {
+        console.log(JSON.stringify({ msg: "health transition", ...t }));
+        countEvent(this.env, this.ctx, { name: "offload_health_transitions_total", labels: { registry: "targets", to: t.healthy ? "up" : "down" } });
+      }
     }
     return transitions;
   }

@@ -3,6 +3,7 @@
  * recorder only decides when to flush. Minutes are the writer's clock, as in the batch.
  */
 import type { Served } from "./classify";
+import { seriesKey, type CounterLabels, type CounterName, type CounterSample } from "./counters";
 import type { FileCounts, MinuteBucket, MirrorCounts, StatsBatch } from "./types";
 import { MINUTE_MS } from "./validate-batch";
 
@@ -10,10 +11,22 @@ export interface Pending {
   buckets: Map<number, { bucket: MinuteBucket; files: Map<string, FileCounts>; mirrors: Map<string, MirrorCounts> }>;
   /** File entries over all buckets: what a batch's size grows with. */
   fileEntries: number;
+  /** Counter increments since the last flush, one entry per series (not per minute: all-time totals). */
+  counters: Map<string, CounterSample>;
 }
 
 export function emptyPending(): Pending {
-  return { buckets: new Map(), fileEntries: 0 };
+  return { buckets: new Map(), fileEntries: 0, counters: new Map() };
+}
+
+/** Adds `n` to one counter series (labels already checked by the caller). */
+export function addCount(p: Pending, sample: { name: CounterName; labels: CounterLabels; n: number }): void {
+  const key = seriesKey(sample.name, sample.labels);
+  const c = p.counters.get(key);
+  if (c) c.value += sample.n;
+  // Not counted in fileEntries: the series are few and bounded by counters.ts, so they
+  // never call for an early flush.
+  else p.counters.set(key, { name: sample.name, labels: { ...sample.labels }, value: sample.n });
 }
 
 function minuteOf(p: Pending, now: number) {
@@ -65,9 +78,10 @@ export function addServed(p: Pending, now: number, path: string, s: Served): voi
 }
 
 export function isEmpty(p: Pending): boolean {
-  return p.buckets.size === 0;
+  return p.buckets.size === 0 && p.counters.size === 0;
 }
 
 export function toBatch(p: Pending): StatsBatch {
-  return { buckets: [...p.buckets.values()].map(({ bucket, files, mirrors }) => ({ ...bucket, files: [...files.values()], ...(mirrors.size ? { mirrors: [...mirrors.values()] } : {}) })) };
+  const buckets = [...p.buckets.values()].map(({ bucket, files, mirrors }) => ({ ...bucket, files: [...files.values()], ...(mirrors.size ? { mirrors: [...mirrors.values()] } : {}) }));
+  return { buckets, ...(p.counters.size ? { counters: [...p.counters.values()] } : {}) };
 }

@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { buildSummary, clampQuery, windowOf, type MinuteRow } from "./summarize";
+import { seriesKey, type CounterSample } from "./counters";
 import type { MirrorCounts, MirrorTraffic, StatsBatch, StatsQuery, StatsSummary, TopFile } from "./types";
 import { HOUR_MS, MINUTE_MS, RETENTION_MINUTES, validateBatch } from "./validate-batch";
 
@@ -24,7 +25,14 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS mirror_minutes (
     minute INTEGER NOT NULL, mirror TEXT NOT NULL, redirects INTEGER NOT NULL, bytes INTEGER NOT NULL,
     PRIMARY KEY (minute, mirror))`,
+  // All-time Prometheus counters (issue #15 part 2): never pruned, since a counter that
+  // went down would read as a reset. One row per series; counters.ts bounds how many.
+  `CREATE TABLE IF NOT EXISTS counters (
+    series TEXT PRIMARY KEY, name TEXT NOT NULL, labels TEXT NOT NULL, value INTEGER NOT NULL)`,
 ];
+
+const ADD_COUNTER = `INSERT INTO counters VALUES (?, ?, ?, ?) ON CONFLICT (series) DO UPDATE SET value = value + excluded.value`;
+const SELECT_COUNTERS = `SELECT name, labels, value FROM counters ORDER BY series`;
 
 const ADD_MIRROR = `INSERT INTO mirror_minutes VALUES (?, ?, ?, ?) ON CONFLICT (minute, mirror) DO UPDATE SET
   redirects = redirects + excluded.redirects, bytes = bytes + excluded.bytes`;
@@ -82,6 +90,7 @@ export class OffloadStats extends DurableObject<Env> {
         if (b.files.length > 0) hours.add(hour);
       }
       for (const hour of hours) sql.exec(BOUND_FILES, hour, FILES_PER_HOUR);
+      for (const c of valid.counters ?? []) sql.exec(ADD_COUNTER, seriesKey(c.name, c.labels), c.name, JSON.stringify(c.labels), c.value);
       // Pruned on write (not by an alarm): no writes means nothing new to prune.
       const cutoff = now - RETENTION_MINUTES * MINUTE_MS;
       sql.exec("DELETE FROM minutes WHERE minute < ?", cutoff);
@@ -97,6 +106,12 @@ export class OffloadStats extends DurableObject<Env> {
     const { first, last } = windowOf(Date.now(), windowMinutes);
     const mirrors = this.ctx.storage.sql.exec<MirrorCounts & Record<string, SqlStorageValue>>(SELECT_MIRRORS, first, last).toArray();
     return { windowMinutes, mirrors: mirrors.map(({ mirror, redirects, bytes }) => ({ mirror, redirects, bytes })) };
+  }
+
+  /** Every counter series with its all-time total: rows bounded by counters.ts (a few dozen in practice). */
+  async counters(): Promise<CounterSample[]> {
+    const rows = this.ctx.storage.sql.exec<{ name: string; labels: string; value: number }>(SELECT_COUNTERS).toArray();
+    return rows.map((r) => ({ name: r.name as CounterSample["name"], labels: JSON.parse(r.labels) as CounterSample["labels"], value: r.value }));
   }
 
   /** Totals, per-minute series and top files of the last `minutes` minutes (clamped). */

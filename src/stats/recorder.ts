@@ -4,8 +4,10 @@
  * STATS_FLUSH_SECONDS (0 = after every answer), or sooner once it holds over 200 files.
  * Never slows or fails the answer it counts; a no-op without a STATS binding.
  */
-import { addRedirect, addServed, emptyPending, isEmpty, toBatch, type Pending } from "./accumulator";
-import { classifyServed } from "./classify";
+import { addCount, addRedirect, addServed, emptyPending, isEmpty, toBatch, type Pending } from "./accumulator";
+import { answerEvents } from "./answer-counters";
+import { classifyServed, type Served } from "./classify";
+import { counterProblem, type CounterLabels, type CounterName } from "./counters";
 import { statsFlushSeconds } from "../config/stats-flush";
 import { perIsolate } from "../platform/per-isolate";
 import type { OffloadStats } from "./offload-stats";
@@ -51,10 +53,41 @@ const writerOf = perIsolate((env: object): Writer => {
   return { pending: emptyPending(), lastFlush: 0, flushMs, scheduled: false };
 });
 
+/** What background work needs: a request's ExecutionContext, or a Durable Object's state. */
+type Background = Pick<ExecutionContext, "waitUntil">;
+
 /** Count `res` (the final answer for canonical `path`) and flush when due. */
 export function recordServed(env: object, ctx: ExecutionContext, path: string, res: Response): void {
   const served = classifyServed(res);
-  if (served) record(env, ctx, (pending, now) => addServed(pending, now, path, served));
+  record(env, ctx, (pending, now) => {
+    if (served) addServed(pending, now, path, served);
+    countAnswer(pending, res, served);
+  });
+}
+
+/**
+ * The answer's Prometheus counters (/_admin/metrics). Bytes are `served.bytes`, the
+ * declared length, for now: issue #15 part 1 (bytes the client actually pulled) replaces
+ * this argument with the pulled count when the body ends or aborts.
+ */
+function countAnswer(pending: Pending, res: Response, served: Served | null): void {
+  for (const e of answerEvents(res, served, served?.bytes ?? 0)) addCount(pending, e);
+}
+
+/**
+ * Adds `n` to the all-time counter `name` with `labels` (src/stats/counters.ts), flushed
+ * with this isolate's next batch: fills, health transitions. A name or label the table
+ * does not allow is a bug of the caller: logged and dropped, so it never spoils the
+ * batch it would ride in (the object refuses a batch with a bad field as a whole).
+ */
+export function countEvent(env: object, ctx: Background, event: { name: CounterName; labels?: CounterLabels; n?: number }): void {
+  const labels = event.labels ?? {};
+  const problem = counterProblem(event.name, labels);
+  if (problem) {
+    console.error(JSON.stringify({ msg: "offload stats: counter dropped", counter: event.name, error: problem }));
+    return;
+  }
+  record(env, ctx, (pending) => addCount(pending, { name: event.name, labels, n: event.n ?? 1 }));
 }
 
 /** Count one redirect of the base to `mirror` for a file of `bytes` bytes (issue #14: per-mirror numbers). */
@@ -63,7 +96,7 @@ export function recordMirrorRedirect(env: object, ctx: ExecutionContext, mirror:
 }
 
 /** Adds to this isolate's batch (when stats are bound and on), then flushes when due. */
-function record(env: object, ctx: ExecutionContext, add: (pending: Writer["pending"], now: number) => void): void {
+function record(env: object, ctx: Background, add: (pending: Writer["pending"], now: number) => void): void {
   const ns = statsNamespace(env);
   if (!ns) return;
   const w = writerOf(env);
@@ -73,7 +106,7 @@ function record(env: object, ctx: ExecutionContext, add: (pending: Writer["pendi
   flushWhenDue(ns, ctx, w, now);
 }
 
-function flushWhenDue(ns: StatsNamespace, ctx: ExecutionContext, w: Writer, now: number): void {
+function flushWhenDue(ns: StatsNamespace, ctx: Background, w: Writer, now: number): void {
   if (w.flushMs === null) return;
   if (now - w.lastFlush >= w.flushMs || w.pending.fileEntries > FLUSH_FILE_ENTRIES) flush(ns, ctx, w, now);
   else if (!w.scheduled && w.flushMs <= MAX_FLUSH_DELAY_MS) {
@@ -89,7 +122,7 @@ function flushWhenDue(ns: StatsNamespace, ctx: ExecutionContext, w: Writer, now:
   }
 }
 
-function flush(ns: StatsNamespace, ctx: ExecutionContext, w: Writer, now: number): void {
+function flush(ns: StatsNamespace, ctx: Background, w: Writer, now: number): void {
   if (isEmpty(w.pending)) return;
   const batch = toBatch(w.pending);
   w.pending = emptyPending();

@@ -2,6 +2,7 @@
  * Offload totals: what writers (nodes, the base) send to the OffloadStats Durable Object,
  * and what the admin page reads back. Plain data only: both cross an RPC boundary.
  */
+import type { CounterSample } from "./counters";
 
 /** Bytes and answers of one file within one minute bucket. */
 export interface FileCounts {
@@ -47,6 +48,8 @@ export interface MirrorTraffic {
 /** What a writer flushes: the minute buckets it accumulated since its last flush. */
 export interface StatsBatch {
   buckets: MinuteBucket[];
+  /** Increments of the all-time counters /_admin/metrics exports (counters.ts); absent when none. */
+  counters?: CounterSample[];
 }
 
 export interface StatsQuery {

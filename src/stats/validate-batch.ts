@@ -4,6 +4,7 @@
  * one is named in the thrown Error: a rejected batch stores nothing at all.
  */
 import { MAX_PATH_BYTES } from "../http/path";
+import { counterProblem, seriesKey, type CounterName, type CounterSample } from "./counters";
 import type { FileCounts, MinuteBucket, MirrorCounts, StatsBatch } from "./types";
 
 export const MINUTE_MS = 60_000;
@@ -77,6 +78,31 @@ function bucket(v: unknown, field: string, now: number): MinuteBucket {
   };
 }
 
+/**
+ * Every series counters.ts admits fits: its label sets are closed, the largest being
+ * answers (10 Cache-Status classes x 500 status codes); the rest add a dozen.
+ */
+const MAX_COUNTER_SAMPLES = 6000;
+
+/** The batch's counter increments: known names, exactly their labels, each series once. */
+function counters(v: unknown): CounterSample[] {
+  if (!Array.isArray(v) || v.length > MAX_COUNTER_SAMPLES) throw new BatchError("counters", `is not an array of at most ${MAX_COUNTER_SAMPLES}`);
+  const seen = new Set<string>();
+  return v.map((c: unknown, i) => {
+    const field = `counters[${i}]`;
+    if (typeof c !== "object" || c === null) throw new BatchError(field, "is not an object");
+    const { name, labels, value } = c as Record<string, unknown>;
+    const problem = counterProblem(name, labels);
+    if (problem) throw new BatchError(field, problem);
+    const key = seriesKey(name as string, labels as Record<string, string>);
+    if (seen.has(key)) throw new BatchError(field, `${key} appears twice`);
+    seen.add(key);
+    // Copied label by label: nothing but the checked labels reaches storage.
+    const copy = Object.fromEntries(Object.keys(labels as object).map((k) => [k, (labels as Record<string, string>)[k]!]));
+    return { name: name as CounterName, labels: copy, value: count(value, `${field}.value`, MAX_BYTES) };
+  });
+}
+
 /** The batch as accepted, or a BatchError naming the first bad field. */
 export function validateBatch(input: unknown, now: number): StatsBatch {
   if (typeof input !== "object" || input === null) throw new BatchError("batch", "is not an object");
@@ -85,5 +111,8 @@ export function validateBatch(input: unknown, now: number): StatsBatch {
   if (buckets.length > MAX_BUCKETS) throw new BatchError("buckets", `more than ${MAX_BUCKETS} minutes`);
   const files = buckets.reduce<number>((n, b) => n + (Array.isArray((b as { files?: unknown })?.files) ? (b as { files: unknown[] }).files.length : 0), 0);
   if (files > MAX_FILES) throw new BatchError("buckets[].files", `more than ${MAX_FILES} file entries in one batch`);
-  return { buckets: buckets.map((b, i) => bucket(b, `buckets[${i}]`, now)) };
+  const accepted: StatsBatch = { buckets: buckets.map((b, i) => bucket(b, `buckets[${i}]`, now)) };
+  const samples = (input as { counters?: unknown }).counters;
+  if (samples !== undefined) accepted.counters = counters(samples);
+  return accepted;
 }
