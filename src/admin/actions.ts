@@ -10,7 +10,9 @@ import { quoted } from "../http/plain";
 import { farmRegistry, invalidateFarmRecords } from "../farms/runtime";
 import { ADMIN_STATES, type AdminState, type FarmEvent } from "../farms/types";
 import { Store } from "../store/store";
-import { purgePath, purgePrefix, type PathPurge, type PrefixPurge } from "../store/purge";
+import { purgePath, purgePrefix, type PathPurge, type PrefixPurge, type PurgeTarget } from "../store/purge";
+import type { CloudflarePurgeConfig } from "../config/cloudflare-purge";
+import { purgeCloudflare, type CdnPurge } from "./cloudflare-purge";
 
 export type ActionResult<T> = { ok: true; value: T } | { ok: false; status: 400 | 404; reason: string };
 
@@ -32,9 +34,6 @@ export async function setMemberState(
   invalidateFarmRecords(env);
   return { ok: true, value: { farm: farm.name, member: memberId, state: state as AdminState, event } };
 }
-
-/** What the admin asked to purge: one exact path, or every path under a prefix. */
-export type PurgeTarget = { path: string } | { prefix: string };
 
 /**
  * The purge form's or API body's fields: exactly one of `path` and `prefix`, each a
@@ -59,13 +58,16 @@ export function purgeTarget(fields: { path?: unknown; prefix?: unknown }): Purge
  * Cache API pointers, and, through the purge log, every other colo's pointers at their
  * next check (PURGE_CHECK_SECONDS). A prefix takes up to PURGE_BATCH copies per call.
  */
-export async function purgeObjects(bucket: R2Bucket, fields: { path?: unknown; prefix?: unknown }): Promise<ActionResult<PathPurge | PrefixPurge>> {
+export async function purgeObjects(bucket: R2Bucket, fields: { path?: unknown; prefix?: unknown }, cloudflare: CloudflarePurgeConfig | null): Promise<ActionResult<Purged>> {
   const target = purgeTarget(fields);
   if ("error" in target) return { ok: false, status: 400, reason: target.error };
   // Purging needs no cache warming, so nothing runs after the answer.
   const store = new Store(bucket, caches.default, { cacheMaxBytes: 0, waitUntil: () => {} });
-  if ("path" in target) return { ok: true, value: await purgePath(store, bucket, target.path) };
-  const done = await purgePrefix(store, bucket, target.prefix);
-  if (!done) return { ok: false, status: 404, reason: `nothing stored under prefix ${quoted(target.prefix)}` };
-  return { ok: true, value: done };
+  const done = "path" in target ? await purgePath(store, bucket, target.path) : await purgePrefix(store, bucket, target.prefix);
+  if (!done) return { ok: false, status: 404, reason: `nothing stored under prefix ${quoted("prefix" in target ? target.prefix : "")}` };
+  if (!cloudflare) return { ok: true, value: done };
+  return { ok: true, value: { ...done, cloudflare: await purgeCloudflare(cloudflare, target) } };
 }
+
+/** A purge's answer; `cloudflare` when CF_API_TOKEN and CF_ZONE_ID are set. */
+export type Purged = (PathPurge | PrefixPurge) & { cloudflare?: CdnPurge };

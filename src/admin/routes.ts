@@ -159,11 +159,12 @@ export function adminRoutes(): Hono<AdminEnv> {
   app.post("/_admin/purge", async (c) => {
     const f = await form(c);
     if (f instanceof Response) return f;
-    const r = await purgeObjects(c.env.STORE, { path: f.get("path"), prefix: f.get("prefix") });
+    const r = await purgeObjects(c.env.STORE, { path: f.get("path"), prefix: f.get("prefix") }, c.get("base").config.cloudflarePurge);
     if (!r.ok) return plain(r.status, r.reason);
     const v = r.value;
-    if ("prefix" in v) return back(c, r, `purged ${v.purged} copies under ${v.prefix}${v.more ? " (more remain: purge the prefix again)" : ""}`);
-    return back(c, r, v.stored ? `purged ${v.path} in every colo` : `${v.path} was not stored (colo pointers to it dropped all the same)`);
+    const cdn = v.cloudflare ? (v.cloudflare.ok ? "; Cloudflare's cache purged too" : `; ${v.cloudflare.reason}`) : "";
+    if ("prefix" in v) return back(c, r, `purged ${v.purged} copies under ${v.prefix}${v.more ? " (more remain: purge the prefix again)" : ""}${cdn}`);
+    return back(c, r, `${v.stored ? `purged ${v.path} in every colo` : `${v.path} was not stored (colo pointers to it dropped all the same)`}${cdn}`);
   });
   // The mirror catalog's forms: a refusal is the client's error, answered with its status.
   const mirrorForm = async (c: C, op: (f: Map<string, string>) => MirrorOp | string, done: (op: MirrorOp) => string) => {
@@ -237,7 +238,7 @@ function registerApi(app: Hono<AdminEnv>): void {
   app.post("/_admin/api/purge", async (c) => {
     const body = await jsonBody(c);
     if (body instanceof Response) return body;
-    return result(c, await purgeObjects(c.env.STORE, { path: body["path"], prefix: body["prefix"] }));
+    return result(c, await purgeObjects(c.env.STORE, { path: body["path"], prefix: body["prefix"] }, c.get("base").config.cloudflarePurge));
   });
 }
 

@@ -12,6 +12,9 @@ import type { Store } from "./store";
 /** R2 copies purged per call: each costs a few R2 operations and this colo's cache deletes. */
 const PURGE_BATCH = 100;
 
+/** What the admin asked to purge: one exact path, or every path under a prefix. */
+export type PurgeTarget = { path: string } | { prefix: string };
+
 export interface PathPurge {
   path: string;
   /** Whether R2 held a copy of the path itself. */

@@ -4,7 +4,8 @@
 // stop serving it within PURGE_CHECK_SECONDS: the first to be asked refills from the
 // origin (the origin sees one new GET, Cache-Status says miss), the other serves that new
 // copy, never its own old one (told apart by age).
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import http from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -27,8 +28,28 @@ describe("purge reaches every colo (local stack, two nodes)", () => {
   let nodes;
   let base;
   let control;
+  // A local server standing in for api.cloudflare.com (CF_API_BASE): records every call.
+  let api;
+  const apiCalls = [];
+  let apiAnswer = "ok";
+  const cf = { token: `cf_${randomBytes(16).toString("hex")}`, zone: randomBytes(16).toString("hex") };
 
   beforeAll(async () => {
+    api = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (d) => (body += d));
+      req.on("end", () => {
+        apiCalls.push({ method: req.method, url: req.url, auth: req.headers.authorization, body: JSON.parse(body || "null") });
+        if (apiAnswer === "429") {
+          res.writeHead(429, { "content-type": "application/json", "retry-after": "30" });
+          res.end(JSON.stringify({ success: false, errors: [{ code: 1015, message: "rate limited" }] }));
+          return;
+        }
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ success: true, errors: [], messages: [], result: { id: "purge-id" } }));
+      });
+    });
+    await new Promise((r) => api.listen(0, "127.0.0.1", r));
     dir = await mkdtemp(path.join(tmpdir(), "offload-purge-"));
     const [origin, controlPort, a, b, basePort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     nodes = [`http://127.0.0.1:${a}`, `http://127.0.0.1:${b}`];
@@ -45,12 +66,17 @@ describe("purge reaches every colo (local stack, two nodes)", () => {
       ADMIN_TOKEN: adminToken,
       // Colo hits without an origin HEAD: only the purge can stop a colo copy.
       REVALIDATE_SECONDS: "3600",
+      CF_API_TOKEN: cf.token,
+      CF_ZONE_ID: cf.zone,
+      CF_API_BASE: `http://127.0.0.1:${api.address().port}/client/v4`,
+      CF_PURGE_HOSTS: "downloads.example.com,dl2.example.com",
     });
     await stack.ready;
   }, 120_000);
 
   afterAll(async () => {
     await stopStack(stack);
+    await new Promise((r) => api?.close(r));
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -126,7 +152,10 @@ describe("purge reaches every colo (local stack, two nodes)", () => {
     const res = await purge({ prefix: "/releases/" });
     const purgedAt = Date.now();
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ prefix: "/releases/", purged: 1, more: false });
+    expect(await res.json()).toMatchObject({ prefix: "/releases/", purged: 1, more: false, cloudflare: { ok: true, requests: 1, items: 2 } });
+    expect(apiCalls).toEqual([
+      { method: "POST", url: `/client/v4/zones/${cf.zone}/purge_cache`, auth: `Bearer ${cf.token}`, body: { prefixes: ["downloads.example.com/releases/", "dl2.example.com/releases/"] } },
+    ]);
     await bothStopServingOld(RELEASE, purgedAt, sha);
     // One refill shared by both (fills are coordinated and R2 is global).
     expect(await originGets(RELEASE)).toBe(before + 1);
@@ -143,7 +172,8 @@ describe("purge reaches every colo (local stack, two nodes)", () => {
     await sleep(OLD_MS);
     const res = await purge({ path: HELLO });
     const purgedAt = Date.now();
-    expect(await res.json()).toMatchObject({ path: HELLO, stored: true, purged: 1 });
+    expect(await res.json()).toMatchObject({ path: HELLO, stored: true, purged: 1, cloudflare: { ok: true, items: 4 } });
+    expect(apiCalls.at(-1)?.body).toEqual({ files: [`https://downloads.example.com${HELLO}`, `http://downloads.example.com${HELLO}`, `https://dl2.example.com${HELLO}`, `http://dl2.example.com${HELLO}`] });
     await bothStopServingOld(HELLO, purgedAt, hello.sha);
     expect(await originGets(HELLO)).toBe(before + 1);
     await sleep(PURGE_CHECK_MS);
@@ -151,7 +181,23 @@ describe("purge reaches every colo (local stack, two nodes)", () => {
     expect(await originGets(RELEASE)).toBe(releaseGets);
   }, 60_000);
 
+  it("Cloudflare's rate limit: the purge is done in R2 and every colo, and the 429 is reported with its Retry-After", async () => {
+    apiAnswer = "429";
+    try {
+      const res = await purge({ path: "/index.html" });
+      expect(res.status).toBe(200);
+      const body = await res.json();
+      expect(body.generation).toBeGreaterThan(0);
+      expect(body.cloudflare).toMatchObject({ ok: false, status: 429, requests: 1 });
+      expect(body.cloudflare.reason).toMatch(/rate limit \(429, retry after 30 s\).*repeat the purge later/);
+      expect(JSON.stringify(body)).not.toContain(cf.token);
+    } finally {
+      apiAnswer = "ok";
+    }
+  });
+
   it("bad purges: no credentials 401, unknown prefix 404 naming it, malformed 400 naming the field; nothing purged", async () => {
+    const calls = apiCalls.length;
     const noAuth = await purge({ prefix: "/releases/" }, {});
     expect(noAuth.status).toBe(401);
     const unknown = await purge({ prefix: "/no-such-release/" });
@@ -160,6 +206,7 @@ describe("purge reaches every colo (local stack, two nodes)", () => {
     const malformed = await purge({ prefix: "/releases/../etc/" });
     expect(malformed.status).toBe(400);
     expect(await malformed.text()).toMatch(/^prefix: bad path/);
+    expect(apiCalls.length).toBe(calls);
     await sleep(PURGE_CHECK_MS);
     for (const node of nodes) expect((await get(node, RELEASE)).cacheStatus).toContain("detail=cache-api");
   }, 30_000);

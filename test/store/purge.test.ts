@@ -20,7 +20,7 @@ const colo = new CacheTier(caches.default);
 /** One env object per "isolate": the node keeps its purge-log copy per env. */
 function isolate(vars: Record<string, string>): (path: string) => Promise<Response> {
   const e = { ...(env as object), REVALIDATE_SECONDS: "31536000", ...vars } as unknown as Env;
-  return (path) => worker.fetch(new Request(`http://node.test${path}`, { headers: { "cf-connecting-ip": "198.51.100.61" } }), e, createExecutionContext());
+  return async (path) => worker.fetch(new Request(`http://node.test${path}`, { headers: { "cf-connecting-ip": "198.51.100.61" } }), e, createExecutionContext());
 }
 
 /** Requests until this colo serves `path` from its own pointer (learnt in the background after an R2 hit). */
