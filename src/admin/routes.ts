@@ -163,7 +163,7 @@ export function adminRoutes(): Hono<AdminEnv> {
     if (!r.ok) return plain(r.status, r.reason);
     const v = r.value;
     const cdn = v.cloudflare ? (v.cloudflare.ok ? "; Cloudflare's cache purged too" : `; ${v.cloudflare.reason}`) : "";
-    if ("prefix" in v) return back(c, r, `purged ${v.purged} copies under ${v.prefix}${v.more ? " (more remain: purge the prefix again)" : ""}${cdn}`);
+    if ("prefix" in v) return back(c, r, `purged ${v.purged} ${v.purged === 1 ? "copy" : "copies"} under ${v.prefix}${v.more ? " (more remain: purge the prefix again)" : ""}${cdn}`);
     return back(c, r, `${v.stored ? `purged ${v.path} in every colo` : `${v.path} was not stored (colo pointers to it dropped all the same)`}${cdn}`);
   });
   // The mirror catalog's forms: a refusal is the client's error, answered with its status.
