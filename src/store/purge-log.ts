@@ -73,6 +73,8 @@ export async function recordPurge(bucket: R2Bucket, target: { match: string; pre
       onlyIf: etag === null ? { etagDoesNotMatch: "*" } : { etagMatches: etag },
     });
     if (written) return next.gen;
+    // R2 takes about one write per second per key: back off before the next attempt.
+    await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
   }
   throw new Error(`purge log: ${WRITE_ATTEMPTS} concurrent writers in a row, purge not recorded; retry`);
 }

@@ -53,9 +53,11 @@ export class Store {
       const hit = await this.cache.pointer(key);
       if (hit && !(await this.options.purges?.purged(key, hit.stamp))) return this.copy(hit.meta, "cache-api", hit.body);
       if (hit) {
-        // Purged in some colo since this one learnt it: forget it here, read R2's.
+        // Purged in some colo since this one learnt it: forget the pointer here and read
+        // R2's. Its chunk entries stay: unreachable once R2 moved on (a refill has a new
+        // fill id), and still right if the log only could not vouch (a trimmed entry).
         void hit.body?.cancel().catch(() => {});
-        this.options.waitUntil(this.cache.purge(key, hit.meta).catch(() => {}));
+        this.options.waitUntil(this.cache.purge(key, null).catch(() => {}));
       }
     }
     const meta = await this.r2.meta(key);
