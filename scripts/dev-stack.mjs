@@ -45,7 +45,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const NODE_VARS = NODE_VAR_NAMES.filter((name) => name !== "NODE_ID");
 
 /** Base worker variables passed through from the environment: offload, farms, admin, stats. */
-export const BASE_VARS = [...BASE_VAR_NAMES, ...FARMS_VAR_NAMES, "ADMIN_TOKEN", "STATS_FLUSH_SECONDS"];
+export const BASE_VARS = [...BASE_VAR_NAMES, ...FARMS_VAR_NAMES, "ADMIN_TOKEN", "STATS_FLUSH_SECONDS", "CF_API_TOKEN"];
 
 /** Local default for STATS_FLUSH_SECONDS: totals on the admin page move within seconds. */
 const LOCAL_STATS_FLUSH_SECONDS = "2";

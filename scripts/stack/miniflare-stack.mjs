@@ -5,7 +5,8 @@
  * fail with SQLITE_BUSY. Inside one Miniflare the nodes share the R2 bucket, the Cache
  * API store and the Durable Objects (defined by the first node, referenced by the
  * others via scriptName), so request coalescing and per-client limits span all nodes,
- * as they span colos in production. With the base in the stack, the nodes' bindings to
+ * as they span colos in production. The Cache API is shared too unless a worker opens a
+ * named cache: each node gets CACHE_NAME=<its name>, so each stands for its own colo. With the base in the stack, the nodes' bindings to
  * the base's own Durable Objects (script_name, e.g. STATS) point at the base worker.
  */
 import path from "node:path";
@@ -89,7 +90,9 @@ export async function startNodeStack({ bundlePath, vars, ports, persistDir, host
     scriptPath: bundlePath,
     compatibilityDate: config.compatibilityDate,
     compatibilityFlags: config.compatibilityFlags,
-    bindings: { ...vars, NODE_ID: name },
+    // Each node its own Cache API cache, as each colo has its own: inside one Miniflare,
+    // caches.default is one store for every worker (CACHE_NAME in the README).
+    bindings: { ...vars, NODE_ID: name, CACHE_NAME: vars.CACHE_NAME ?? name },
     r2Buckets: config.r2Buckets,
     durableObjects: {
       ...Object.fromEntries(config.durableObjects.map((d) => [

@@ -10,6 +10,9 @@ import { quoted } from "../http/plain";
 import { farmRegistry, invalidateFarmRecords } from "../farms/runtime";
 import { ADMIN_STATES, type AdminState, type FarmEvent } from "../farms/types";
 import { Store } from "../store/store";
+import { purgePath, purgePrefix, type PathPurge, type PrefixPurge, type PurgeTarget } from "../store/purge";
+import type { CloudflarePurgeConfig } from "../config/cloudflare-purge";
+import { purgeCloudflare, type CdnPurge } from "./cloudflare-purge";
 
 export type ActionResult<T> = { ok: true; value: T } | { ok: false; status: 400 | 404; reason: string };
 
@@ -33,16 +36,40 @@ export async function setMemberState(
 }
 
 /**
- * Purge a stored object: its R2 copy (global: every node refills from the origin) and
- * this colo's Cache API entry. Other colos' Cache API entries are not reachable from
- * here; they are replaced when their next revalidation sees a new version.
+ * The purge form's or API body's fields: exactly one of `path` and `prefix`, each a
+ * canonical path (the form the nodes key copies by) without a query, so a purge never
+ * misses a copy by spelling and a malformed one purges nothing.
  */
-export async function purgeObject(store: R2Bucket, path: string): Promise<ActionResult<{ path: string; stored: boolean }>> {
-  if (!path.startsWith("/") || path.length > 2048) return { ok: false, status: 400, reason: "path must start with / (at most 2048 characters)" };
-  const canonical = canonicalRequestPath(`https://admin.invalid${path}`);
-  if (!canonical.ok) return { ok: false, status: 400, reason: `bad path: ${canonical.reason}` };
-  if (canonical.query) return { ok: false, status: 400, reason: "path must not carry a query" };
-  // Purging needs no cache warming, so nothing runs after the answer.
-  const previous = await new Store(store, caches.default, { cacheMaxBytes: 0, waitUntil: () => {} }).purge(canonical.path);
-  return { ok: true, value: { path: canonical.path, stored: previous !== null } };
+export function purgeTarget(fields: { path?: unknown; prefix?: unknown }): PurgeTarget | { error: string } {
+  const given = (["path", "prefix"] as const).filter((f) => fields[f] !== undefined && fields[f] !== "");
+  if (given.length !== 1) return { error: "give exactly one of path (one file) and prefix (a folder such as /releases/1.2/)" };
+  const field = given[0]!;
+  const value = fields[field];
+  if (typeof value !== "string" || !value.startsWith("/") || value.length > 2048) return { error: `${field} must start with / (at most 2048 characters)` };
+  const canonical = canonicalRequestPath(`https://admin.invalid${value}`);
+  if (!canonical.ok) return { error: `${field}: bad path: ${canonical.reason}` };
+  if (canonical.query || value.includes("?")) return { error: `${field} must not carry a query` };
+  if (field === "prefix" && canonical.path !== value) return { error: `prefix must be written as the nodes key paths: ${quoted(canonical.path)}, not ${quoted(value)}` };
+  return field === "path" ? { path: canonical.path } : { prefix: canonical.path };
 }
+
+/**
+ * Purge stored copies everywhere: R2's (every node refills from the origin), this colo's
+ * Cache API pointers, and, through the purge log, every other colo's pointers at their
+ * next check (PURGE_CHECK_SECONDS). A prefix takes up to PURGE_BATCH copies per call.
+ */
+export async function purgeObjects(bucket: R2Bucket, fields: { path?: unknown; prefix?: unknown }, cloudflare: CloudflarePurgeConfig | null): Promise<ActionResult<Purged>> {
+  const target = purgeTarget(fields);
+  if ("error" in target) return { ok: false, status: 400, reason: target.error };
+  // Purging needs no cache warming, so nothing runs after the answer.
+  const store = new Store(bucket, caches.default, { cacheMaxBytes: 0, waitUntil: () => {} });
+  const done = "path" in target ? await purgePath(store, bucket, target.path) : await purgePrefix(store, bucket, target.prefix);
+  if (!done) return { ok: false, status: 404, reason: `nothing stored under prefix ${quoted("prefix" in target ? target.prefix : "")}` };
+  // A prefix in several batches is sent to Cloudflare with its last one, when R2 holds
+  // none of it any more: fewer API requests against the plan's rate limit.
+  if (!cloudflare || ("more" in done && done.more)) return { ok: true, value: done };
+  return { ok: true, value: { ...done, cloudflare: await purgeCloudflare(cloudflare, target) } };
+}
+
+/** A purge's answer; `cloudflare` when CF_API_TOKEN and CF_ZONE_ID are set. */
+export type Purged = (PathPurge | PrefixPurge) & { cloudflare?: CdnPurge };

@@ -75,8 +75,9 @@ ${historySection(d.health)}`,
 function offloadSection(s: StatsSummary | null, csrf: string): Html {
   const purge = html`<form method="post" action="/_admin/purge" id="purge">
   <input type="hidden" name="csrf" value="${csrf}">
-  <label>Purge a stored object: <input name="path" placeholder="/releases/file.iso" required maxlength="2048"></label>
-  <button type="submit">Purge</button></form>`;
+  <label>Purge a stored object: <input name="path" placeholder="/releases/file.iso" maxlength="2048"></label>
+  <label>or every object under <input name="prefix" placeholder="/releases/1.2/" maxlength="2048"></label>
+  <button type="submit">Purge in every colo</button></form>`;
   if (!s) return html`<h2>Offload</h2><p class="muted">No offload statistics (no STATS binding, or it did not answer).</p>${purge}`;
   const t = s.totals;
   return html`<h2>Offload, last ${s.windowMinutes} minutes</h2>

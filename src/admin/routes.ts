@@ -11,7 +11,7 @@ import type { BaseConfig } from "../config/base-config";
 import type { FarmsConfig } from "../config/farms-config";
 import { plain, quoted } from "../http/plain";
 import { sameSecret } from "../auth/secret-token";
-import { purgeObject, setMemberState, type ActionResult } from "./actions";
+import { purgeObjects, setMemberState, type ActionResult } from "./actions";
 import { changeMirror, MIRROR_STATE_OPS, mirrorFormBody, mirrorsData, type MirrorOp } from "./mirror-actions";
 import { farmsData, healthData, statsData } from "./data";
 import { metricsAnswer } from "./metrics";
@@ -161,9 +161,12 @@ export function adminRoutes(): Hono<AdminEnv> {
   app.post("/_admin/purge", async (c) => {
     const f = await form(c);
     if (f instanceof Response) return f;
-    const r = await purgeObject(c.env.STORE, f.get("path") ?? "");
+    const r = await purgeObjects(c.env.STORE, { path: f.get("path"), prefix: f.get("prefix") }, c.get("base").config.cloudflarePurge);
     if (!r.ok) return plain(r.status, r.reason);
-    return back(c, r, r.value.stored ? `purged ${r.value.path}` : `${r.value.path} was not stored (Cache API entry of this colo dropped if any)`);
+    const v = r.value;
+    const cdn = v.cloudflare ? (v.cloudflare.ok ? "; Cloudflare's cache purged too" : `; ${v.cloudflare.reason}`) : "";
+    if ("prefix" in v) return back(c, r, `purged ${v.purged} ${v.purged === 1 ? "copy" : "copies"} under ${v.prefix}${v.more ? " (more remain: purge the prefix again)" : ""}${cdn}`);
+    return back(c, r, `${v.stored ? `purged ${v.path} in every colo` : `${v.path} was not stored (colo pointers to it dropped all the same)`}${cdn}`);
   });
   // The mirror catalog's forms: a refusal is the client's error, answered with its status.
   const mirrorForm = async (c: C, op: (f: Map<string, string>) => MirrorOp | string, done: (op: MirrorOp) => string) => {
@@ -238,7 +241,7 @@ function registerApi(app: Hono<AdminEnv>): void {
   app.post("/_admin/api/purge", async (c) => {
     const body = await jsonBody(c);
     if (body instanceof Response) return body;
-    return result(c, await purgeObject(c.env.STORE, typeof body["path"] === "string" ? body["path"] : ""));
+    return result(c, await purgeObjects(c.env.STORE, { path: body["path"], prefix: body["prefix"] }, c.get("base").config.cloudflarePurge));
   });
 }
 

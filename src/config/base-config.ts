@@ -9,6 +9,7 @@ import { MIRROR_SCAN_VAR_NAMES, mirrorScans, type MirrorScans } from "./mirror-s
 import { isStrategyName, STRATEGY_NAMES, type StrategyName } from "./strategy-names.ts";
 import { privateAddressProblem } from "./public-address.ts";
 import { targetList, type TargetSpec } from "./targets.ts";
+import { CLOUDFLARE_PURGE_VAR_NAMES, parseCloudflarePurge, type CloudflarePurgeConfig } from "./cloudflare-purge.ts";
 
 export interface BaseConfig {
   originUrl: string;
@@ -46,6 +47,8 @@ export interface BaseConfig {
   fallbackUrl: string | null;
   /** Public URL of the base, for rewriting the origin's Location; null = the request's own. */
   publicUrl: string | null;
+  /** Admin purges also call Cloudflare's cache purge API (CF_API_TOKEN + CF_ZONE_ID); null = never. */
+  cloudflarePurge: CloudflarePurgeConfig | null;
   maxLinks: number;
   originTimeoutMs: number;
   /** Longest silence of a client between two chunks of an upload the base passes to the origin (408 after it). */
@@ -73,7 +76,7 @@ export const BASE_VAR_NAMES = [
   "SIGN_CLIENT", "CACHE_KEY_QUERY", "FALLBACK_URL", "PUBLIC_URL", "MAX_LINKS", "ORIGIN_TIMEOUT_MS", "CLIENT_BODY_TIMEOUT_MS", "HEALTH_TIMEOUT_MS",
   "HEALTH_RISE", "HEALTH_FALL", "LEASE_SECONDS", "PROXY_ROUTES", "STATS_FLUSH_SECONDS",
   "MIRROR_VERDICT_SECONDS", "MIRROR_RECHECK_SECONDS", "MIRROR_CHECK_TIMEOUT_MS", "MIRRORS_ALLOW_PRIVATE",
-  ...MIRROR_SCAN_VAR_NAMES,
+  ...MIRROR_SCAN_VAR_NAMES, ...CLOUDFLARE_PURGE_VAR_NAMES,
 ] as const;
 
 export function parseBaseConfig(vars: RawVars): BaseConfig {
@@ -84,10 +87,12 @@ export function parseBaseConfig(vars: RawVars): BaseConfig {
   const fallback = raw(vars, "FALLBACK_URL");
   const publicUrl = raw(vars, "PUBLIC_URL");
   const mirrorsAllowPrivate = boolean(vars, "MIRRORS_ALLOW_PRIVATE", false);
+  const nodes = targetList(vars, "OFFLOAD_NODES", "node");
+  const publicAt = publicUrl === undefined ? null : absoluteUrl({ PUBLIC_URL: publicUrl }, "PUBLIC_URL");
   return {
     originUrl: absoluteUrl(vars, "ORIGIN_URL"),
     baseId: token(vars, "BASE_ID", "offload-base"),
-    nodes: targetList(vars, "OFFLOAD_NODES", "node"),
+    nodes,
     mirrors: publicMirrors(targetList(vars, "MIRRORS", "mirror"), mirrorsAllowPrivate),
     mirrorsAllowPrivate,
     balancer,
@@ -105,7 +110,8 @@ export function parseBaseConfig(vars: RawVars): BaseConfig {
     signClient: boolean(vars, "SIGN_CLIENT", false),
     cacheKeyQuery: boolean(vars, "CACHE_KEY_QUERY", false),
     fallbackUrl: fallback === undefined ? null : absoluteUrl({ FALLBACK_URL: fallback }, "FALLBACK_URL"),
-    publicUrl: publicUrl === undefined ? null : absoluteUrl({ PUBLIC_URL: publicUrl }, "PUBLIC_URL"),
+    publicUrl: publicAt,
+    cloudflarePurge: parseCloudflarePurge(vars, [...nodes.map((n) => n.url), ...(publicAt ? [publicAt] : [])]),
     maxLinks: integer(vars, "MAX_LINKS", 5, 0, 20),
     originTimeoutMs: integer(vars, "ORIGIN_TIMEOUT_MS", 15_000, 100, 600_000),
     // nginx client_body_timeout's default; the proxy routes' clientBodyTimeoutMs has the same.

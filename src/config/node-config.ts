@@ -61,6 +61,10 @@ export interface NodeConfig {
   throttleBurstBytes: number;
   /** Seconds between flushes of the offload totals to the base's OffloadStats (0 = every answer). */
   statsFlushSeconds: number;
+  /** Longest a colo serves a purged copy: the purge log is re-read from R2 after this (0 = on every colo hit). */
+  purgeCheckSeconds: number;
+  /** Cache API cache of this node (caches.open); null = caches.default. The local stack sets one per node, as colos. */
+  cacheName: string | null;
 }
 
 /** Every variable parseNodeConfig reads (the local stack passes these through from its environment). */
@@ -69,7 +73,7 @@ export const NODE_VAR_NAMES = [
   "REVALIDATE_SECONDS", "CACHE_API_MAX_BYTES", "CHUNK_SIZE", "FILL_STALL_SECONDS", "ORIGIN_TIMEOUT_MS", "LEASE_SECONDS",
   "RETRY_AFTER_SECONDS", "MAX_RANGES", "CACHE_KEY_QUERY", "FORWARD_CREDENTIALS", "REQUIRE_SIGNED_URLS", "SIGNING_KEYS",
   "TOKEN_MAX_TTL_SECONDS", "REQUIRE_TOKEN_CLIENT",
-  "THROTTLE", "THROTTLE_BURST_BYTES", "STATS_FLUSH_SECONDS",
+  "THROTTLE", "THROTTLE_BURST_BYTES", "STATS_FLUSH_SECONDS", "PURGE_CHECK_SECONDS", "CACHE_NAME",
 ] as const;
 
 /**
@@ -103,6 +107,8 @@ export function parseNodeConfig(vars: RawVars): NodeConfig {
     throttle: raw(vars, "THROTTLE") ?? null,
     throttleBurstBytes: integer(vars, "THROTTLE_BURST_BYTES", 0, 0, Number.MAX_SAFE_INTEGER),
     statsFlushSeconds: statsFlushSeconds(vars),
+    purgeCheckSeconds: integer(vars, "PURGE_CHECK_SECONDS", 2, 0, 3600),
+    cacheName: raw(vars, "CACHE_NAME") === undefined ? null : token(vars, "CACHE_NAME", ""),
   };
 }
 

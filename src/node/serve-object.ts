@@ -6,6 +6,7 @@ import { decideRange, type ByteRange } from "../http/range";
 import { shapeRanges } from "../http/range-coalesce";
 import type { OriginHead } from "../store/meta";
 import { Store } from "../store/store";
+import { purgeCheck } from "../store/purge-view";
 import { passThrough } from "./pass-through";
 import { plain } from "../http/plain";
 import { opaqueError, requestId } from "../http/request-id";
@@ -38,7 +39,7 @@ interface OriginVersion {
 export async function serveObject(o: ObjectRequest): Promise<Response> {
   const { config, key } = o;
   const node = config.nodeId;
-  const store = storeOf(o);
+  const store = await storeOf(o);
   const cache = store.cache;
 
   const copy: StoredCopy | null = await store.lookup(key);
@@ -126,7 +127,7 @@ async function missing(o: ObjectRequest, v: OriginVersion): Promise<Response> {
 async function cold(o: ObjectRequest, v: OriginVersion, window: ByteRange | null): Promise<Response> {
   const { head, version } = v;
   const node = o.config.nodeId;
-  const store = storeOf(o);
+  const store = await storeOf(o);
   const ns = o.env.FILLS;
   const id = ns.idFromName(`${o.key}\n${version}`);
   const r = await coldRead({ config: o.config, store, coordinator: () => ns.get(id), waitUntil: (p) => o.ctx.waitUntil(p.catch(() => {})) }, { key: o.key, target: o.key, version, head }, window);
@@ -185,6 +186,10 @@ function originError(o: ObjectRequest, status: number, reason: string, cacheStat
   return opaqueError(status, reason, id, { "cache-status": cacheStatusValue });
 }
 
-function storeOf(o: ObjectRequest): Store {
-  return new Store(o.env.STORE, caches.default, { cacheMaxBytes: o.config.cacheApiMaxBytes, waitUntil: (p) => o.ctx.waitUntil(p) });
+async function storeOf(o: ObjectRequest): Promise<Store> {
+  const { config } = o;
+  // A named cache only where CACHE_NAME is set (the local stack's nodes, standing for colos).
+  const cache = config.cacheName === null ? caches.default : await caches.open(config.cacheName);
+  const purges = purgeCheck(o.env, config.purgeCheckSeconds * 1000);
+  return new Store(o.env.STORE, cache, { cacheMaxBytes: config.cacheApiMaxBytes, waitUntil: (p) => o.ctx.waitUntil(p), purges });
 }

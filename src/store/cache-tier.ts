@@ -12,6 +12,8 @@ import { sameFill, type StoredMeta } from "./meta";
 const ORIGIN = "https://offload-node.cache.invalid";
 const META_HEADER = "x-offload-meta";
 const INLINE_HEADER = "x-offload-inline";
+/** The purge-log generation the pointer was learnt under (purge-log.ts); absent on older pointers = 0. */
+const STAMP_HEADER = "x-offload-purge-gen";
 const YEAR = 31_536_000;
 /** A colo warms a chunk once per this many seconds, however many clients miss it together. */
 const WARMING_SECONDS = 60;
@@ -25,6 +27,8 @@ export interface PointerHit {
   meta: StoredMeta;
   /** The whole body when the pointer carries it inline; taken once. */
   body: ReadableStream<Uint8Array> | null;
+  /** The purge-log generation the pointer was put under. */
+  stamp: number;
 }
 
 export class CacheTier {
@@ -38,11 +42,12 @@ export class CacheTier {
       res.body?.cancel().catch(() => {});
       return null;
     }
+    const stamp = Number(res.headers.get(STAMP_HEADER) ?? 0) || 0;
     if (res.headers.get(INLINE_HEADER) !== "1") {
       res.body?.cancel().catch(() => {});
-      return { meta, body: null };
+      return { meta, body: null, stamp };
     }
-    return { meta, body: res.body };
+    return { meta, body: res.body, stamp };
   }
 
   /** Bytes [from, to) of the inline body of `meta`'s pointer, or null. */
@@ -50,9 +55,12 @@ export class CacheTier {
     return this.matchPart(pointerUrl(meta.key), meta, from, to, meta.length);
   }
 
-  /** The pointer makes the version visible in this colo; `body` only for a one-chunk file. */
-  async putPointer(meta: StoredMeta, body: ReadableStream<Uint8Array> | Uint8Array | null): Promise<void> {
-    const headers = new Headers({ "cache-control": `public, max-age=${YEAR}`, [META_HEADER]: JSON.stringify(meta) });
+  /**
+   * The pointer makes the version visible in this colo; `body` only for a one-chunk file.
+   * `stamp`: the purge-log generation known before the R2 read that found `meta`.
+   */
+  async putPointer(meta: StoredMeta, body: ReadableStream<Uint8Array> | Uint8Array | null, stamp = 0): Promise<void> {
+    const headers = new Headers({ "cache-control": `public, max-age=${YEAR}`, [META_HEADER]: JSON.stringify(meta), [STAMP_HEADER]: String(stamp) });
     if (body !== null) headers.set(INLINE_HEADER, "1");
     await this.cache.put(pointerUrl(meta.key), new Response(body ?? "", { headers }));
   }

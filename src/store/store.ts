@@ -10,6 +10,7 @@ import { chunkedRange, type ReadChunk } from "./chunk-stream";
 import type { StoredCopy, TierName } from "./copy";
 import { chunkKey, chunkSpan, isChunked } from "./layout";
 import { sameFill, type StoredMeta } from "./meta";
+import type { PurgeCheck } from "./purge-view";
 import { R2Tier } from "./r2-tier";
 
 export interface StoreOptions {
@@ -17,6 +18,11 @@ export interface StoreOptions {
   cacheMaxBytes: number;
   /** Background work (cache warming) that may outlive the response. */
   waitUntil(p: Promise<unknown>): void;
+  /**
+   * The purge log, checked before a colo pointer is served (purge-view.ts); absent = no
+   * check (a store that only purges, or reads no colo pointer).
+   */
+  purges?: PurgeCheck;
 }
 
 /** Copies stored before chunking are one object; this colo keeps those up to the old default size. */
@@ -25,17 +31,34 @@ const LEGACY_INLINE_MAX = 256 * 1024 * 1024;
 export class Store {
   readonly cache: CacheTier;
   readonly r2: R2Tier;
+  /**
+   * The purge-log generation pointers this request puts are stamped with: read when the
+   * request began, so before any R2 read it makes. A purge recorded after that read has
+   * a higher generation, and the pointer is dropped at its next check.
+   */
+  private readonly stamp: number;
 
   constructor(bucket: R2Bucket, cache: Cache, private readonly options: StoreOptions) {
     this.cache = new CacheTier(cache);
     this.r2 = new R2Tier(bucket);
+    this.stamp = options.purges?.stamp() ?? 0;
   }
 
-  /** The visible version of `key`: this colo's pointer first, else R2's (then warmed here). */
+  /**
+   * The visible version of `key`: this colo's pointer first, unless the purge log says
+   * it was purged since the pointer was learnt; else R2's (then warmed here).
+   */
   async lookup(key: string): Promise<StoredCopy | null> {
     if (this.options.cacheMaxBytes > 0) {
       const hit = await this.cache.pointer(key);
-      if (hit) return this.copy(hit.meta, "cache-api", hit.body);
+      if (hit && !(await this.options.purges?.purged(key, hit.stamp))) return this.copy(hit.meta, "cache-api", hit.body);
+      if (hit) {
+        // Purged in some colo since this one learnt it: forget the pointer here and read
+        // R2's. Its chunk entries stay: unreachable once R2 moved on (a refill has a new
+        // fill id), and still right if the log only could not vouch (a trimmed entry).
+        void hit.body?.cancel().catch(() => {});
+        this.options.waitUntil(this.cache.purge(key, null).catch(() => {}));
+      }
     }
     const meta = await this.r2.meta(key);
     if (!meta) return null;
@@ -155,9 +178,9 @@ export class Store {
     const oneChunk = !isChunked(meta) || meta.length <= meta.chunkSize;
     this.options.waitUntil(
       (async () => {
-        if (!oneChunk) return this.cache.putPointer(meta, null);
+        if (!oneChunk) return this.cache.putPointer(meta, null, this.stamp);
         const body = await this.r2.chunk(meta, 0, 0, meta.length);
-        if (body) await this.cache.putPointer(meta, body);
+        if (body) await this.cache.putPointer(meta, body, this.stamp);
       })().catch(() => {}),
     );
   }

@@ -224,6 +224,23 @@ describe.skipIf(SKIP)("admin UI in Chromium (scripts/start's demo farm)", () => 
     expect(listed.mirrors.find((m) => m.id === "demo-mirror")).toMatchObject({ enabled: false, source: "admin" });
   });
 
+  it("purges the releases folder with the form: the flash counts the copies, and node-a refills from the origin", async () => {
+    await page.goto(`${base}/_admin`);
+    const form = page.locator("form#purge");
+    await form.locator('input[name="prefix"]').fill("/releases/");
+    await form.locator('button[type="submit"]').click();
+    await page.locator('p.flash[role="status"]').waitFor();
+    expect(await page.locator('p.flash[role="status"]').textContent()).toMatch(/^purged [1-9]\d* cop(y|ies) under \/releases\/$/);
+    // src/config/node-config.ts PURGE_CHECK_SECONDS (2 s): the bound for node-a's colo copy.
+    let status = "";
+    for (const deadline = Date.now() + 2000 + 1500; Date.now() < deadline && !/fwd=miss/.test(status); await sleep(100)) {
+      const res = await fetch(`${nodeA}/releases/app-1.0.tar.gz`);
+      await res.arrayBuffer();
+      status = res.headers.get("cache-status") ?? "";
+    }
+    expect(status).toMatch(/fwd=miss/);
+  });
+
   it("saves a full-page screenshot (test-results/admin-ui.png)", async () => {
     await page.goto(`${base}/_admin`);
     await page.locator('tr[data-member="farm_one/web1"]').waitFor();

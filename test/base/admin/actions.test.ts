@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { chunkKey, dataKey, manifestKey, metaKey, versionKeys } from "../../../src/store/layout";
 import { metaToRecord, type StoredMeta } from "../../../src/store/meta";
 import { R2Tier } from "../../../src/store/r2-tier";
+import { readPurgeLog } from "../../../src/store/purge-log";
 import { baseFetch } from "../support";
 
 const TOKEN = "admin-test-token-0123456789";
@@ -98,9 +99,17 @@ describe("admin: member actions", () => {
       ["/_admin/api/stats?top=-1", { headers: bearer }, 400, /top must be/],
       ["/_admin/api/purge", jsonPost({ path: "../etc/passwd" }), 400, /path must start with \//],
       ["/_admin/api/purge", jsonPost({ path: "/a/%2e%2e/b" }), 400, /bad path/],
+      ["/_admin/api/purge", jsonPost({ prefix: "/a/../b/" }), 400, /^prefix: bad path/],
+      ["/_admin/api/purge", jsonPost({ prefix: "/a//b/" }), 400, /^prefix must be written as the nodes key paths: "\/a\/b\/"/],
+      ["/_admin/api/purge", jsonPost({ prefix: "releases/" }), 400, /^prefix must start with \//],
+      ["/_admin/api/purge", jsonPost({ prefix: "/r/?x=1" }), 400, /^prefix must not carry a query/],
+      ["/_admin/api/purge", jsonPost({ path: "/a", prefix: "/b/" }), 400, /exactly one of path .* and prefix/],
+      ["/_admin/api/purge", jsonPost({}), 400, /exactly one of path .* and prefix/],
+      ["/_admin/api/purge", jsonPost({ prefix: 7 }), 400, /^prefix must start with \//],
       ["/_admin/nothing-here", { headers: bearer }, 404, /no such admin page/],
       ["/_admin/api/purge", jsonPost({ path: `/${"x".repeat(20_000)}` }), 413, /too large/],
     ];
+    const purgeGen = (await readPurgeLog((env as unknown as Env).STORE)).gen;
     for (const [path, init, status, reason] of bad) {
       const res = await baseFetch(path, init as never);
       const text = await res.text();
@@ -110,6 +119,8 @@ describe("admin: member actions", () => {
     }
     expect(Object.keys(await registry().snapshot()).sort()).toEqual(before);
     expect(await adminOf("farm_one", "web1")).toBe("enabled");
+    // Nothing purged by a refused purge: no generation recorded.
+    expect((await readPurgeLog((env as unknown as Env).STORE)).gen).toBe(purgeGen);
   });
 
   it("escapes what it shows: a flash message with markup is rendered as text", async () => {
@@ -131,12 +142,12 @@ describe("admin: purge", () => {
 
     const res = await baseFetch("/_admin/api/purge", jsonPost({ path: key }));
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ path: key, stored: true });
+    expect(await res.json()).toMatchObject({ path: key, stored: true, purged: 1 });
     expect(await store.head(metaKey(key))).toBeNull();
     expect(await store.head(dataKey(key, meta.version))).toBeNull();
 
     const again = await baseFetch("/_admin/api/purge", jsonPost({ path: key }));
-    expect(await again.json()).toEqual({ path: key, stored: false });
+    expect(await again.json()).toMatchObject({ path: key, stored: false, purged: 0 });
   });
 
   it("removes every chunk and the manifest of a chunked copy", async () => {
@@ -150,7 +161,35 @@ describe("admin: purge", () => {
     expect(versionKeys(meta)).toHaveLength(4);
 
     const res = await baseFetch("/_admin/api/purge", jsonPost({ path: key }));
-    expect(await res.json()).toEqual({ path: key, stored: true });
+    expect(await res.json()).toMatchObject({ path: key, stored: true });
     for (const k of [metaKey(key), ...versionKeys(meta)]) expect(await store.head(k)).toBeNull();
+  });
+
+  it("by prefix: every copy under it, recorded for every colo; an empty prefix is 404 naming it; no credentials is 401 and purges nothing", async () => {
+    const store = (env as unknown as Env).STORE;
+    const dir = `/purge-test/${crypto.randomUUID()}/`;
+    const keys = [`${dir}a.iso`, `${dir}sub/b.iso`];
+    for (const key of keys) {
+      const meta: StoredMeta = { key, version: "v1abc", etag: '"e1"', lastModified: null, length: 5, contentType: null, cacheControl: null, sha256: "", storedAt: Date.now() };
+      await store.put(dataKey(key, meta.version), "hello");
+      await store.put(metaKey(key), "", { customMetadata: metaToRecord(meta) });
+    }
+    const gen = (await readPurgeLog(store)).gen;
+    const refused = await baseFetch("/_admin/api/purge", jsonPost({ prefix: dir }, {}));
+    expect(refused.status).toBe(401);
+    expect(await store.head(metaKey(keys[0]!))).not.toBeNull();
+    expect((await readPurgeLog(store)).gen).toBe(gen);
+
+    const res = await baseFetch("/_admin/api/purge", jsonPost({ prefix: dir }));
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { generation: number };
+    expect(body).toEqual({ prefix: dir, purged: 2, more: false, generation: gen + 1 });
+    for (const key of keys) expect(await store.head(metaKey(key))).toBeNull();
+    expect((await readPurgeLog(store)).entries.at(-1)).toEqual({ gen: gen + 1, match: dir, prefix: true });
+
+    const empty = await baseFetch("/_admin/api/purge", jsonPost({ prefix: dir }));
+    expect(empty.status).toBe(404);
+    expect((await empty.text()).trim()).toBe(`nothing stored under prefix "${dir}"`);
+    expect((await readPurgeLog(store)).gen).toBe(gen + 1);
   });
 });
