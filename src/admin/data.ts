@@ -10,6 +10,7 @@ import type { AdminState, EffectiveState, FarmEvent, MemberStats } from "../farm
 import type { HealthRecord, Transition } from "../health/registry";
 import { STATS_OBJECT_NAME } from "../stats/recorder";
 import type { StatsSummary } from "../stats/types";
+import { log } from "../platform/log";
 
 export interface AdminMember {
   id: string;
@@ -97,7 +98,7 @@ export async function statsData(env: AdminEnv, minutes: number, top: number): Pr
   try {
     return (await env.STATS.get(env.STATS.idFromName(STATS_OBJECT_NAME)).summary({ minutes, top })) as StatsSummary;
   } catch (e) {
-    console.error(JSON.stringify({ msg: "admin: stats unavailable", error: String(e) }));
+    log.error("admin.stats-unavailable", { error: String(e) });
     return null;
   }
 }

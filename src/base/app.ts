@@ -33,6 +33,8 @@ import type { LoadedFarms } from "../farms/runtime";
 import { parseAdminToken } from "../config/admin-config";
 import { statsFlushSeconds } from "../config/stats-flush";
 import { recordMirrorRedirect, recordServed } from "../stats/recorder";
+import { log } from "../platform/log";
+import { requestId } from "../http/request-id";
 
 interface Loaded {
   config: BaseConfig;
@@ -248,7 +250,7 @@ async function offload(r: BaseRequest, file: { filePath: string; info: ObjectInf
   if (chosen?.kind === "mirror") recordMirrorRedirect(env, ctx, chosen.id, info.size ?? 0);
   if (chosen) return redirect(config, urlOf(chosen), extra, base.offloadStatus.get(chosen.id) ?? bypassStatus(config, `offload=${chosen.id}`));
   const why = choice.selection.excluded.map((e) => `${e.target.id}: ${e.reason}`).join("; ");
-  console.log(JSON.stringify({ msg: "no healthy target", path: filePath, excluded: why }));
+  log.warn("base.no-healthy-target", { requestId: requestId(req.headers), worker: config.baseId, path: filePath, excluded: why });
   if (config.fallbackUrl) return redirect(config, config.fallbackUrl + filePath + (query ? `?${query}` : ""), extra, bypassStatus(config, "fallback"));
   return servedHere(r, "no-healthy-target", new Headers(extra));
 }

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { step, unchecked, type Thresholds, type Wording } from "../health/rise-fall";
 import type { AdminState, FarmEvent, MemberRecord, MemberStats, Probe } from "./types";
+import { log } from "../platform/log";
 
 const MEMBER = "m:";
 const EVENT = "e:";
@@ -92,7 +93,7 @@ export class FarmRegistry extends DurableObject<Env> {
   private async log(events: FarmEvent[]): Promise<void> {
     if (events.length === 0) return;
     // Structured transition logs (Workers Logs / Logpush pick up console output as JSON).
-    for (const e of events) console.log(JSON.stringify({ msg: "farm member transition", ...e }));
+    for (const e of events) log.info("farm.member-transition", { ...e });
     let seq = (await this.ctx.storage.get<number>("seq")) ?? 0;
     const entries: Record<string, FarmEvent> = {};
     for (const e of events) entries[`${EVENT}${String(++seq).padStart(12, "0")}`] = e;

@@ -6,6 +6,7 @@ import { R2Tier } from "../store/r2-tier";
 import { FillPlan } from "./plan";
 import { encodeEvent, type Abandon, type ChunkReport, type JoinRequest, type JoinResult, type ProgressEvent, type Renewal, type ReportAnswer } from "./protocol";
 import { Retirements } from "./retire";
+import { log } from "../platform/log";
 
 /** What survives an eviction of the object (the stored set is kept per chunk beside it). */
 interface FillState {
@@ -281,13 +282,13 @@ export class FillCoordinator extends DurableObject<Env> {
     } catch (e) {
       this.commitFailures++;
       this.commitRetryAt = now + Math.min(MAX_COMMIT_PAUSE_MS, this.leaseMs() * 2 ** (this.commitFailures - 1));
-      console.error(JSON.stringify({ msg: "fill: commit failed, will retry", key: state.key, version: state.version, failures: this.commitFailures, error: String(e) }));
+      log.error("fill.commit-failed", { key: state.key, version: state.version, fill: state.fill, failures: this.commitFailures, willRetry: true, error: String(e) });
       return;
     }
     this.commitFailures = 0;
     this.commitRetryAt = 0;
     if (!outcome.ok) {
-      console.log(JSON.stringify({ msg: "fill: not committed, the pointer moved on meanwhile", key: state.key, version: state.version, current: outcome.current?.version ?? null }));
+      log.info("fill.superseded", { key: state.key, version: state.version, fill: state.fill, current: outcome.current?.version ?? null });
       await this.retired.add(meta, now + COMPLETE_KEEP_MS);
       // Its followers still get their bytes: every chunk exists until the retirement.
       this.emit({ t: "done" });

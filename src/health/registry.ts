@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { step, unchecked, type CheckResult, type RiseFallState, type Thresholds, type Wording } from "./rise-fall";
+import { log } from "../platform/log";
 
 /** A target's health (reason: for logs and the admin page) and its last reported load. */
 export interface HealthRecord extends RiseFallState {
@@ -52,7 +53,7 @@ export class HealthRegistry extends DurableObject<Env> {
     if (transitions.length > 0) {
       const history = [...(await this.history()), ...transitions].slice(-HISTORY_MAX);
       await this.ctx.storage.put(HISTORY, history);
-      for (const t of transitions) console.log(JSON.stringify({ msg: "health transition", ...t }));
+      for (const t of transitions) log.info("health.transition", { ...t });
     }
     return transitions;
   }

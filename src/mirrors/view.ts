@@ -10,6 +10,7 @@
 import { perIsolate } from "../platform/per-isolate";
 import type { CheckRequest, MirrorInventory, Remembered } from "./inventory";
 import { versionKey } from "./verdict";
+import { log } from "../platform/log";
 
 interface Entry {
   verdicts: Record<string, Remembered>;
@@ -43,7 +44,7 @@ export function knownVerdicts(env: object, inventory: () => DurableObjectStub<Mi
       inventory()
         .check(req)
         .then((verdicts) => void (e.verdicts = verdicts))
-        .catch((err: unknown) => console.log(JSON.stringify({ msg: "mirror inventory unavailable", path: req.path, error: String(err) })))
+        .catch((err: unknown) => log.warn("mirror.inventory-unavailable", { path: req.path, error: String(err) }))
         .finally(() => void (e.refreshing = false)),
     );
   }
@@ -82,7 +83,7 @@ export function disabledMirrors(env: object, inventory: () => DurableObjectStub<
           entry.disabled = new Map(Object.values(states).filter((s) => s.disabled).map((s) => [s.mirror, s.reason]));
           entry.fetchedAt = Date.now();
         })
-        .catch((err: unknown) => console.log(JSON.stringify({ msg: "mirror inventory unavailable", error: String(err) })))
+        .catch((err: unknown) => log.warn("mirror.inventory-unavailable", { error: String(err) }))
         .finally(() => void (entry.refreshing = false)),
     );
   }

@@ -12,6 +12,7 @@ import { opaqueError, requestId } from "../http/request-id";
 import { respondFromCopy } from "../store/respond";
 import { revalidate } from "./revalidate";
 import type { StoredCopy } from "../store/copy";
+import { log } from "../platform/log";
 
 export interface ObjectRequest {
   req: Request;
@@ -181,7 +182,7 @@ function headOnly(key: string, v: OriginVersion): StoredCopy {
  */
 function originError(o: ObjectRequest, status: number, reason: string, cacheStatusValue: string): Response {
   const id = requestId(o.req.headers);
-  console.log(JSON.stringify({ msg: "node answered an origin failure", requestId: id, node: o.config.nodeId, path: o.key, status, reason }));
+  log.error("node.origin-failed", { requestId: id, worker: o.config.nodeId, path: o.key, status, reason });
   return opaqueError(status, reason, id, { "cache-status": cacheStatusValue });
 }
 

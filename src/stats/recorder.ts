@@ -9,6 +9,7 @@ import { classifyServed } from "./classify";
 import { statsFlushSeconds } from "../config/stats-flush";
 import { perIsolate } from "../platform/per-isolate";
 import type { OffloadStats } from "./offload-stats";
+import { log } from "../platform/log";
 
 /** The one object every writer reports to. */
 export const STATS_OBJECT_NAME = "offload-stats";
@@ -46,7 +47,7 @@ const writerOf = perIsolate((env: object): Writer => {
   try {
     flushMs = statsFlushSeconds(env as Record<string, unknown>) * 1000;
   } catch (e) {
-    console.error(JSON.stringify({ msg: "offload stats disabled", error: String(e) }));
+    log.error("stats.disabled", { error: String(e) });
   }
   return { pending: emptyPending(), lastFlush: 0, flushMs, scheduled: false };
 });
@@ -100,7 +101,7 @@ function flush(ns: StatsNamespace, ctx: ExecutionContext, w: Writer, now: number
   // retry storm); the totals are for a chart, and a gap there is the honest record.
   const sent = stats.record(batch).catch((e: unknown) => {
     const lost = batch.buckets.reduce((n, b) => n + b.copyResponses + b.originResponses + b.refusals, 0);
-    console.error(JSON.stringify({ msg: "offload stats flush failed", answersDropped: lost, error: String(e) }));
+    log.error("stats.flush-failed", { answersDropped: lost, error: String(e) });
   });
   ctx.waitUntil(sent);
 }
