@@ -91,6 +91,7 @@ export class FillCoordinator extends DurableObject<Env> {
         if (pointer?.meta?.version === req.version) return { kind: "stored", meta: pointer.meta };
         this.state = { key: req.key, target: req.target, version: req.version, head: req.head, chunkSize: req.chunkSize, fill: randomId(), sha256: "", claimedSha256: "", base: pointer?.etag ?? null, complete: false, touched: now };
         this.plan = new FillPlan(chunkCount(req.head.length, req.chunkSize));
+        log.info("fill.started", { requestId: req.requestId ?? null, worker: req.worker ?? null, key: req.key, version: req.version, fill: this.state.fill, length: req.head.length, chunkSize: req.chunkSize });
       }
       const state = this.state;
       const plan = this.plan!;
@@ -298,6 +299,7 @@ export class FillCoordinator extends DurableObject<Env> {
     state.complete = true;
     state.touched = now;
     await this.ctx.storage.put(STATE, state);
+    log.info("fill.committed", { key: state.key, version: state.version, fill: state.fill, length: state.head.length, sha256: state.sha256, replaced: outcome.replaced?.version ?? null });
   }
 
   private async manifest(state: FillState): Promise<Manifest> {
@@ -322,6 +324,7 @@ export class FillCoordinator extends DurableObject<Env> {
   private async discard(reason: string, changed: boolean): Promise<void> {
     const state = this.state;
     if (state) {
+      log.warn("fill.failed", { key: state.key, version: state.version, fill: state.fill, reason, changed });
       const keys: string[] = [];
       for (let i = 0; i < (this.plan?.chunks ?? 0); i++) if (this.plan?.isStored(i)) keys.push(chunkKey(state.key, state.version, state.fill, i));
       await this.r2.deleteKeys(keys).catch(() => {});

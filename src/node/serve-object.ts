@@ -130,7 +130,7 @@ async function cold(o: ObjectRequest, v: OriginVersion, window: ByteRange | null
   const store = storeOf(o);
   const ns = o.env.FILLS;
   const id = ns.idFromName(`${o.key}\n${version}`);
-  const r = await coldRead({ config: o.config, store, coordinator: () => ns.get(id), waitUntil: (p) => o.ctx.waitUntil(p.catch(() => {})) }, { key: o.key, target: o.key, version, head }, window);
+  const r = await coldRead({ config: o.config, store, coordinator: () => ns.get(id), waitUntil: (p) => o.ctx.waitUntil(p.catch(() => {})), requestId: requestId(o.req.headers) }, { key: o.key, target: o.key, version, head }, window);
   if (r.kind === "stored") {
     // Stored meanwhile (by another node, or before our lookup missed it): this colo learns it, as from a lookup.
     store.warmPointer(r.meta);

@@ -18,6 +18,8 @@
  * Authorization) is never written out. Callers still log paths, not signed URLs.
  */
 
+import { REQUEST_ID_HEADER, requestId } from "../http/request-id";
+
 type LogLevel = "error" | "warn" | "info";
 
 /** An event's fields; `requestId` and `worker` lead the line, the rest follow as given. */
@@ -78,3 +80,27 @@ export const log = {
   warn: (msg: string, fields: LogFields = {}) => write("warn", msg, fields),
   info: (msg: string, fields: LogFields = {}) => write("info", msg, fields),
 };
+
+/** What `logFailedAnswer` needs of one final answer. */
+interface FailedAnswer {
+  req: Request;
+  res: Response;
+  /** The node's or base's id. */
+  worker: string;
+  /** The canonical path (http/path.ts), never the URL: its query may carry a signed token. */
+  path: string;
+}
+
+/**
+ * `answer.error` for a final 5xx answer, with the id the client was shown (X-Request-Id
+ * when the answer names one, else the request's own): the status and Cache-Status say
+ * what failed; a line with the cause, when one is known, carries the same id. A 503 with
+ * Retry-After is load shedding the client is told to retry (the download guard, a busy
+ * object, a digest not known yet), not a failure: the places that shed load log their
+ * own refusals where they are worth a line.
+ */
+export function logFailedAnswer({ req, res, worker, path }: FailedAnswer): void {
+  if (res.status < 500 || (res.status === 503 && res.headers.has("retry-after"))) return;
+  const id = res.headers.get(REQUEST_ID_HEADER) ?? requestId(req.headers);
+  log.error("answer.error", { requestId: id, worker, method: req.method, path, status: res.status, cacheStatus: res.headers.get("cache-status") });
+}
