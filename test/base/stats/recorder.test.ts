@@ -116,6 +116,6 @@ describe("recordServed -> OffloadStats", () => {
     recordServed(withVars({ STATS_FLUSH_SECONDS: "soon" }), ctx, path, answer(200, COPY, HUGE));
     await waitOnExecutionContext(ctx);
     expect(await fileCounts(path)).toBeNull();
-    expect(String(errors.mock.calls[0]?.[0])).toMatch(/offload stats disabled.*STATS_FLUSH_SECONDS/);
+    expect(String(errors.mock.calls[0]?.[0])).toMatch(/"msg":"stats.disabled".*STATS_FLUSH_SECONDS/);
   });
 });
