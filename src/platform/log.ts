@@ -32,7 +32,7 @@ export interface LogFields {
 const REDACTED = "[redacted]";
 
 /** Field names whose values are credentials or may hold one. `key` (an object's path) is not. */
-const SECRET_FIELD = /token|secret|cookie|authori[sz]ation|passw(?:or)?d|signature|credential|api[-_]?key|private[-_]?key|keys$|^sig$|^mac$/i;
+const SECRET_FIELD = /token|secret|cookie|authori[sz]ation|passw(?:or)?d|csrf|signature|credential|api[-_]?key|private[-_]?key|keys$|^sig$|^mac$/i;
 
 /** A query member named like a credential (`?offload_token=…`, `&X-Amz-Signature=…`). */
 const SECRET_QUERY = /([?&;][^=&;#\s"']*(?:token|sig|secret|key|auth|passw|credential)[^=&;#\s"']*=)[^&;#\s"']*/gi;
