@@ -19,7 +19,7 @@
  *     OFFLOAD_NODES   the local nodes
  *     FARMS           farm_one: the demo members, round-robin, health-checked, the origin as fallback
  *     PROXY_ROUTES    /app/ -> http://farm_one (only with the demo FARMS)
- *     ATH_TOKEN, ADMIN_TOKEN  random per start (printed)
+ *     ATH_TOKEN, ADMIN_TOKEN  random per start (printed; a value set in the environment is not echoed)
  *     STATS_FLUSH_SECONDS     2 (base and nodes), so the admin page's totals move quickly
  *     MIRRORS_ALLOW_PRIVATE   true: mirrors on 127.0.0.1 (the demo origin can act as one)
  */
@@ -158,6 +158,9 @@ async function main() {
     baseVars.FARMS = demoFarmsJson(demoMembers, vars.ORIGIN_URL);
     baseVars.PROXY_ROUTES ??= DEMO_PROXY_ROUTES;
   }
+  // Only a secret made here is printed below: one the operator set is theirs already, and
+  // output that may end up in a CI log or a shared terminal carries no secret it was given.
+  const generated = { ath: baseVars.ATH_TOKEN === undefined, admin: baseVars.ADMIN_TOKEN === undefined };
   baseVars.ATH_TOKEN ??= randomToken();
   baseVars.ADMIN_TOKEN ??= randomToken();
   baseVars.STATS_FLUSH_SECONDS ??= LOCAL_STATS_FLUSH_SECONDS;
@@ -228,11 +231,11 @@ async function main() {
     if (stack.base) {
       const b = stack.base.url;
       console.log(`${"base".padEnd(14)} ${b}  (redirects big files to the nodes; health checks every ${cronEverySeconds} s)`);
-      if (adminToken) console.log(`${"admin".padEnd(14)} ${b}/_admin  (token: ${adminToken})`);
+      if (adminToken) console.log(`${"admin".padEnd(14)} ${b}/_admin  (token: ${generated.admin ? adminToken : "from ADMIN_TOKEN"})`);
       if (useDemoFarm) console.log(`try: curl -s ${b}/app/hello   (proxied to farm_one: round-robin over ${demoMembers.map((m) => m.id).join(", ")})`);
       const farmName = farmsConfig.farms.keys().next().value;
       if (farmName && farmsConfig.athToken) {
-        console.log(`try: curl -s -H 'Authorization: Bearer ${farmsConfig.athToken}' '${b}/ath/balance/?${farmName}'   (query mode: which member to use)`);
+        console.log(`try: curl -s -H "Authorization: Bearer ${generated.ath ? farmsConfig.athToken : "$ATH_TOKEN"}" '${b}/ath/balance/?${farmName}'   (query mode: which member to use)`);
       }
     }
     console.log(`try: curl -L -o /dev/null ${stack.base?.url ?? stack.nodes[0].url}/iso/distro-64m.iso   (Ctrl-C stops everything)`);

@@ -11,6 +11,7 @@ import type { HealthRecord, Transition } from "../health/registry";
 import { enabledMirrors } from "../mirrors/catalog-view";
 import { STATS_OBJECT_NAME } from "../stats/recorder";
 import type { StatsSummary } from "../stats/types";
+import { log } from "../platform/log";
 
 export interface AdminMember {
   id: string;
@@ -100,7 +101,7 @@ export async function statsData(env: AdminEnv, minutes: number, top: number): Pr
   try {
     return (await env.STATS.get(env.STATS.idFromName(STATS_OBJECT_NAME)).summary({ minutes, top })) as StatsSummary;
   } catch (e) {
-    console.error(JSON.stringify({ msg: "admin: stats unavailable", error: String(e) }));
+    log.error("admin.stats-unavailable", { error: String(e) });
     return null;
   }
 }

@@ -11,6 +11,7 @@ import { memberViews } from "../farms/members";
 import { farmRegistry } from "../farms/runtime";
 import type { MemberRecord } from "../farms/types";
 import { plain } from "../http/plain";
+import { log } from "../platform/log";
 import type { HealthRecord } from "../health/registry";
 import { enabledMirrors } from "../mirrors/catalog-view";
 import { COUNTERS, seriesKey, type CounterName, type CounterSample } from "../stats/counters";
@@ -28,7 +29,7 @@ export async function metricsAnswer(env: Env, deps: Deps): Promise<Response> {
   try {
     counters = (await env.STATS.get(env.STATS.idFromName(STATS_OBJECT_NAME)).counters()) as CounterSample[];
   } catch (e) {
-    console.error(JSON.stringify({ msg: "admin: metrics unavailable", error: String(e) }));
+    log.error("admin.metrics-unavailable", { error: String(e) });
     return plain(503, "metrics unavailable: the offload statistics object did not answer");
   }
   const registry = env.HEALTH.get(env.HEALTH.idFromName("registry"));

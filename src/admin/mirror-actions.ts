@@ -11,6 +11,7 @@ import { forgetCatalogView, inventoryOf } from "../mirrors/catalog-view";
 import { copiesSummaries } from "../mirrors/copies";
 import { STATS_OBJECT_NAME } from "../stats/recorder";
 import type { MirrorTraffic } from "../stats/types";
+import { log } from "../platform/log";
 
 /** The per-minute numbers are averaged over this many minutes (the current one included). */
 export const PER_MINUTE_WINDOW = 5;
@@ -73,7 +74,7 @@ async function mirrorTraffic(env: Env): Promise<MirrorTraffic | null> {
   try {
     return (await env.STATS.get(env.STATS.idFromName(STATS_OBJECT_NAME)).mirrorTraffic(PER_MINUTE_WINDOW)) as MirrorTraffic;
   } catch (e) {
-    console.error(JSON.stringify({ msg: "admin: mirror traffic unavailable", error: String(e) }));
+    log.error("admin.mirror-traffic-unavailable", { error: String(e) });
     return null;
   }
 }

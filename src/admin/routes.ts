@@ -20,6 +20,7 @@ import { readForm, readJsonObject } from "./body";
 import { authenticate, csrfProblem, csrfToken, foreignOrigin, newSession, SESSION_COOKIE, sessionCookie, type AdminAuth } from "./session";
 import { closeSession, openSession, sessionIsOpen } from "./session-store";
 import { signInLimiter } from "./signin-limiter";
+import { audited } from "./audit";
 
 export interface AdminDeps {
   config: BaseConfig;
@@ -93,8 +94,10 @@ export function adminRoutes(): Hono<AdminEnv> {
     if (!c.get("base").adminToken) return plain(503, "the admin is off: set the ADMIN_TOKEN secret to use it");
     await next();
   };
+  // Sign-ins, refusals and every write as log lines (audit.ts), around all that follows.
+  const auditing = (c: C, next: () => Promise<void>) => audited(c.req.raw, next, { answer: () => c.res, auth: () => c.get("auth"), worker: c.get("base").config.baseId });
   // "/_admin/*" also matches "/_admin" itself (Hono): one registration, one run.
-  app.use("/_admin/*", adminSecurityHeaders, noStore, adminOn);
+  app.use("/_admin/*", adminSecurityHeaders, noStore, adminOn, auditing);
 
   app.get("/_admin/login", (c) => page(c, 200, loginPage(null) as Promise<string>));
   app.post("/_admin/login", async (c) => {

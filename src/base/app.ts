@@ -33,6 +33,8 @@ import type { LoadedFarms } from "../farms/runtime";
 import { parseAdminToken } from "../config/admin-config";
 import { statsFlushSeconds } from "../config/stats-flush";
 import { recordMirrorRedirect, recordServed } from "../stats/recorder";
+import { log, logFailedAnswer } from "../platform/log";
+import { requestId } from "../http/request-id";
 
 interface Loaded {
   config: BaseConfig;
@@ -54,8 +56,8 @@ interface Loaded {
 type BaseEnv = { Bindings: Env; Variables: { base: Loaded; path: { ok: true; path: string; query: string } } };
 
 // Parsed once per env (isolate + deployment), with the ConfigError naming a bad field.
-const load = perIsolate((env: object): Parsed<Loaded> =>
-  parsed(() => {
+const load = perIsolate((env: object): Parsed<Loaded> => {
+  const loaded = parsed(() => {
     const config = parseBaseConfig(env as Record<string, unknown>);
     const { keys, errors } = parseSigningKeys(config.signingKeys);
     if (errors.length) throw new ConfigError("SIGNING_KEYS", errors.join("; "));
@@ -77,8 +79,11 @@ const load = perIsolate((env: object): Parsed<Loaded> =>
     const healthId = (env as Env).HEALTH.idFromName("registry");
     const offloadStatus = new Map([...config.nodes, ...config.mirrors].map((t) => [t.id, bypassStatus(config, `offload=${t.id}`)]));
     return { config, keys, signer, routes, healthId, offloadStatus, needsHost, hooks: new Map(routes.map((r) => [r, routeHooks(r)])), farms: { config: farmsConfig, cookieKeys: cookieKeys.keys }, adminToken: parseAdminToken(env as Record<string, unknown>) };
-  }),
-);
+  });
+  // Once per isolate, not per request: every answer names the field until it is fixed.
+  if (!loaded.ok) log.error("config.invalid", { field: loaded.error.field, error: loaded.error.message });
+  return loaded;
+});
 
 /**
  * mod_offload's base side: decides per request whether to send the client to an
@@ -118,7 +123,11 @@ export function offloadBase<M extends HonoEnv>(mounted: readonly Hono<M>[] = [])
   for (const path of ["/ath/balance/", "/ath/balance"]) app.get(path, (c) => athBalance(c.get("base").farms, c.req.raw, c.env, c.executionCtx as unknown as ExecutionContext));
   app.all("/ath/*", () => plain(404, "no such /ath endpoint (GET /ath/update, GET /ath/balance/)"));
 
-  app.all("*", (c) => catchAll({ base: c.get("base"), env: c.env, ctx: c.executionCtx as unknown as ExecutionContext, req: c.req.raw, path: c.get("path") }));
+  app.all("*", async (c) => {
+    const res = await catchAll({ base: c.get("base"), env: c.env, ctx: c.executionCtx as unknown as ExecutionContext, req: c.req.raw, path: c.get("path") });
+    logFailedAnswer({ req: c.req.raw, res, worker: c.get("base").config.baseId, path: c.get("path").path });
+    return res;
+  });
 
   app.onError((err, c) => errorAnswer(err, "offload base", c.req.raw.headers));
   return app;
@@ -248,7 +257,7 @@ async function offload(r: BaseRequest, file: { filePath: string; info: ObjectInf
   if (chosen?.kind === "mirror") recordMirrorRedirect(env, ctx, chosen.id, info.size ?? 0);
   if (chosen) return redirect(config, urlOf(chosen), extra, base.offloadStatus.get(chosen.id) ?? bypassStatus(config, `offload=${chosen.id}`));
   const why = choice.selection.excluded.map((e) => `${e.target.id}: ${e.reason}`).join("; ");
-  console.log(JSON.stringify({ msg: "no healthy target", path: filePath, excluded: why }));
+  log.warn("base.no-healthy-target", { requestId: requestId(req.headers), worker: config.baseId, path: filePath, excluded: why });
   if (config.fallbackUrl) return redirect(config, config.fallbackUrl + filePath + (query ? `?${query}` : ""), extra, bypassStatus(config, "fallback"));
   return servedHere(r, "no-healthy-target", new Headers(extra));
 }

@@ -5,6 +5,7 @@ import { rewriteLocation } from "../http/location";
 import { plain } from "../http/plain";
 import { originFailure, requestId, REQUEST_ID_HEADER } from "../http/request-id";
 import { fetchUpstream } from "../proxy/upstream-fetch";
+import { log } from "../platform/log";
 
 /** One request the base passes to its origin itself. */
 export interface LocalRequest {
@@ -40,7 +41,7 @@ export async function serveLocally(config: BaseConfig, local: LocalRequest, extr
     const id = requestId(req.headers);
     if (answer.kind === "client") return plain(answer.status, answer.detail, { [REQUEST_ID_HEADER]: id });
     // The origin's address and the runtime's message are for the operator only (issue #11 L7).
-    console.log(JSON.stringify({ msg: "origin pass-through failed", requestId: id, target, kind: answer.kind === "timeout" ? "timeout" : "connect", detail: answer.detail }));
+    log.error("base.origin-failed", { requestId: id, worker: config.baseId, target, kind: answer.kind === "timeout" ? "timeout" : "connect", detail: answer.detail });
     return originFailure(answer.kind === "timeout" ? "timeout" : "connect", id);
   }
   const res = answer.res;

@@ -10,6 +10,7 @@ import { parseFarmsConfig, type Farm, type FarmHealthCheck, type FarmMember, typ
 import { probe } from "../health/probe";
 import { farmRegistry } from "./runtime";
 import type { FarmEvent, Probe } from "./types";
+import { log } from "../platform/log";
 
 export async function probeMember(member: FarmMember, check: FarmHealthCheck): Promise<Probe> {
   const what = `${check.method} ${check.path}`;
@@ -40,7 +41,7 @@ export async function runFarmChecks(env: Env): Promise<FarmEvent[]> {
   try {
     config = parseFarmsConfig(env as unknown as Record<string, unknown>);
   } catch (e) {
-    console.error(JSON.stringify({ msg: "farm checks skipped", error: String(e) }));
+    log.error("farm.checks-skipped", { error: String(e) });
     return [];
   }
   return config.farms.size ? checkFarms(config, env) : [];

@@ -10,6 +10,7 @@ import type { Ranking } from "../proxy/proxy";
 import { chooseMember } from "./choose";
 import type { MemberView } from "./members";
 import { farmRecords, farmRegistry, nextSequence, stickyClaim, type LoadedFarms } from "./runtime";
+import { log } from "../platform/log";
 
 export async function farmRanking(
   farms: LoadedFarms,
@@ -51,7 +52,7 @@ export async function farmRanking(
       const probe = { member: member.id, ok, detail, source: "passive" as const };
       // One success is proof enough that a marked member answers again (rise 1).
       const sent = farmRegistry(env).observe(owner.name, [probe], { rise: 1, fall: owner.health.fall });
-      ctx.waitUntil(sent.then(() => undefined, (e: unknown) => console.error(JSON.stringify({ msg: "farm passive report failed", farm: owner.name, member: member.id, error: String(e) }))));
+      ctx.waitUntil(sent.then(() => undefined, (e: unknown) => log.error("farm.report-failed", { farm: owner.name, member: member.id, error: String(e) })));
     },
   };
 }

@@ -3,6 +3,7 @@ import { countEvent } from "../stats/recorder";
 import { step, type Thresholds, type Wording } from "../health/rise-fall";
 import { newMemberRecord } from "./members";
 import type { AdminState, FarmEvent, MemberRecord, MemberStats, Probe } from "./types";
+import { log } from "../platform/log";
 
 const MEMBER = "m:";
 const EVENT = "e:";
@@ -90,7 +91,7 @@ export class FarmRegistry extends DurableObject<Env> {
   private async log(events: FarmEvent[]): Promise<void> {
     if (events.length === 0) return;
     // Structured transition logs (Workers Logs / Logpush pick up console output as JSON).
-    for (const e of events) console.log(JSON.stringify({ msg: "farm member transition", ...e }));
+    for (const e of events) log.info("farm.member-transition", { ...e });
     for (const e of events) if (e.kind === "health") countEvent(this.env, this.ctx, { name: "offload_health_transitions_total", labels: { registry: "farms", to: e.state === "up" ? "up" : "down" } });
     let seq = (await this.ctx.storage.get<number>("seq")) ?? 0;
     const entries: Record<string, FarmEvent> = {};

@@ -30,6 +30,8 @@ export interface ColdDeps {
    */
   coordinator(): CoordinatorStub;
   waitUntil(p: Promise<unknown>): void;
+  /** The request's id, named in the log line of a fill it starts. */
+  requestId?: string;
 }
 
 export interface ColdTarget {
@@ -68,7 +70,7 @@ export async function coldRead(deps: ColdDeps, t: ColdTarget, window: ByteRange 
 
 /** One call per download (and per stall): the coordinator maps the bytes to its fill's own chunks. */
 function join(link: CoordinatorLink, deps: ColdDeps, t: ColdTarget, window: ByteRange | null): Promise<JoinResult> {
-  return link.call((c) => c.join({ ...t, chunkSize: deps.config.chunkSize, window }) as Promise<JoinResult>);
+  return link.call((c) => c.join({ ...t, chunkSize: deps.config.chunkSize, window, worker: deps.config.nodeId, ...(deps.requestId ? { requestId: deps.requestId } : {}) }) as Promise<JoinResult>);
 }
 
 class LiveFill {

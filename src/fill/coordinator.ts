@@ -7,6 +7,7 @@ import { FillPlan } from "./plan";
 import { encodeEvent, type Abandon, type ChunkReport, type JoinRequest, type JoinResult, type ProgressEvent, type Renewal, type ReportAnswer } from "./protocol";
 import { Retirements } from "./retire";
 import { countEvent } from "../stats/recorder";
+import { log } from "../platform/log";
 
 /** What survives an eviction of the object (the stored set is kept per chunk beside it). */
 interface FillState {
@@ -92,6 +93,7 @@ export class FillCoordinator extends DurableObject<Env> {
         this.state = { key: req.key, target: req.target, version: req.version, head: req.head, chunkSize: req.chunkSize, fill: randomId(), sha256: "", claimedSha256: "", base: pointer?.etag ?? null, complete: false, touched: now };
         this.plan = new FillPlan(chunkCount(req.head.length, req.chunkSize));
         countEvent(this.env, this.ctx, { name: "offload_fills_started_total" });
+        log.info("fill.started", { requestId: req.requestId ?? null, worker: req.worker ?? null, key: req.key, version: req.version, fill: this.state.fill, length: req.head.length, chunkSize: req.chunkSize });
       }
       const state = this.state;
       const plan = this.plan!;
@@ -283,13 +285,13 @@ export class FillCoordinator extends DurableObject<Env> {
     } catch (e) {
       this.commitFailures++;
       this.commitRetryAt = now + Math.min(MAX_COMMIT_PAUSE_MS, this.leaseMs() * 2 ** (this.commitFailures - 1));
-      console.error(JSON.stringify({ msg: "fill: commit failed, will retry", key: state.key, version: state.version, failures: this.commitFailures, error: String(e) }));
+      log.error("fill.commit-failed", { key: state.key, version: state.version, fill: state.fill, failures: this.commitFailures, willRetry: true, error: String(e) });
       return;
     }
     this.commitFailures = 0;
     this.commitRetryAt = 0;
     if (!outcome.ok) {
-      console.log(JSON.stringify({ msg: "fill: not committed, the pointer moved on meanwhile", key: state.key, version: state.version, current: outcome.current?.version ?? null }));
+      log.info("fill.superseded", { key: state.key, version: state.version, fill: state.fill, current: outcome.current?.version ?? null });
       await this.retired.add(meta, now + COMPLETE_KEEP_MS);
       // Its followers still get their bytes: every chunk exists until the retirement.
       this.emit({ t: "done" });
@@ -301,6 +303,7 @@ export class FillCoordinator extends DurableObject<Env> {
     state.touched = now;
     await this.ctx.storage.put(STATE, state);
     countEvent(this.env, this.ctx, { name: "offload_fills_completed_total" });
+    log.info("fill.committed", { key: state.key, version: state.version, fill: state.fill, length: state.head.length, sha256: state.sha256, replaced: outcome.replaced?.version ?? null });
   }
 
   private async manifest(state: FillState): Promise<Manifest> {
@@ -325,6 +328,7 @@ export class FillCoordinator extends DurableObject<Env> {
   private async discard(reason: string, changed: boolean): Promise<void> {
     const state = this.state;
     if (state) {
+      log.warn("fill.failed", { key: state.key, version: state.version, fill: state.fill, reason, changed });
       const keys: string[] = [];
       for (let i = 0; i < (this.plan?.chunks ?? 0); i++) if (this.plan?.isStored(i)) keys.push(chunkKey(state.key, state.version, state.fill, i));
       await this.r2.deleteKeys(keys).catch(() => {});

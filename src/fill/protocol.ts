@@ -21,6 +21,9 @@ export interface JoinRequest {
    * changed, or two nodes differ), and only the coordinator knows the fill's own.
    */
   window: ByteRange | null;
+  /** The asking request's id and node, for the `fill.started` log line of the fill it starts. */
+  requestId?: string;
+  worker?: string;
 }
 
 export type JoinResult =

@@ -9,6 +9,7 @@
 import { versionKeys } from "../store/layout";
 import { sameFill, type StoredMeta } from "../store/meta";
 import type { R2Tier } from "../store/r2-tier";
+import { log } from "../platform/log";
 
 interface Retired {
   meta: StoredMeta;
@@ -58,7 +59,7 @@ export class Retirements {
         this.due.delete(key);
         await this.storage.delete(key);
       } catch (e) {
-        console.error(JSON.stringify({ msg: "fill: deleting a replaced version failed", key: r.meta.key, version: r.meta.version, error: String(e) }));
+        log.error("fill.retire-failed", { key: r.meta.key, version: r.meta.version, error: String(e) });
       }
     }
   }

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { countEvent } from "../stats/recorder";
 import { step, unchecked, type CheckResult, type RiseFallState, type Thresholds, type Wording } from "./rise-fall";
+import { log } from "../platform/log";
 
 /** A target's health (reason: for logs and the admin page) and its last reported load. */
 export interface HealthRecord extends RiseFallState {
@@ -54,7 +55,7 @@ export class HealthRegistry extends DurableObject<Env> {
       const history = [...(await this.history()), ...transitions].slice(-HISTORY_MAX);
       await this.ctx.storage.put(HISTORY, history);
       for (const t of transitions) {
-        console.log(JSON.stringify({ msg: "health transition", ...t }));
+        log.info("health.transition", { ...t });
         countEvent(this.env, this.ctx, { name: "offload_health_transitions_total", labels: { registry: "targets", to: t.healthy ? "up" : "down" } });
       }
     }

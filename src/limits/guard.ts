@@ -6,6 +6,8 @@ import { clientOf, isAllowlisted } from "./client-key";
 import type { ConcurrencyLimiter } from "./concurrency-limiter";
 import { acquireLease, holdWhileStreaming, type LeaseResult } from "./lease";
 import { downloadStarted } from "./load-gauge";
+import { log } from "../platform/log";
+import { requestId } from "../http/request-id";
 
 export interface PendingGuard {
   /** Apply the guard to the answer: count it (or refuse it with 503), or let it pass. */
@@ -77,6 +79,7 @@ export function beginGuard(
       }
       if (client.unidentified) {
         giveBack();
+        log.warn("guard.refused", { requestId: requestId(req.headers), worker: config.nodeId, path, status: 400, reason: "no-client-address", detail: client.unidentified });
         await res.body?.cancel();
         return plain(400, `no client address for the download limit: ${client.unidentified}`, {
           "cache-status": cacheStatus(config.nodeId, { detail: "no-client-address" }),
@@ -85,6 +88,7 @@ export function beginGuard(
       const slot = await (early ?? acquire()).catch(acquire);
       if (!slot.ok) {
         await res.body?.cancel();
+        log.warn("guard.refused", { requestId: requestId(req.headers), worker: config.nodeId, path, status: 503, reason: "concurrency-limit", client: client.key, active: slot.active, limit: config.maxConnectionsPerClient });
         return plain(
           503,
           `too many simultaneous downloads of this file from your address (${slot.active} of ${config.maxConnectionsPerClient}); retry later or use fewer connections`,

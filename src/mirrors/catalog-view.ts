@@ -11,6 +11,7 @@ import type { TargetSpec } from "../config/targets";
 import { invalidateView, sharedView } from "../platform/shared-view";
 import type { Catalog } from "./catalog";
 import type { InventoryEnv, MirrorInventory } from "./inventory";
+import { log } from "../platform/log";
 
 export const CATALOG_VIEW_TTL_MS = 5000;
 const VIEW = "mirror-catalog";
@@ -41,7 +42,7 @@ export async function enabledMirrors(env: InventoryEnv, seed: TargetSpec[]): Pro
     const catalog = (await inventoryOf(env).catalog(seed)) as Catalog;
     return catalog.mirrors.filter((m) => m.enabled).map((m) => m.spec);
   } catch (e) {
-    console.error(JSON.stringify({ msg: "mirror catalog unavailable for the Cron's checks and scans", error: String(e) }));
+    log.error("mirror.catalog-unavailable", { for: "the Cron's checks and scans", error: String(e) });
     return seed;
   }
 }

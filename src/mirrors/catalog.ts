@@ -9,6 +9,7 @@
  */
 import type { TargetSpec } from "../config/targets";
 import { checkMirrorInput, patchMirror } from "./mirror-input";
+import { log as logLine } from "../platform/log";
 
 export interface CatalogMirror {
   spec: TargetSpec;
@@ -250,7 +251,7 @@ function bump(sql: SqlStorage): void {
 function log(sql: SqlStorage, e: Omit<MirrorChange, "seq" | "at">): void {
   sql.exec("INSERT INTO mirror_history (at, mirror, who, what, before, after) VALUES (?, ?, ?, ?, ?, ?)", Date.now(), e.mirror, e.who, e.what, e.before, e.after);
   sql.exec("DELETE FROM mirror_history WHERE seq <= (SELECT max(seq) FROM mirror_history) - ?", HISTORY_KEPT);
-  console.log(JSON.stringify({ msg: "mirror catalog change", ...e }));
+  logLine.info("mirror.catalog-change", { ...e });
 }
 
 function meta(sql: SqlStorage, key: string): string | undefined {

@@ -8,6 +8,7 @@
 import { copiesOf, type CheckRequest, type InventoryEnv, type Remembered } from "./inventory";
 import type { MirrorRow } from "./scan-store";
 import type { LastVerdict } from "./catalog";
+import { log } from "../platform/log";
 
 /** The standing verdicts of `req.mirrors` for this version of the file, each from its mirror's object. */
 export async function checkCopies(env: InventoryEnv, req: CheckRequest): Promise<Record<string, Remembered>> {
@@ -38,7 +39,7 @@ async function settled<T>(ids: string[], ask: (id: string) => Promise<T>): Promi
   const out: Record<string, T> = {};
   results.forEach((r, i) => {
     if (r.status === "fulfilled") out[ids[i]!] = r.value;
-    else console.log(JSON.stringify({ msg: "mirror copies unavailable", mirror: ids[i], error: String(r.reason) }));
+    else log.warn("mirror.copies-unavailable", { mirror: ids[i], error: String(r.reason) });
   });
   return out;
 }

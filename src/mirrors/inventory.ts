@@ -5,6 +5,7 @@ import { checkCopy, type MirrorRef } from "./check-copy";
 import { versionKey, type FileVersion, type Judged, type Verdict } from "./verdict";
 import { scanMirrors, type ScanMirror, type ScanReport, type ScanRequest } from "./scan";
 import { allMirrorRows, createScanTables, mirrorRow, rememberFile, saveMirrorRow, type KnownFile, type MirrorRow } from "./scan-store";
+import { log } from "../platform/log";
 
 /** A verdict and until when it stands (ms since the epoch). */
 export interface Remembered extends Judged {
@@ -199,7 +200,7 @@ export class MirrorInventory extends DurableObject<Env> {
           "INSERT OR REPLACE INTO verdicts (path, mirror, version, verdict, detail, checked_at, until) VALUES (?, ?, ?, ?, ?, ?, ?)",
           req.path, mirror.id, version, r.verdict, r.detail, checkedAt, r.until,
         );
-        if (r.verdict !== "current") console.log(JSON.stringify({ msg: "mirror copy not used", mirror: mirror.id, path: req.path, verdict: r.verdict, detail: r.detail }));
+        if (r.verdict !== "current") log.info("mirror.copy-not-used", { mirror: mirror.id, path: req.path, verdict: r.verdict, detail: r.detail });
         return r;
       })
       .finally(() => this.inFlight.delete(key));

@@ -3,6 +3,7 @@ import type { TargetSpec } from "../config/targets";
 import { inventoryOf } from "./catalog-view";
 import { copiesOf, type InventoryEnv } from "./inventory";
 import type { ScanReport } from "./scan";
+import { log } from "../platform/log";
 
 /**
  * One Cron run of the mirror scans over `mirrors`, the catalog's enabled ones (the MIRRORS
@@ -24,7 +25,7 @@ export async function runMirrorScans(env: InventoryEnv, config: BaseConfig, mirr
   );
   const reports = results.flatMap((r, i) => {
     if (r.status === "fulfilled") return r.value;
-    console.error(JSON.stringify({ msg: "mirror scan failed", mirror: mirrors[i]!.id, error: String(r.reason) }));
+    log.error("mirror.scan-failed", { mirror: mirrors[i]!.id, error: String(r.reason) });
     return [];
   });
   // The lag policy's decisions reach the redirect path with the catalog (catalog-view.ts).

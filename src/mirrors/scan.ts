@@ -15,6 +15,7 @@ import { fetchChecksumList } from "./fetch-list";
 import { nextStatus } from "./lag";
 import * as store from "./scan-store";
 import type { Judged } from "./verdict";
+import { log } from "../platform/log";
 
 export interface ScanMirror extends MirrorRef {
   /** Paths the mirror is meant to hold; empty = everything. */
@@ -88,7 +89,7 @@ async function scanMirror(deps: ScanDeps, req: ScanRequest, mirror: ScanMirror):
   if (ended) Object.assign(row, { cursor: null, passEndedAt: deps.now() });
   const lag = store.lagOf(deps.sql, mirror.id, mirror.prefixes);
   const status = nextStatus(row, { lag, limits: req.scans, now: deps.now(), passStartedAt: ended ? row.passStartedAt : null });
-  if (status.disabled !== row.disabled) console.log(JSON.stringify({ msg: status.disabled ? "mirror disabled" : "mirror enabled", mirror: mirror.id, reason: status.reason }));
+  if (status.disabled !== row.disabled) log.info(status.disabled ? "mirror.lag-disabled" : "mirror.lag-enabled", { mirror: mirror.id, reason: status.reason });
   Object.assign(row, status, { lagFiles: lag.files, oldestLagSince: lag.oldestSince, scannedAt: deps.now() });
   store.saveMirrorRow(deps.sql, row);
   return report(done, unreachable ? "pass paused: the mirror does not answer" : ended ? "pass ended" : "pass continued");
@@ -115,7 +116,7 @@ async function refreshList(deps: ScanDeps, { mirror, row, req }: { mirror: ScanM
     store.replaceListed(deps.sql, mirror.id, answer.list.sha256);
     row.listEtag = answer.validators.etag;
     row.listLastModified = answer.validators.lastModified;
-    if (answer.list.rejected.length) console.log(JSON.stringify({ msg: "checksum list lines rejected", mirror: mirror.id, rejected: answer.list.rejected }));
+    if (answer.list.rejected.length) log.warn("mirror.checksum-lines-rejected", { mirror: mirror.id, rejected: answer.list.rejected });
   }
   return null;
 }

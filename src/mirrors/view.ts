@@ -10,6 +10,7 @@
 import { perIsolate } from "../platform/per-isolate";
 import type { CheckRequest, Remembered } from "./inventory";
 import { versionKey } from "./verdict";
+import { log } from "../platform/log";
 
 interface Entry {
   verdicts: Record<string, Remembered>;
@@ -42,7 +43,7 @@ export function knownVerdicts(env: object, ask: (req: CheckRequest) => Promise<R
     ctx.waitUntil(
       ask(req)
         .then((verdicts) => void (e.verdicts = verdicts))
-        .catch((err: unknown) => console.log(JSON.stringify({ msg: "mirror inventory unavailable", path: req.path, error: String(err) })))
+        .catch((err: unknown) => log.warn("mirror.inventory-unavailable", { path: req.path, error: String(err) }))
         .finally(() => void (e.refreshing = false)),
     );
   }

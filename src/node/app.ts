@@ -1,5 +1,7 @@
 import { Hono } from "hono";
 import { errorAnswer } from "../platform/error-answer";
+import { log, logFailedAnswer } from "../platform/log";
+import { requestId } from "../http/request-id";
 import { loadConfig } from "./load-config";
 import type { NodeConfig } from "../config/node-config";
 import { cacheStatus } from "../http/cache-status";
@@ -43,6 +45,7 @@ export function offloadNode(): Hono<NodeEnv> {
     // Offload totals for the admin page: the final answer, after guard and throttle, so a
     // refusal counts as one and a paced download as served. Flushed in the background.
     recordServed(c.env, ctx, path.path, res);
+    logFailedAnswer({ req: c.req.raw, res, worker: config.nodeId, path: path.path });
     return stamped(res, config, "bypass");
   });
 
@@ -90,7 +93,11 @@ interface NodeRequest {
 async function answer({ config, keys, throttle, env, ctx, req, path }: NodeRequest): Promise<Response> {
   const policy = { required: config.requireSignedUrls, keys, queryKeyed: config.cacheKeyQuery, maxTtlSeconds: config.tokenMaxTtlSeconds, requireClient: config.requireTokenClient };
   const signed = await checkSignedUrl(policy, path.path, path.query, req.headers);
-  if (!signed.ok) return plain(signed.status, signed.reason);
+  if (!signed.ok) {
+    // The path only: the query holds the token that was refused.
+    log.warn("signed-url.refused", { requestId: requestId(req.headers), worker: config.nodeId, path: path.path, status: signed.status, reason: signed.reason });
+    return plain(signed.status, signed.reason);
+  }
   const key = path.path + (config.cacheKeyQuery && signed.query ? `?${signed.query}` : "");
   // RFC 9111 §3.5: a shared cache does not store answers to authenticated requests.
   const credentialed = config.forwardCredentials && (req.headers.has("cookie") || req.headers.has("authorization"));

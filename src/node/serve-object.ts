@@ -13,6 +13,7 @@ import { opaqueError, requestId } from "../http/request-id";
 import { respondFromCopy } from "../store/respond";
 import { revalidate } from "./revalidate";
 import type { StoredCopy } from "../store/copy";
+import { log } from "../platform/log";
 
 export interface ObjectRequest {
   req: Request;
@@ -130,7 +131,7 @@ async function cold(o: ObjectRequest, v: OriginVersion, window: ByteRange | null
   const store = await storeOf(o);
   const ns = o.env.FILLS;
   const id = ns.idFromName(`${o.key}\n${version}`);
-  const r = await coldRead({ config: o.config, store, coordinator: () => ns.get(id), waitUntil: (p) => o.ctx.waitUntil(p.catch(() => {})) }, { key: o.key, target: o.key, version, head }, window);
+  const r = await coldRead({ config: o.config, store, coordinator: () => ns.get(id), waitUntil: (p) => o.ctx.waitUntil(p.catch(() => {})), requestId: requestId(o.req.headers) }, { key: o.key, target: o.key, version, head }, window);
   if (r.kind === "stored") {
     // Stored meanwhile (by another node, or before our lookup missed it): this colo learns it, as from a lookup.
     store.warmPointer(r.meta);
@@ -182,7 +183,7 @@ function headOnly(key: string, v: OriginVersion): StoredCopy {
  */
 function originError(o: ObjectRequest, status: number, reason: string, cacheStatusValue: string): Response {
   const id = requestId(o.req.headers);
-  console.log(JSON.stringify({ msg: "node answered an origin failure", requestId: id, node: o.config.nodeId, path: o.key, status, reason }));
+  log.error("node.origin-failed", { requestId: id, worker: o.config.nodeId, path: o.key, status, reason });
   return opaqueError(status, reason, id, { "cache-status": cacheStatusValue });
 }
 

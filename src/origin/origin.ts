@@ -2,6 +2,7 @@ import type { NodeConfig } from "../config/node-config";
 import type { OriginHead } from "../store/meta";
 import { ORIGIN_FAILURE } from "../http/request-id";
 import { timedFetch } from "../platform/timed-fetch";
+import { log } from "../platform/log";
 
 /** What a request to the origin needs to know (node and base configs both provide it). */
 export type OriginConfig = Pick<NodeConfig, "originUrl" | "originTimeoutMs" | "nodeId">;
@@ -36,7 +37,7 @@ export async function originFetch(
     { timeoutMs: config.originTimeoutMs },
   );
   if (answer.ok) return { ok: true, response: answer.response };
-  console.log(JSON.stringify({ msg: "origin fetch failed", node: config.nodeId, method, target, kind: answer.kind, detail: answer.detail }));
+  log.warn("origin.fetch-failed", { worker: config.nodeId, method, target, kind: answer.kind, detail: answer.detail });
   return { ok: false, kind: answer.kind, reason: ORIGIN_FAILURE[answer.kind].text };
 }
 

@@ -1,4 +1,5 @@
 import { opaqueError, requestId } from "../http/request-id";
+import { log } from "./log";
 
 /**
  * The answer for an error nothing else caught. A Durable Object that is overloaded (past
@@ -12,7 +13,7 @@ export function errorAnswer(err: unknown, who: string, headers: Headers): Respon
   const busy = e?.overloaded === true || e?.retryable === true;
   // The details stay in the log, under the id the client is shown (issue #11 L7).
   const id = requestId(headers);
-  console.error(JSON.stringify({ msg: `${who} error`, requestId: id, error: String(err), busy, stack: e?.stack }));
+  log.error("error.uncaught", { requestId: id, who, error: String(err), busy, stack: e?.stack });
   if (busy) return opaqueError(503, `${who} is busy (${e.overloaded === true ? "overloaded" : "temporarily unavailable"}); retry shortly`, id, { "retry-after": "1" });
   return opaqueError(500, `internal error in the ${who}`, id);
 }

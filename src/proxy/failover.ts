@@ -15,6 +15,7 @@
  */
 import { integer } from "../config/fields";
 import { perIsolate } from "../platform/per-isolate";
+import { log } from "../platform/log";
 
 export const BACKOFF_BASE_MS = 1000;
 export const BACKOFF_MAX_MS = 60_000;
@@ -119,6 +120,6 @@ export function reportPassive(env: object, ctx: ExecutionContext, url: string, o
   const report = health
     .get(health.idFromName("registry"))
     .observe([{ id: registryId(url), ok, detail, source: "passive" }], { rise: 1, fall })
-    .catch((e: unknown) => console.error(JSON.stringify({ msg: "passive health report failed", backend: url, error: String(e) })));
+    .catch((e: unknown) => log.error("proxy.report-failed", { backend: url, error: String(e) }));
   ctx.waitUntil(report);
 }

@@ -32,6 +32,7 @@ import { downstreamHeaders, upstreamHeaders } from "../http/forwarding";
 import { routeCovers } from "./match";
 import { holdInFlight, rankBackends } from "./pool";
 import { rewriteRequest, rewriteResponse } from "./rewrite";
+import { log } from "../platform/log";
 
 export interface ProxyOptions {
   /**
@@ -118,7 +119,7 @@ export async function proxyRequest(route: ProxyRoute, req: Request, ctx: Executi
       return plain(result.status, `${name}: ${result.detail}`, { [REQUEST_ID_HEADER]: id() });
     }
     const mark = recordFailure(env, backend.url, result.kind, result.detail, Date.now());
-    console.log(JSON.stringify({ msg: "proxy backend failed", requestId: id(), route: route.field, backend: backend.id, url: backend.url, kind: result.kind, detail: result.detail, failures: mark.failures, backoffMs: mark.downUntil - Date.now() }));
+    log.warn("proxy.backend-failed", { requestId: id(), route: route.field, backend: backend.id, url: backend.url, kind: result.kind, detail: result.detail, failures: mark.failures, backoffMs: mark.downUntil - Date.now() });
     report(backend, false, result.detail);
     failures.push({ backend, kind: result.kind, detail: result.detail });
   }
@@ -138,7 +139,7 @@ export async function proxyRequest(route: ProxyRoute, req: Request, ctx: Executi
   const notRetried = blocker && failures.length > 0 && ranked.length > 1 ? `; not retried: ${blocker}` : "";
   const what = failures.length > 0 ? "no backend answered" : "every backend is marked down";
   // Backend addresses and runtime errors stay in the log (and the admin's registry view).
-  console.log(JSON.stringify({ msg: "proxy route failed", requestId: id(), route: route.field, status, what, reasons: reasons.length ? reasons : ["each one's half-open trial is taken by another request"] }));
+  log.error("proxy.route-failed", { requestId: id(), route: route.field, status, what, reasons: reasons.length ? reasons : ["each one's half-open trial is taken by another request"] });
   return opaqueError(status, `${name}: ${what}${notRetried}`, id());
 }
 

@@ -11,6 +11,7 @@ import { counterProblem, type CounterLabels, type CounterName } from "./counters
 import { statsFlushSeconds } from "../config/stats-flush";
 import { perIsolate } from "../platform/per-isolate";
 import type { OffloadStats } from "./offload-stats";
+import { log } from "../platform/log";
 
 /** The one object every writer reports to. */
 export const STATS_OBJECT_NAME = "offload-stats";
@@ -48,7 +49,7 @@ const writerOf = perIsolate((env: object): Writer => {
   try {
     flushMs = statsFlushSeconds(env as Record<string, unknown>) * 1000;
   } catch (e) {
-    console.error(JSON.stringify({ msg: "offload stats disabled", error: String(e) }));
+    log.error("stats.disabled", { error: String(e) });
   }
   return { pending: emptyPending(), lastFlush: 0, flushMs, scheduled: false };
 });
@@ -84,7 +85,7 @@ export function countEvent(env: object, ctx: Background, event: { name: CounterN
   const labels = event.labels ?? {};
   const problem = counterProblem(event.name, labels);
   if (problem) {
-    console.error(JSON.stringify({ msg: "offload stats: counter dropped", counter: event.name, error: problem }));
+    log.error("stats.counter-dropped", { counter: event.name, error: problem });
     return;
   }
   record(env, ctx, (pending) => addCount(pending, { name: event.name, labels, n: event.n ?? 1 }));
@@ -133,7 +134,7 @@ function flush(ns: StatsNamespace, ctx: Background, w: Writer, now: number): voi
   // retry storm); the totals are for a chart, and a gap there is the honest record.
   const sent = stats.record(batch).catch((e: unknown) => {
     const lost = batch.buckets.reduce((n, b) => n + b.copyResponses + b.originResponses + b.refusals, 0);
-    console.error(JSON.stringify({ msg: "offload stats flush failed", answersDropped: lost, error: String(e) }));
+    log.error("stats.flush-failed", { answersDropped: lost, error: String(e) });
   });
   ctx.waitUntil(sent);
 }

@@ -132,9 +132,9 @@ describe.skipIf(!NGINX)(NGINX ? "mirrors on real nginx" : "mirrors on real nginx
   it("the Cron's scan disables the mirror lagging beyond MIRROR_MAX_LAG_FILES, even for the file it holds current", async () => {
     // outdated: 2 files behind (limit 1); partial: 1 file missing, within the limit. The
     // first Cron run found no file to scan yet: the next pass starts a MIRROR_SCAN_MINUTES later.
-    for (let i = 0; i < 360 && !stack.output().includes('"msg":"mirror disabled","mirror":"outdated"'); i++) await sleep(250);
-    expect(stack.output()).toContain('"msg":"mirror disabled","mirror":"outdated","reason":"lagging: 2 files outdated or missing (limit 1)"');
-    expect(stack.output()).not.toContain('"msg":"mirror disabled","mirror":"partial"');
+    for (let i = 0; i < 360 && !stack.output().includes('"msg":"mirror.lag-disabled","requestId":null,"worker":null,"mirror":"outdated"'); i++) await sleep(250);
+    expect(stack.output()).toContain('"msg":"mirror.lag-disabled","requestId":null,"worker":null,"mirror":"outdated","reason":"lagging: 2 files outdated or missing (limit 1)"');
+    expect(stack.output()).not.toContain('"msg":"mirror.lag-disabled","requestId":null,"worker":null,"mirror":"partial"');
     // The isolate's catalog view (which carries the lag states) is refreshed in the background
     // once 5 s old: the request that finds it stale still uses it, the next ones do not.
     await sleep(6_000);

@@ -14,6 +14,7 @@
 import { plain } from "../../http/plain";
 import { originFailure, requestId } from "../../http/request-id";
 import { timedFetch, type FetchLike } from "../../platform/timed-fetch";
+import { log } from "../../platform/log";
 
 /** Client fields the origin needs to answer ranges and conditions itself. */
 const FORWARDED = ["range", "if-range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since"];
@@ -52,7 +53,7 @@ export async function serveOriginFile(o: OriginFileRequest, req: Request): Promi
   if (!answer.ok) {
     // The runtime's message (and the origin's address in it) only in the log (issue #11 L7).
     const id = requestId(req.headers);
-    console.log(JSON.stringify({ msg: "sendfile origin fetch failed", requestId: id, kind: answer.kind, detail: answer.detail }));
+    log.error("sendfile.origin-failed", { requestId: id, kind: answer.kind, detail: answer.detail });
     return originFailure(answer.kind, id, { "cache-status": o.cacheStatus() });
   }
   const res = answer.response;

@@ -24,6 +24,8 @@ import { contentTypeByExtension } from "./content-type";
 import { serveOriginFile } from "./origin-file";
 import { serveR2File, type R2FileInfo } from "./r2-file";
 import { originFileUrl, parseSendfileRoot, r2Key, resolveName, type SendfileRoot } from "./root";
+import { log } from "../../platform/log";
+import { requestId } from "../../http/request-id";
 
 export interface SendfileOptions {
   /** Whether this route's backend may name files (lighttpd proxy-core.allow-x-sendfile). */
@@ -44,7 +46,7 @@ export interface SendfileEnv {
 export interface SendfileDeps {
   /** fetch for "origin:" roots (default: the global fetch). */
   fetch?: FetchLike;
-  /** Receives every refusal (default: console.warn of the record as one JSON line). */
+  /** Receives every refusal (default: a `sendfile.refused` log line, platform/log.ts). */
   warn?: (record: SendfileWarning) => void;
 }
 
@@ -93,7 +95,7 @@ async function handle(allow: boolean, root: SendfileRoot, req: Request, backend:
   const refuse = (code: number, header: string, value: string, reason: string) => {
     const path = new URL(req.url).pathname;
     const record: SendfileWarning = { level: "warn", event: "sendfile-refused", header, value: value.slice(0, 256), reason, method: req.method, path };
-    (deps.warn ?? ((r) => console.warn(JSON.stringify(r))))(record);
+    (deps.warn ?? (({ level: _, event: __, ...r }) => log.warn("sendfile.refused", { requestId: requestId(req.headers), ...r })))(record);
     return plain(code, `sendfile refused: ${reason}`, { "cache-status": status() });
   };
 

@@ -4,15 +4,17 @@ import type { HealthRecord } from "../../../src/health/registry";
 import { backoffMs, beginAttempt, passiveMarks, passiveState, recordFailure, recordSuccess, registryId, retryBlocker } from "../../../src/proxy/failover";
 import { backend, backendUrl, echo, freshEnv, resetBackends, routeOf, send, sleep } from "./support";
 
-/** The JSON log lines written while `run` runs (console.log stays real; it is only watched). */
+/** The JSON log lines written while `run` runs, at any level (the console stays real; it is only watched). */
 async function logged<T>(run: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[] }> {
-  const spy = vi.spyOn(console, "log");
+  const spies = (["log", "warn", "error"] as const).map((level) => vi.spyOn(console, level));
   try {
     const result = await run();
-    const lines = spy.mock.calls.flatMap(([l]) => (typeof l === "string" && l.startsWith("{") ? [JSON.parse(l) as Record<string, unknown>] : []));
+    const calls = spies.flatMap((s) => s.mock.calls.map((args, i) => ({ line: args[0], order: s.mock.invocationCallOrder[i]! })));
+    calls.sort((a, b) => a.order - b.order);
+    const lines = calls.flatMap(({ line: l }) => (typeof l === "string" && l.startsWith("{") ? [JSON.parse(l) as Record<string, unknown>] : []));
     return { result, lines };
   } finally {
-    spy.mockRestore();
+    for (const s of spies) s.mockRestore();
   }
 }
 
@@ -110,10 +112,10 @@ describe("proxy: failover with really stopped backends", () => {
     const body = await res.text();
     expect(body).toBe("proxy route /down/: no backend answered (request id 8f1b2c3d4e5f6a7b-FRA)\n");
     expect(res.headers.get("x-request-id")).toBe("8f1b2c3d4e5f6a7b-FRA");
-    const summary = lines.find((l) => l["msg"] === "proxy route failed");
+    const summary = lines.find((l) => l["msg"] === "proxy.route-failed");
     expect(summary).toMatchObject({ requestId: "8f1b2c3d4e5f6a7b-FRA", status: 502 });
     expect(JSON.stringify(summary)).toContain(`127.0.0.1:${new URL(backendUrl(0)).port}: cannot connect: `);
-    expect(lines.filter((l) => l["msg"] === "proxy backend failed").map((l) => l["requestId"])).toEqual(["8f1b2c3d4e5f6a7b-FRA", "8f1b2c3d4e5f6a7b-FRA"]);
+    expect(lines.filter((l) => l["msg"] === "proxy.backend-failed").map((l) => l["requestId"])).toEqual(["8f1b2c3d4e5f6a7b-FRA", "8f1b2c3d4e5f6a7b-FRA"]);
 
     // Without one (or with a forged one that is not a plain token) a random id, the same in body, header and log.
     const again = await logged(() => send(route, "/down/x", { env: e, headers: { "cf-ray": "<script>" } }));
@@ -123,7 +125,7 @@ describe("proxy: failover with really stopped backends", () => {
     expect(text).toMatch(/every backend is marked down/);
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     expect(again.result.headers.get("x-request-id")).toBe(id);
-    expect(again.lines.find((l) => l["msg"] === "proxy route failed")).toMatchObject({ requestId: id });
+    expect(again.lines.find((l) => l["msg"] === "proxy.route-failed")).toMatchObject({ requestId: id });
     expect(JSON.stringify(again.lines)).toMatch(/passive: cannot connect: .*retry in 1 s/);
     for (const t of [body, text]) {
       expect(t).not.toContain("127.0.0.1");

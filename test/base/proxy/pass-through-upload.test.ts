@@ -26,7 +26,7 @@ const UPLOAD = { method: "POST", headers: { "content-length": "1000", "content-t
 
 /** The request through the base, its body read, with the log lines it wrote. */
 async function logged(path: string, init: Parameters<typeof baseWithVars>[2]): Promise<{ res: Response; body: string; lines: string[] }> {
-  const spy = vi.spyOn(console, "log");
+  const spy = vi.spyOn(console, "error");
   try {
     const res = await baseWithVars(VARS, path, init);
     const body = await res.text();
@@ -46,7 +46,7 @@ describe("the base's pass-through: the client's upload faults are the client's (
     expect(res.status).toBe(408);
     expect(body).toBe("the request body stalled (nothing received for 700 ms)\n");
     expect(Date.now() - started).toBeGreaterThanOrEqual(650);
-    expect(lines.filter((l) => l.includes("origin pass-through failed"))).toEqual([]);
+    expect(lines.filter((l) => l.includes('"msg":"base.origin-failed"'))).toEqual([]);
   });
 
   it("a body shorter than its Content-Length gets 400", async () => {
@@ -65,7 +65,7 @@ describe("the base's pass-through: the client's upload faults are the client's (
     const { res, body, lines } = await logged("/form", { ...UPLOAD, body: brokenOff(10) });
     expect(res.status).toBe(400);
     expect(body).toBe("the request body could not be read to its end\n");
-    expect(lines.filter((l) => l.includes("origin pass-through failed"))).toEqual([]);
+    expect(lines.filter((l) => l.includes('"msg":"base.origin-failed"'))).toEqual([]);
   });
 
   it("an upload moving slowly for longer than ORIGIN_TIMEOUT_MS (each pause within CLIENT_BODY_TIMEOUT_MS) reaches the origin whole", async () => {

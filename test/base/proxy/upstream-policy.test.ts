@@ -86,7 +86,7 @@ describe("an upstream's Location never sends the client to another host by spell
 describe("errors name no internal address or runtime message (L7)", () => {
   it("the base's pass-through with its origin down: 502 with a request id; the details are logged under it", async () => {
     await backend(2, "down");
-    const spy = vi.spyOn(console, "log");
+    const spy = vi.spyOn(console, "error");
     let res: Response;
     let lines: string[];
     try {
@@ -99,7 +99,7 @@ describe("errors name no internal address or runtime message (L7)", () => {
     const body = await res.text();
     expect(body).toBe("the origin cannot be reached (request id 8f1b2c3d4e5f6a7b-AMS)\n");
     expect(res.headers.get("x-request-id")).toBe("8f1b2c3d4e5f6a7b-AMS");
-    const line = lines.find((l) => l.includes("origin pass-through failed"));
+    const line = lines.find((l) => l.includes('"msg":"base.origin-failed"'));
     expect(JSON.parse(line!)).toMatchObject({ requestId: "8f1b2c3d4e5f6a7b-AMS", kind: "connect" });
   });
 

@@ -99,16 +99,16 @@ describe("sendfile: a name never leaves the root", () => {
     );
   });
 
-  it("logs a refusal as one JSON line on console.warn by default", async () => {
+  it("logs a refusal as one sendfile.refused line on console.warn by default", async () => {
     const { root } = await layout();
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
-    const req = new Request("http://base.test/app/download?id=7");
+    const req = new Request("http://base.test/app/download?id=7", { headers: { "cf-ray": "8f1b2c3d4e5f6a7b-FRA" } });
     const res = await createSendfile({ allow: true, root })(req, backend({ "x-accel-redirect": "/%2e%2e/secret.txt" }), baseEnv);
     expect(res.status).toBe(403);
     await res.text();
     expect(warn).toHaveBeenCalledTimes(1);
     const line = warn.mock.calls[0]?.[0] as string;
-    expect(JSON.parse(line)).toEqual({ level: "warn", event: "sendfile-refused", header: "x-accel-redirect", value: "/%2e%2e/secret.txt", reason: "dot segment in path", method: "GET", path: "/app/download" });
+    expect(JSON.parse(line)).toEqual({ level: "warn", msg: "sendfile.refused", requestId: "8f1b2c3d4e5f6a7b-FRA", worker: null, header: "x-accel-redirect", value: "/%2e%2e/secret.txt", reason: "dot segment in path", method: "GET", path: "/app/download" });
   });
 
   it("refuses with 502 when the backend names different files in two fields; the same file in both is fine", async () => {

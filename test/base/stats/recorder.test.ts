@@ -98,8 +98,8 @@ describe("recordServed -> OffloadStats", () => {
     recordServed(e, ctx, tooLong, answer(200, COPY, 10));
     await waitOnExecutionContext(ctx);
     const logged = errors.mock.calls.map((c) => JSON.parse(String(c[0])) as Record<string, unknown>);
-    expect(logged).toContainEqual(expect.objectContaining({ msg: "offload stats flush failed", answersDropped: 1 }));
-    expect(String(logged.find((l) => l.msg === "offload stats flush failed")?.error)).toMatch(/path: longer than 2048/);
+    expect(logged).toContainEqual(expect.objectContaining({ msg: "stats.flush-failed", answersDropped: 1 }));
+    expect(String(logged.find((l) => l.msg === "stats.flush-failed")?.error)).toMatch(/path: longer than 2048/);
 
     // The next flush carries only the new answer, not the dropped ones again.
     const path = unique("after.bin");
@@ -116,6 +116,6 @@ describe("recordServed -> OffloadStats", () => {
     recordServed(withVars({ STATS_FLUSH_SECONDS: "soon" }), ctx, path, answer(200, COPY, HUGE));
     await waitOnExecutionContext(ctx);
     expect(await fileCounts(path)).toBeNull();
-    expect(String(errors.mock.calls[0]?.[0])).toMatch(/offload stats disabled.*STATS_FLUSH_SECONDS/);
+    expect(String(errors.mock.calls[0]?.[0])).toMatch(/"msg":"stats.disabled".*STATS_FLUSH_SECONDS/);
   });
 });
