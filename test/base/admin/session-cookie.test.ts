@@ -32,7 +32,9 @@ describe("admin session cookie: parsing never throws (property)", () => {
     await fc.assert(
       fc.asyncProperty(fc.nat(value.length - 1), fieldText(3), fc.constantFrom("replace", "cut", "insert"), async (at, text, how) => {
         const changed = how === "cut" ? value.slice(0, at) : how === "insert" ? value.slice(0, at) + text + value.slice(at) : value.slice(0, at) + text + value.slice(at + 1);
-        fc.pre(changed !== value && !(changed.startsWith(value) && /^[ \t]*$/.test(changed.slice(value.length))));
+        // Whitespace around the value is not part of it (RFC 6265 §5.2 step 5 trims both ends),
+        // so only a change that leaves something else than the value itself must be refused.
+        fc.pre(changed !== value && changed.replace(/^[ \t]+|[ \t]+$/g, "") !== value);
         expect(await authenticate(cookieHeader(changed), TOKEN, now)).toBeNull();
       }),
       { numRuns: 300 },
