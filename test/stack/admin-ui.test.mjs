@@ -4,13 +4,11 @@
 // using it at once; read the offload totals the nodes report; keep a screenshot.
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../scripts/lib/free-port.mjs";
-import { startStack, stopStack } from "./stack-process.mjs";
+import { startStackOnFreePorts, stopStack } from "./stack-process.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const CHROMIUM = "/usr/bin/chromium";
@@ -47,25 +45,16 @@ describe.skipIf(SKIP)("admin UI in Chromium (scripts/start's demo farm)", () => 
   let originUrl;
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), "offload-admin-ui-"));
-    const [origin, control, a, b, basePort, f1, f2] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-    base = `http://127.0.0.1:${basePort}`;
-    nodeA = `http://127.0.0.1:${a}`;
-    web1 = `http://127.0.0.1:${f1}`;
-    web2 = `http://127.0.0.1:${f2}`;
-    originUrl = `http://127.0.0.1:${origin}`;
-    stack = startStack({
-      ORIGIN_PORT: String(origin),
-      ORIGIN_CONTROL_PORT: String(control),
-      NODE_PORTS: `${a},${b}`,
-      BASE_PORT: String(basePort),
-      FARM_PORTS: `${f1},${f2}`,
+    let urls;
+    ({ dir, stack, urls } = await startStackOnFreePorts("offload-admin-ui-", {
       CRON_EVERY_SECONDS: "1",
-      STATE_DIR: path.join(dir, "state"),
-      DEMO_DIR: path.join(dir, "demo"),
       ADMIN_TOKEN: adminToken,
       ATH_TOKEN: athToken,
-    });
+    }));
+    base = urls.base;
+    nodeA = urls.nodes[0];
+    [web1, web2] = urls.farms;
+    originUrl = urls.origin;
     await stack.ready;
     context = await chromium.launchPersistentContext(path.join(dir, "chromium-profile"), {
       executablePath: CHROMIUM,

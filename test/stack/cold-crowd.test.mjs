@@ -6,13 +6,11 @@
 // CHUNK_SIZE is 1 MiB here (passed through like every node variable), so a 12 MiB file is
 // twelve chunks and the crowd really follows a fill chunk by chunk, cheaply.
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import http from "node:http";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../scripts/lib/free-port.mjs";
-import { startStack, stopStack } from "./stack-process.mjs";
+import { startStackOnFreePorts, stopStack } from "./stack-process.mjs";
 
 const MiB = 1024 * 1024;
 const CHUNK = MiB;
@@ -56,23 +54,14 @@ describe("a cold crowd against the local stack (issue #12)", () => {
   }
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), "offload-crowd-"));
-    const [origin, controlPort, a, b, basePort, f1, f2] = await Promise.all(Array.from({ length: 7 }, () => freePort()));
-    nodeA = `http://127.0.0.1:${a}`;
-    nodeB = `http://127.0.0.1:${b}`;
-    control = `http://127.0.0.1:${controlPort}`;
-    stack = startStack({
-      ORIGIN_PORT: String(origin),
-      ORIGIN_CONTROL_PORT: String(controlPort),
-      NODE_PORTS: `${a},${b}`,
-      BASE_PORT: String(basePort),
-      FARM_PORTS: `${f1},${f2}`,
-      STATE_DIR: path.join(dir, "state"),
-      DEMO_DIR: path.join(dir, "demo"),
+    let urls;
+    ({ dir, stack, urls } = await startStackOnFreePorts("offload-crowd-", {
       CHUNK_SIZE: String(CHUNK),
       FILL_STALL_SECONDS: String(STALL_SECONDS),
       MAX_CONNECTIONS_PER_CLIENT: "2",
-    });
+    }));
+    [nodeA, nodeB] = urls.nodes;
+    control = urls.control;
     await stack.ready;
   });
 

@@ -4,13 +4,10 @@
 // holds none of the secrets, session cookie, CSRF token or redirect tokens, and the
 // expected event lines are there as valid JSON carrying a request id.
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import http from "node:http";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../scripts/lib/free-port.mjs";
-import { startStack, stopStack } from "./stack-process.mjs";
+import { startStackOnFreePorts, stopStack } from "./stack-process.mjs";
 
 const ISO = "/iso/distro-64m.iso";
 const SECRETS = {
@@ -56,19 +53,9 @@ describe("structured logs of the local stack", () => {
   const issued = [];
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), "offload-logs-"));
-    const [origin, controlPort, a, b, basePort, f1, f2] = await Promise.all(Array.from({ length: 7 }, () => freePort()));
-    base = `http://127.0.0.1:${basePort}`;
-    control = `http://127.0.0.1:${controlPort}`;
-    stack = startStack({
-      ORIGIN_PORT: String(origin),
-      ORIGIN_CONTROL_PORT: String(controlPort),
-      NODE_PORTS: `${a},${b}`,
-      BASE_PORT: String(basePort),
-      FARM_PORTS: `${f1},${f2}`,
+    let urls;
+    ({ dir, stack, urls } = await startStackOnFreePorts("offload-logs-", {
       CRON_EVERY_SECONDS: "1",
-      STATE_DIR: path.join(dir, "state"),
-      DEMO_DIR: path.join(dir, "demo"),
       ADMIN_TOKEN: SECRETS.ADMIN_TOKEN,
       ATH_TOKEN: SECRETS.ATH_TOKEN,
       ATH_COOKIE_KEYS: `c1:${SECRETS.cookieKey}`,
@@ -76,7 +63,9 @@ describe("structured logs of the local stack", () => {
       REQUIRE_SIGNED_URLS: "true",
       SIGN_CLIENT: "true",
       MAX_CONNECTIONS_PER_CLIENT: "1",
-    });
+    }));
+    base = urls.base;
+    control = urls.control;
     await stack.ready;
   }, 180_000);
 

@@ -3,14 +3,11 @@
 // guard refusal), then the scrape, parsed by the strict exposition parser, must show
 // exactly that traffic in its counters (flushed every STATS_FLUSH_SECONDS = 2 s locally).
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import http from "node:http";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../scripts/lib/free-port.mjs";
 import { parseExposition, sampleValue } from "../support/exposition-parser.ts";
-import { startStack, stopStack } from "./stack-process.mjs";
+import { startStackOnFreePorts, stopStack } from "./stack-process.mjs";
 
 // Big enough that a paused download stays in flight (a few MiB fit in socket buffers).
 const FILE = "/iso/distro-64m.iso";
@@ -42,22 +39,14 @@ describe("Prometheus metrics of the local stack", () => {
   let nodeA;
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), "offload-metrics-"));
-    const [origin, control, a, b, basePort, f1, f2] = await Promise.all(Array.from({ length: 7 }, () => freePort()));
-    base = `http://127.0.0.1:${basePort}`;
-    nodeA = `http://127.0.0.1:${a}`;
-    stack = startStack({
-      ORIGIN_PORT: String(origin),
-      ORIGIN_CONTROL_PORT: String(control),
-      NODE_PORTS: `${a},${b}`,
-      BASE_PORT: String(basePort),
-      FARM_PORTS: `${f1},${f2}`,
+    let urls;
+    ({ dir, stack, urls } = await startStackOnFreePorts("offload-metrics-", {
       CRON_EVERY_SECONDS: "1",
-      STATE_DIR: path.join(dir, "state"),
-      DEMO_DIR: path.join(dir, "demo"),
       ADMIN_TOKEN,
       MAX_CONNECTIONS_PER_CLIENT: "2",
-    });
+    }));
+    base = urls.base;
+    nodeA = urls.nodes[0];
     await stack.ready;
   });
 

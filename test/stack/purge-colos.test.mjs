@@ -6,12 +6,9 @@
 // copy, never its own old one (told apart by age).
 import { createHash, randomBytes } from "node:crypto";
 import http from "node:http";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../scripts/lib/free-port.mjs";
-import { startStack, stopStack } from "./stack-process.mjs";
+import { startStackOnFreePorts, stopStack } from "./stack-process.mjs";
 
 const RELEASE = "/releases/app-1.0.tar.gz";
 const HELLO = "/small/hello.txt";
@@ -50,19 +47,8 @@ describe("purge reaches every colo (local stack, two nodes)", () => {
       });
     });
     await new Promise((r) => api.listen(0, "127.0.0.1", r));
-    dir = await mkdtemp(path.join(tmpdir(), "offload-purge-"));
-    const [origin, controlPort, a, b, basePort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-    nodes = [`http://127.0.0.1:${a}`, `http://127.0.0.1:${b}`];
-    base = `http://127.0.0.1:${basePort}`;
-    control = `http://127.0.0.1:${controlPort}`;
-    stack = startStack({
-      ORIGIN_PORT: String(origin),
-      ORIGIN_CONTROL_PORT: String(controlPort),
-      NODE_PORTS: `${a},${b}`,
-      BASE_PORT: String(basePort),
-      FARM_PORTS: `${await freePort()},${await freePort()}`,
-      STATE_DIR: path.join(dir, "state"),
-      DEMO_DIR: path.join(dir, "demo"),
+    let urls;
+    ({ dir, stack, urls } = await startStackOnFreePorts("offload-purge-", {
       ADMIN_TOKEN: adminToken,
       // Colo hits without an origin HEAD: only the purge can stop a colo copy.
       REVALIDATE_SECONDS: "3600",
@@ -70,7 +56,10 @@ describe("purge reaches every colo (local stack, two nodes)", () => {
       CF_ZONE_ID: cf.zone,
       CF_API_BASE: `http://127.0.0.1:${api.address().port}/client/v4`,
       CF_PURGE_HOSTS: "downloads.example.com,dl2.example.com",
-    });
+    }));
+    nodes = urls.nodes;
+    base = urls.base;
+    control = urls.control;
     await stack.ready;
   }, 120_000);
 

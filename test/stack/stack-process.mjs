@@ -1,7 +1,10 @@
 // scripts/dev-stack.mjs as a child process, for the stack tests: started in its own
 // process group (workerd included) so a test can stop all of it.
 import { spawn } from "node:child_process";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
+import { freePort } from "../../scripts/lib/free-port.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -20,6 +23,27 @@ export function startStack(env) {
   });
   const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal, out })));
   return { child, ready, exited, output: () => out };
+}
+
+/**
+ * The whole local stack on free ports, with its state and demo files in a fresh temp folder
+ * (`dir`, the caller removes it): `vars` come on top of the ports and folders.
+ */
+export async function startStackOnFreePorts(prefix, vars = {}) {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  const [origin, control, a, b, base, f1, f2] = await Promise.all(Array.from({ length: 7 }, () => freePort()));
+  const stack = startStack({
+    ORIGIN_PORT: String(origin),
+    ORIGIN_CONTROL_PORT: String(control),
+    NODE_PORTS: `${a},${b}`,
+    BASE_PORT: String(base),
+    FARM_PORTS: `${f1},${f2}`,
+    STATE_DIR: path.join(dir, "state"),
+    DEMO_DIR: path.join(dir, "demo"),
+    ...vars,
+  });
+  const url = (port) => `http://127.0.0.1:${port}`;
+  return { dir, stack, urls: { origin: url(origin), control: url(control), nodes: [url(a), url(b)], base: url(base), farms: [url(f1), url(f2)] } };
 }
 
 /** Ctrl-C, as a user stops it; SIGKILL for the whole group if that has not worked in 15 s. */
