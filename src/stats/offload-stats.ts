@@ -121,6 +121,10 @@ export class OffloadStats extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     const rows = sql.exec<MinuteRow>(SELECT_MINUTES, first, last).toArray();
     const files = sql.exec<TopRow>(SELECT_TOP, first - (first % HOUR_MS), last, top).toArray();
-    return buildSummary(first, minutes, rows, files.map(({ path, bytes, responses, copyBytes }) => ({ path, bytes, responses, copyBytes })));
+    const topFiles = files.map(({ path, bytes, responses, copyBytes }) => ({ path, bytes, responses, copyBytes }));
+    const mirrors = sql.exec<MirrorCounts & Record<string, SqlStorageValue>>(SELECT_MIRRORS, first, last).toArray();
+    // Mirrors: what the base asked of them (redirects, file sizes); they report no deliveries back.
+    const mirrorRows = mirrors.map((m) => ({ key: m.mirror, bytes: m.bytes, copyBytes: 0, downloads: m.redirects })).sort((a, b) => b.bytes - a.bytes || a.key.localeCompare(b.key));
+    return buildSummary(first, minutes, rows, { top: topFiles, breakdowns: { nodes: [], mirrors: mirrorRows, countries: [], classes: [] }, downloads: 0 });
   }
 }

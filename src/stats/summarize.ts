@@ -3,7 +3,7 @@
  * arithmetic (ratios, zero-filled series) reads apart from the SQL.
  */
 import { MINUTE_MS, RETENTION_MINUTES } from "./validate-batch";
-import type { MinuteBucket, SeriesPoint, StatsQuery, StatsSummary, StatsTotals, TopFile } from "./types";
+import type { Breakdowns, MinuteBucket, SeriesPoint, StatsQuery, StatsSummary, StatsTotals, TopFile } from "./types";
 
 export const DEFAULT_MINUTES = 60;
 export const DEFAULT_TOP = 10;
@@ -36,7 +36,14 @@ function ratio(part: number, other: number): number | null {
   return part + other === 0 ? null : part / (part + other);
 }
 
-export function buildSummary(first: number, minutes: number, rows: MinuteRow[], top: TopFile[]): StatsSummary {
+/** What the object selects besides the minute rows: top files, breakdowns and the window's download count. */
+export interface SummaryParts {
+  top: TopFile[];
+  breakdowns: Breakdowns;
+  downloads: number;
+}
+
+export function buildSummary(first: number, minutes: number, rows: MinuteRow[], parts: SummaryParts): StatsSummary {
   const byMinute = new Map(rows.map((r) => [r.minute, r]));
   const series: SeriesPoint[] = [];
   const t = { copyBytes: 0, originBytes: 0, copyResponses: 0, originResponses: 0, refusals: 0 };
@@ -58,6 +65,7 @@ export function buildSummary(first: number, minutes: number, rows: MinuteRow[], 
     ...t,
     hitRatio: ratio(t.copyResponses, t.originResponses),
     byteHitRatio: ratio(t.copyBytes, t.originBytes),
+    downloads: parts.downloads,
   };
-  return { windowMinutes: minutes, totals, series, top };
+  return { windowMinutes: minutes, totals, series, top: parts.top, breakdowns: parts.breakdowns };
 }

@@ -69,6 +69,8 @@ export interface StatsTotals {
   hitRatio: number | null;
   /** copyBytes / (copyBytes + originBytes); null when there were none. */
   byteHitRatio: number | null;
+  /** Downloads: distinct (client, object version) pairs, however many connections or ranges each used. */
+  downloads: number;
 }
 
 export interface SeriesPoint {
@@ -86,6 +88,29 @@ export interface TopFile {
   copyBytes: number;
 }
 
+/**
+ * One value of a breakdown dimension over the window (issue #15 parts 1 and 6): a node
+ * or the base (by its id), a mirror (by its id), a country (ISO 3166-1 alpha-2 from
+ * request.cf, "XX" when unknown) or a Cache-Status class (counters.ts CACHE_STATUS_CLASSES).
+ */
+export interface BreakdownRow {
+  key: string;
+  /** Bytes delivered to clients. Mirrors: the sizes of the files redirected there (what they were asked to send). */
+  bytes: number;
+  /** Of `bytes`, those from our stored copies (0 for mirrors). */
+  copyBytes: number;
+  /** Downloads counted where each one's first answer fell. Mirrors: redirects. */
+  downloads: number;
+}
+
+/** Every breakdown of a summary, each row list sorted by bytes, most first. */
+export interface Breakdowns {
+  nodes: BreakdownRow[];
+  mirrors: BreakdownRow[];
+  countries: BreakdownRow[];
+  classes: BreakdownRow[];
+}
+
 export interface StatsSummary {
   windowMinutes: number;
   totals: StatsTotals;
@@ -93,4 +118,5 @@ export interface StatsSummary {
   series: SeriesPoint[];
   /** Most bytes first. Per-hour granularity: the window is widened to whole hours here. */
   top: TopFile[];
+  breakdowns: Breakdowns;
 }

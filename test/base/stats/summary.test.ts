@@ -20,6 +20,7 @@ describe("OffloadStats: record + summary", () => {
       refusals: 2,
       hitRatio: 4 / 6,
       byteHitRatio: 0.4,
+      downloads: 0,
     });
     const at = (m: number) => sum.series.find((p) => p.minute === m);
     expect(at(m1)).toEqual({ minute: m1, copyBytes: 400, originBytes: 100, ratio: 0.8 });
@@ -92,5 +93,17 @@ describe("OffloadStats: record + summary", () => {
     const junk = await s.summary({ minutes: Number.NaN, top: "x" as unknown as number });
     expect(junk.windowMinutes).toBe(60);
     expect(junk.top).toHaveLength(10);
+  });
+
+  it("breaks down mirrors by what the base asked of them: redirects and file sizes, most bytes first", async () => {
+    const s = freshStats();
+    await s.record(batch(bucket(minuteAgo(3), { mirrors: [{ mirror: "m-small", redirects: 4, bytes: 40 }, { mirror: "m-big", redirects: 1, bytes: 900 }] })));
+    await s.record(batch(bucket(minuteAgo(1), { mirrors: [{ mirror: "m-small", redirects: 1, bytes: 10 }] })));
+    // Outside a 2-minute window: only the last minute's redirect counts there.
+    expect((await s.summary({ minutes: 2, top: 10 })).breakdowns.mirrors).toEqual([{ key: "m-small", bytes: 10, copyBytes: 0, downloads: 1 }]);
+    expect((await s.summary({ minutes: 10, top: 10 })).breakdowns.mirrors).toEqual([
+      { key: "m-big", bytes: 900, copyBytes: 0, downloads: 1 },
+      { key: "m-small", bytes: 50, copyBytes: 0, downloads: 5 },
+    ]);
   });
 });
