@@ -7,11 +7,11 @@
 import { html, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import type { StatsSummary } from "../stats/types";
-import { offloadChartSvg } from "./chart";
+import { offloadSection } from "./offload-section";
 import type { AdminFarm, AdminMember, HealthData } from "./data";
 import type { MirrorsData } from "./mirror-actions";
 import { mirrorsSection } from "./mirror-page";
-import { ago, answers, bytes, pct, time } from "./format";
+import { ago, time } from "./format";
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString> | "";
 
@@ -25,6 +25,7 @@ th{background:#f5f7fa}.num{text-align:right;font-variant-numeric:tabular-nums}
 .card b{display:block;font-size:1.3rem}.muted{color:#5f6368}.flash{background:#e8f0fe;padding:.5rem 1rem;border-radius:6px}
 .error{background:#fce8e6}form.inline{display:inline}button{cursor:pointer}
 svg .grid{stroke:#e3e6ea}svg .axis{font-size:11px;fill:#5f6368}svg .line{fill:none;stroke:#1a73e8;stroke-width:2}svg .pt{fill:#1a73e8}
+svg .all{fill:#aecbfa}svg .copy{fill:#1a73e8}.breakdown details{margin:.25rem 0 1rem}
 `;
 
 function layout(title: string, body: Html): Html {
@@ -50,6 +51,8 @@ export interface DashboardData {
   farms: AdminFarm[];
   health: HealthData;
   stats: StatsSummary | null;
+  /** Top files asked for (the CSV links ask for as many). */
+  top: number;
   csrf: string;
   flash: { text: string; error: boolean } | null;
   now: number;
@@ -62,7 +65,7 @@ export function dashboardPage(d: DashboardData): Html {
     html`<h1>Offload CDN admin</h1>
 <form method="post" action="/_admin/logout" class="inline"><input type="hidden" name="csrf" value="${d.csrf}"><button type="submit">Sign out</button></form>
 ${d.flash ? html`<p class="flash${d.flash.error ? " error" : ""}" role="status">${d.flash.text}</p>` : ""}
-${offloadSection(d.stats, d.csrf)}
+${offloadSection({ stats: d.stats, top: d.top, csrf: d.csrf })}
 <h2>Farms</h2>
 ${d.farms.length ? d.farms.map((f) => farmSection(f, d.csrf, d.now)) : html`<p class="muted">No farms configured (FARMS).</p>`}
 ${mirrorsSection(d.mirrors, d.csrf, d.now)}
@@ -71,30 +74,6 @@ ${historySection(d.health)}`,
   );
 }
 
-
-function offloadSection(s: StatsSummary | null, csrf: string): Html {
-  const purge = html`<form method="post" action="/_admin/purge" id="purge">
-  <input type="hidden" name="csrf" value="${csrf}">
-  <label>Purge a stored object: <input name="path" placeholder="/releases/file.iso" maxlength="2048"></label>
-  <label>or every object under <input name="prefix" placeholder="/releases/1.2/" maxlength="2048"></label>
-  <button type="submit">Purge in every colo</button></form>`;
-  if (!s) return html`<h2>Offload</h2><p class="muted">No offload statistics (no STATS binding, or it did not answer).</p>${purge}`;
-  const t = s.totals;
-  return html`<h2>Offload, last ${s.windowMinutes} minutes</h2>
-<div class="cards" id="offload-totals">
-  <div class="card">From copies<b>${bytes(t.copyBytes)}</b><span class="muted">${answers(t.copyResponses)}</span></div>
-  <div class="card">From the origin<b>${bytes(t.originBytes)}</b><span class="muted">${answers(t.originResponses)}</span></div>
-  <div class="card">Byte hit ratio<b>${pct(t.byteHitRatio)}</b></div>
-  <div class="card">Hit ratio<b>${pct(t.hitRatio)}</b></div>
-  <div class="card">Accelerator refusals<b>${t.refusals}</b><span class="muted">503 from the guard</span></div>
-</div>
-${raw(offloadChartSvg(s.series))}
-<h3>Top files</h3>
-<table id="top-files"><thead><tr><th>Path</th><th class="num">Bytes</th><th class="num">From copies</th><th class="num">Answers</th></tr></thead><tbody>
-${s.top.length ? s.top.map((f) => html`<tr><td>${f.path}</td><td class="num">${bytes(f.bytes)}</td><td class="num">${pct(f.bytes ? f.copyBytes / f.bytes : null)}</td><td class="num">${f.responses}</td></tr>`) : html`<tr><td colspan="4" class="muted">Nothing served yet.</td></tr>`}
-</tbody></table>
-${purge}`;
-}
 
 function farmSection(f: AdminFarm, csrf: string, now: number): Html {
   const check = f.health ? `${f.health.method} ${f.health.path} every ${f.health.intervalSeconds} s, expect ${f.health.expect.join("/")}, rise ${f.health.rise}, fall ${f.health.fall}` : "no active checks";

@@ -15,6 +15,11 @@ import { purgeObjects, setMemberState, type ActionResult } from "./actions";
 import { changeMirror, MIRROR_STATE_OPS, mirrorFormBody, mirrorsData, type MirrorOp } from "./mirror-actions";
 import { farmsData, healthData, statsData } from "./data";
 import { metricsAnswer } from "./metrics";
+import { csvAnswer } from "./csv-answer";
+import { isStatsTable, STATS_TABLES, statsTable } from "./stats-tables";
+import { clampQuery, DEFAULT_MINUTES, DEFAULT_TOP, MAX_TOP } from "../stats/summarize";
+import { RETENTION_MINUTES } from "../stats/validate-batch";
+import type { StatsSummary } from "../stats/types";
 import { dashboardPage, loginPage } from "./page";
 import { readForm, readJsonObject } from "./body";
 import { authenticate, csrfProblem, csrfToken, foreignOrigin, newSession, SESSION_COOKIE, sessionCookie, type AdminAuth } from "./session";
@@ -135,11 +140,13 @@ export function adminRoutes(): Hono<AdminEnv> {
 
   const dashboard = async (c: C) => {
     const { config, farms } = c.get("base");
-    const [farmList, health, stats, csrf, mirrors] = await Promise.all([farmsData(farms.config, c.env), healthData(config, farms.config, c.env), statsData(c.env, 60, 10), csrfToken(token(c), c.get("auth")), mirrorsData(c.env, config)]);
+    // The window comes from the page's selector; a hand-edited value is clamped (1..2880), not refused.
+    const { minutes, top } = clampQuery({ minutes: Number(c.req.query("minutes") ?? DEFAULT_MINUTES), top: DEFAULT_TOP });
+    const [farmList, health, stats, csrf, mirrors] = await Promise.all([farmsData(farms.config, c.env), healthData(config, farms.config, c.env), statsData(c.env, minutes, top), csrfToken(token(c), c.get("auth")), mirrorsData(c.env, config)]);
     const done = c.req.query("done");
     const error = c.req.query("error");
     const flash = error ? { text: error.slice(0, 300), error: true } : done ? { text: done.slice(0, 300), error: false } : null;
-    return page(c, 200, dashboardPage({ farms: farmList, health, stats, csrf, flash, now: Date.now(), mirrors }) as Promise<string>);
+    return page(c, 200, dashboardPage({ farms: farmList, health, stats, top, csrf, flash, now: Date.now(), mirrors }) as Promise<string>);
   };
   app.get("/_admin", dashboard);
   app.get("/_admin/", dashboard);
@@ -232,13 +239,25 @@ function registerApi(app: Hono<AdminEnv>): void {
   });
   app.get("/_admin/metrics", (c) => metricsAnswer(c.env, { config: c.get("base").config, farms: c.get("base").farms.config }));
   app.get("/_admin/api/health", async (c) => json(c, await healthData(c.get("base").config, c.get("base").farms.config, c.env)));
+  // Scripts get a 400 naming the parameter (the page clamps instead).
+  const statsFor = async (c: C): Promise<StatsSummary | Response> => {
+    const minutes = Number(c.req.query("minutes") ?? DEFAULT_MINUTES);
+    const top = Number(c.req.query("top") ?? DEFAULT_TOP);
+    if (!Number.isInteger(minutes) || minutes < 1 || minutes > RETENTION_MINUTES) return plain(400, `minutes must be a whole number from 1 to ${RETENTION_MINUTES}`);
+    if (!Number.isInteger(top) || top < 1 || top > MAX_TOP) return plain(400, `top must be a whole number from 1 to ${MAX_TOP}`);
+    return (await statsData(c.env, minutes, top)) ?? plain(503, "offload statistics are unavailable (no STATS binding, or it did not answer)");
+  };
   app.get("/_admin/api/stats", async (c) => {
-    const minutes = Number(c.req.query("minutes") ?? 60);
-    const top = Number(c.req.query("top") ?? 10);
-    if (!Number.isInteger(minutes) || minutes < 1 || minutes > 2880) return plain(400, "minutes must be a whole number from 1 to 2880");
-    if (!Number.isInteger(top) || top < 1 || top > 100) return plain(400, "top must be a whole number from 1 to 100");
-    const stats = await statsData(c.env, minutes, top);
-    return stats ? json(c, stats) : plain(503, "offload statistics are unavailable (no STATS binding, or it did not answer)");
+    const stats = await statsFor(c);
+    return stats instanceof Response ? stats : json(c, stats);
+  });
+  // The admin page's tables as CSV (stats-tables.ts: the same numbers the page shows).
+  app.get("/_admin/api/stats/:file", async (c) => {
+    const file = c.req.param("file");
+    const name = file.endsWith(".csv") ? file.slice(0, -4) : "";
+    if (!isStatsTable(name)) return plain(404, `unknown stats table ${quoted(file)}: one of ${STATS_TABLES.map((t) => `${t}.csv`).join(", ")}`);
+    const stats = await statsFor(c);
+    return stats instanceof Response ? stats : csvAnswer(statsTable(stats, name), stats.windowMinutes);
   });
   registerMirrorApi(app, jsonBody);
   app.post("/_admin/api/purge", async (c) => {

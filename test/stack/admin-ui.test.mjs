@@ -170,7 +170,22 @@ describe.skipIf(SKIP)("admin UI in Chromium (scripts/start's demo farm)", () => 
     for (const label of ["From copies", "From the origin"]) {
       expect(await card(label).textContent(), label).toMatch(/^[\d.]+ MiB$/);
     }
-    expect(await page.locator("#top-files").textContent()).toContain("/releases/app-1.0.tar.gz");
+    expect(await page.locator("#table-top-files").textContent()).toContain("/releases/app-1.0.tar.gz");
+
+
+    // The window selector reloads the page for that window; the CSV link beside the top
+    // files downloads the same rows the table shows.
+    await page.locator("form#window select").selectOption("1440");
+    await page.locator("form#window").getByRole("button", { name: "Show" }).click();
+    await page.waitForURL(/minutes=1440/);
+    expect(await page.locator("h2", { hasText: "Offload, last" }).textContent()).toBe("Offload, last 1440 minutes");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.locator("#table-top-files + p a.csv").click()]);
+    expect(download.suggestedFilename()).toBe("offload-top-files-1440m.csv");
+    const csv = await readFile(await download.path(), "utf8");
+    const [header, ...rows] = csv.trimEnd().split("\r\n").map((l) => l.split(","));
+    expect(header).toEqual(["path", "bytes", "copy_bytes", "copy_share", "answers"]);
+    const shown = await page.locator("#table-top-files tbody tr td:first-child").allTextContents();
+    expect(rows.map((r) => r[0])).toEqual(shown);
   });
 
   it("adds a mirror with the form, sees it in the redirect's Link once verified, and disables it: it leaves the Link header", async () => {
