@@ -118,7 +118,14 @@ export function offloadBase<M extends HonoEnv>(mounted: readonly Hono<M>[] = [])
   // The operator's page and API (before the catch-all, which would proxy or offload it).
   for (const sub of mounted) app.route("/", sub);
 
-  // mod_athena: stats pushed by the members' agents, and query mode.
+  // mod_athena: stats pushed by the members' agents, and query mode. Refusals are log
+  // lines (a run of 401s is someone guessing ATH_TOKEN): path and status only, never the
+  // query, which may carry token=.
+  app.use("/ath/*", async (c, next) => {
+    await next();
+    const status = c.res.status;
+    if (status >= 400 && status < 500) log.warn("ath.refused", { requestId: requestId(c.req.raw.headers), worker: c.get("base").config.baseId, path: c.get("path").path, status });
+  });
   app.get("/ath/update", (c) => athUpdate(c.get("base").farms, c.req.raw, c.env));
   for (const path of ["/ath/balance/", "/ath/balance"]) app.get(path, (c) => athBalance(c.get("base").farms, c.req.raw, c.env, c.executionCtx as unknown as ExecutionContext));
   app.all("/ath/*", () => plain(404, "no such /ath endpoint (GET /ath/update, GET /ath/balance/)"));

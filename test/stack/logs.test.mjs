@@ -17,7 +17,7 @@ const SECRETS = {
   cookieKey: randomBytes(24).toString("base64url"),
 };
 /** Credentials a client presented that were wrong: not secrets, but never logged either. */
-const WRONG = { login: `wrong-login-${randomBytes(8).toString("hex")}`, bearer: `wrong-bearer-${randomBytes(8).toString("hex")}` };
+const WRONG = { login: `wrong-login-${randomBytes(8).toString("hex")}`, bearer: `wrong-bearer-${randomBytes(8).toString("hex")}`, ath: `wrong-ath-${randomBytes(8).toString("hex")}` };
 
 /** One request over its own connection; `keepOpen`: resolve at the head, body unread. */
 function request(url, { method = "GET", headers = {}, body, keepOpen = false } = {}) {
@@ -124,6 +124,8 @@ describe("structured logs of the local stack", () => {
     expect((await request(`${base}/_admin/api/purge`, { method: "POST", headers: { ...json, authorization: `Bearer ${WRONG.bearer}` }, body: '{"path":"/x"}' })).status).toBe(401);
     expect((await request(`${base}/_admin/api/purge`, { method: "POST", headers: json, body: '{"path":"/x"}' })).status).toBe(401);
     expect((await request(`${base}/_admin/api/farms`, { headers: bearer })).status).toBe(200);
+    // mod_athena's agents send the token in the query: a wrong one is refused and logged, the token itself is not.
+    expect((await request(`${base}/ath/update?farm=farm_one&member=web1&load=1&token=${WRONG.ath}`)).status).toBe(401);
   });
 
   it("a bad request path and, with the origin down, a 5xx from the base", async () => {
@@ -153,7 +155,7 @@ describe("structured logs of the local stack", () => {
       expect(["error", "warn", "info"]).toContain(e.level);
     }
     const byMsg = (msg) => events.filter((e) => e.msg === msg);
-    const requestDriven = ["admin.signin", "admin.signin-refused", "admin.auth-refused", "admin.action", "signed-url.refused", "guard.refused", "fill.started", "answer.error"];
+    const requestDriven = ["ath.refused", "admin.signin", "admin.signin-refused", "admin.auth-refused", "admin.action", "signed-url.refused", "guard.refused", "fill.started", "answer.error"];
     for (const msg of requestDriven) {
       expect(byMsg(msg).length, `${msg} in:\n${lines.map((l) => l.json).join("\n")}`).toBeGreaterThan(0);
       for (const e of byMsg(msg)) expect(typeof e.requestId === "string" && e.requestId.length > 0, JSON.stringify(e)).toBe(true);
@@ -171,6 +173,7 @@ describe("structured logs of the local stack", () => {
     // Reads are not actions.
     expect(actions.filter((e) => e.path === "/_admin/api/farms")).toEqual([]);
     expect(byMsg("answer.error").find((e) => e.path === "/small/hello.txt")).toMatchObject({ worker: "offload-base" });
+    expect(byMsg("ath.refused")).toEqual([expect.objectContaining({ level: "warn", path: "/ath/update", status: 401, worker: "offload-base" })]);
 
     const secrets = [...Object.values(SECRETS), ...Object.values(WRONG), ...issued];
     expect(secrets.every((s) => typeof s === "string" && s.length >= 16)).toBe(true);
