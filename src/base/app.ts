@@ -34,7 +34,7 @@ import { parseAdminToken } from "../config/admin-config";
 import { statsFlushSeconds } from "../config/stats-flush";
 import { recordMirrorRedirect, recordServed } from "../stats/recorder";
 import { log, logFailedAnswer } from "../platform/log";
-import { requestId } from "../http/request-id";
+import { lazyRequestId, requestId } from "../http/request-id";
 
 interface Loaded {
   config: BaseConfig;
@@ -131,7 +131,7 @@ export function offloadBase<M extends HonoEnv>(mounted: readonly Hono<M>[] = [])
   app.all("/ath/*", () => plain(404, "no such /ath endpoint (GET /ath/update, GET /ath/balance/)"));
 
   app.all("*", async (c) => {
-    const res = await catchAll({ base: c.get("base"), env: c.env, ctx: c.executionCtx as unknown as ExecutionContext, req: c.req.raw, path: c.get("path") });
+    const res = await catchAll({ base: c.get("base"), env: c.env, ctx: c.executionCtx as unknown as ExecutionContext, req: c.req.raw, path: c.get("path"), requestId: lazyRequestId(c.req.raw.headers) });
     logFailedAnswer({ req: c.req.raw, res, worker: c.get("base").config.baseId, path: c.get("path").path });
     return res;
   });
@@ -148,6 +148,8 @@ interface BaseRequest {
   req: Request;
   /** Canonical path and raw query (http/path.ts). */
   path: { ok: true; path: string; query: string };
+  /** One id for the request's error answer and every log line about it (made on first use). */
+  requestId: () => string;
 }
 
 /** Everything not under /_admin or /ath: a proxy route's pool, else offload or serve locally. */
@@ -187,7 +189,7 @@ async function offloadOrServe(r: BaseRequest): Promise<Response> {
   const filePath = ask.file;
   const byRequest = requestDecision(config, req.method, filePath, req.headers);
   if (!byRequest.offload) return notOffloaded(r, ask, byRequest.reason);
-  const info = await objectInfo(config, env, filePath);
+  const info = await objectInfo(config, env, filePath, { requestId: r.requestId });
   const byObject = objectDecision(config, info);
   if (!byObject.offload) return notOffloaded(r, ask, byObject.reason);
   // The origin's own <file>.sha256 is served as it is (src/base/mirror-pages.ts).
@@ -217,8 +219,8 @@ async function servedHere(r: BaseRequest, reason: string | null, extra?: Headers
   return res;
 }
 
-function localRequest({ base, req, ctx, path }: BaseRequest): LocalRequest {
-  return { req, ctx, target: path.path + (path.query ? `?${path.query}` : ""), publicOrigin: publicOriginOf(base.config) };
+function localRequest({ base, req, ctx, path, requestId }: BaseRequest): LocalRequest {
+  return { req, ctx, target: path.path + (path.query ? `?${path.query}` : ""), publicOrigin: publicOriginOf(base.config), requestId };
 }
 
 function bypassStatus(config: BaseConfig, detail: string): string {
@@ -264,7 +266,7 @@ async function offload(r: BaseRequest, file: { filePath: string; info: ObjectInf
   if (chosen?.kind === "mirror") recordMirrorRedirect(env, ctx, chosen.id, info.size ?? 0);
   if (chosen) return redirect(config, urlOf(chosen), extra, base.offloadStatus.get(chosen.id) ?? bypassStatus(config, `offload=${chosen.id}`));
   const why = choice.selection.excluded.map((e) => `${e.target.id}: ${e.reason}`).join("; ");
-  log.warn("base.no-healthy-target", { requestId: requestId(req.headers), worker: config.baseId, path: filePath, excluded: why });
+  log.warn("base.no-healthy-target", { requestId: r.requestId(), worker: config.baseId, path: filePath, excluded: why });
   if (config.fallbackUrl) return redirect(config, config.fallbackUrl + filePath + (query ? `?${query}` : ""), extra, bypassStatus(config, "fallback"));
   return servedHere(r, "no-healthy-target", new Headers(extra));
 }

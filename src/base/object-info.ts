@@ -33,12 +33,13 @@ const memoryOf = perIsolate((_env: object) => new Map<string, Remembered>());
  * also carries the SHA-256 computed while filling) or else from a HEAD to the origin;
  * remembered for INFO_CACHE_SECONDS so the base does not ask on every request.
  */
-export async function objectInfo(config: BaseConfig, env: Env, key: string, ctxNow = Date.now()): Promise<ObjectInfo | null> {
+export async function objectInfo(config: BaseConfig, env: Env, key: string, opts: { requestId?: () => string; now?: number } = {}): Promise<ObjectInfo | null> {
+  const ctxNow = opts.now ?? Date.now();
   const map = memoryOf(env);
   const hit = map.get(key);
   if (hit && hit.until > ctxNow) return hit.info;
 
-  const info = (await fromStore(env, key)) ?? (await fromOrigin(config, key));
+  const info = (await fromStore(env, key)) ?? (await fromOrigin(config, key, opts.requestId));
   if (!info) return null;
   if (map.size >= MAX_REMEMBERED) map.delete(map.keys().next().value as string);
   map.delete(key);
@@ -57,8 +58,8 @@ async function fromStore(env: Env, key: string): Promise<ObjectInfo | null> {
   return { size: meta.length, contentType: meta.contentType, sha256, reprDigest: sha256 && sha256DigestField(sha256), etag: meta.etag, lastModified: meta.lastModified, status: 200 };
 }
 
-async function fromOrigin(config: BaseConfig, key: string): Promise<ObjectInfo | null> {
-  const answer = await originFetch({ originUrl: config.originUrl, originTimeoutMs: config.originTimeoutMs, nodeId: config.baseId }, "HEAD", key, {});
+async function fromOrigin(config: BaseConfig, key: string, requestId?: () => string): Promise<ObjectInfo | null> {
+  const answer = await originFetch({ originUrl: config.originUrl, originTimeoutMs: config.originTimeoutMs, nodeId: config.baseId }, { method: "HEAD", target: key, ...(requestId ? { requestId } : {}) });
   if (!answer.ok) return null;
   discard(answer.response);
   const head = headOf(answer.response);

@@ -3,7 +3,7 @@ import { upstreamHeaders } from "../http/forwarding";
 import { stripHopByHop } from "../http/hop-by-hop";
 import { rewriteLocation } from "../http/location";
 import { plain } from "../http/plain";
-import { originFailure, requestId, REQUEST_ID_HEADER } from "../http/request-id";
+import { originFailure, REQUEST_ID_HEADER } from "../http/request-id";
 import { fetchUpstream } from "../proxy/upstream-fetch";
 import { log } from "../platform/log";
 
@@ -15,6 +15,8 @@ export interface LocalRequest {
   target: string;
   /** The configured public URL, or "" (see src/http/location.ts). */
   publicOrigin: string;
+  /** The request's id (lazyRequestId): the same in its error answer and every log line about it. */
+  requestId: () => string;
 }
 
 /**
@@ -38,7 +40,7 @@ export async function serveLocally(config: BaseConfig, local: LocalRequest, extr
   const headers = upstreamHeaders(req.headers, { publicOrigin, trustedProxies: [], forwarded: false });
   const answer = await fetchUpstream(config.originUrl + target, req, headers, { timeoutMs: config.originTimeoutMs, clientBodyTimeoutMs: config.clientBodyTimeoutMs, ctx });
   if (!answer.ok) {
-    const id = requestId(req.headers);
+    const id = local.requestId();
     if (answer.kind === "client") return plain(answer.status, answer.detail, { [REQUEST_ID_HEADER]: id });
     // The origin's address and the runtime's message are for the operator only (issue #11 L7).
     log.error("base.origin-failed", { requestId: id, worker: config.baseId, target, kind: answer.kind === "timeout" ? "timeout" : "connect", detail: answer.detail });

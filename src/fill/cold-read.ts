@@ -131,7 +131,8 @@ class LiveFill {
   }
 
   private async fetchLease(lease: Lease): Promise<void> {
-    await runLease({ config: this.deps.config, store: this.deps.store, coordinator: this.link, live: this.live }, this.job, lease);
+    const { config, store, requestId } = this.deps;
+    await runLease({ config, store, coordinator: this.link, live: this.live, ...(requestId ? { requestId } : {}) }, this.job, lease);
   }
 
   private stopFollowing(): void {

@@ -32,6 +32,8 @@ export interface FillerDeps {
   coordinator: CoordinatorLink;
   /** The chunks of this lease in flight, readable live by the request's client. */
   live: FillChunks;
+  /** The id of the request running this lease, for the log line of an origin failure. */
+  requestId?: string;
 }
 
 export type FillOutcome = { ok: true } | { ok: false; reason: string; changed: boolean };
@@ -49,7 +51,7 @@ export async function runLease(deps: FillerDeps, job: FillJob, lease: Lease): Pr
   // RFC 9110 §13.1.5: If-Range makes a changed file come back whole (200), never as a
   // range of the new bytes; an unchanged one comes back as exactly this range.
   const headers: Record<string, string> = whole || !validator ? {} : { range: `bytes=${start}-${end - 1}`, "if-range": validator };
-  const answer = await originFetch(deps.config, "GET", job.target, headers);
+  const answer = await originFetch(deps.config, { method: "GET", target: job.target, headers, ...(deps.requestId ? { requestId: () => deps.requestId! } : {}) });
   if (!answer.ok) return giveUp(deps, job, lease, answer.reason, false);
   const res = answer.response;
   const checked = check(res, job, start, end);

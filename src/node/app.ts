@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { errorAnswer } from "../platform/error-answer";
 import { log, logFailedAnswer } from "../platform/log";
-import { requestId } from "../http/request-id";
+import { lazyRequestId } from "../http/request-id";
 import { loadConfig } from "./load-config";
 import type { NodeConfig } from "../config/node-config";
 import { cacheStatus } from "../http/cache-status";
@@ -92,10 +92,11 @@ interface NodeRequest {
 /** One GET/HEAD of a checked path: signed-URL check, credentials, guard, object, pacing. */
 async function answer({ config, keys, throttle, env, ctx, req, path }: NodeRequest): Promise<Response> {
   const policy = { required: config.requireSignedUrls, keys, queryKeyed: config.cacheKeyQuery, maxTtlSeconds: config.tokenMaxTtlSeconds, requireClient: config.requireTokenClient };
+  const id = lazyRequestId(req.headers);
   const signed = await checkSignedUrl(policy, path.path, path.query, req.headers);
   if (!signed.ok) {
     // The path only: the query holds the token that was refused.
-    log.warn("signed-url.refused", { requestId: requestId(req.headers), worker: config.nodeId, path: path.path, status: signed.status, reason: signed.reason });
+    log.warn("signed-url.refused", { requestId: id(), worker: config.nodeId, path: path.path, status: signed.status, reason: signed.reason });
     return plain(signed.status, signed.reason);
   }
   const key = path.path + (config.cacheKeyQuery && signed.query ? `?${signed.query}` : "");
@@ -108,8 +109,8 @@ async function answer({ config, keys, throttle, env, ctx, req, path }: NodeReque
   let res: Response;
   try {
     res = credentialed
-      ? await passThrough(config, req, key, cacheStatus(config.nodeId, { fwd: "request", detail: "credentials" }))
-      : await serveObject({ req, key, config, env, ctx, sizeKnown: (n) => guard.sizeKnown(n) });
+      ? await passThrough(config, { req, target: key, cacheStatus: cacheStatus(config.nodeId, { fwd: "request", detail: "credentials" }), requestId: id })
+      : await serveObject({ req, key, config, env, ctx, sizeKnown: (n) => guard.sizeKnown(n), requestId: id });
   } catch (e) {
     guard.abandon();
     throw e;

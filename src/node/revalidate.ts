@@ -15,12 +15,12 @@ export type Revalidation =
  * With a stored copy it is conditional (RFC 9110 §13.1.1, §13.1.3), so an unchanged
  * file costs the origin one 304 and no body.
  */
-export async function revalidate(config: NodeConfig, target: string, meta: StoredMeta | null): Promise<Revalidation> {
+export async function revalidate(config: NodeConfig, target: string, meta: StoredMeta | null, requestId: () => string): Promise<Revalidation> {
   const conditional: Record<string, string> = {};
   if (meta?.etag) conditional["if-none-match"] = meta.etag;
   else if (meta?.lastModified) conditional["if-modified-since"] = meta.lastModified;
 
-  const answer = await originFetch(config, "HEAD", target, conditional);
+  const answer = await originFetch(config, { method: "HEAD", target, headers: conditional, requestId });
   if (!answer.ok) return { kind: "error", status: answer.kind === "timeout" ? 504 : 502, reason: answer.reason };
   const res = answer.response;
   discard(res);

@@ -9,7 +9,7 @@ import { Store } from "../store/store";
 import { purgeCheck } from "../store/purge-view";
 import { passThrough } from "./pass-through";
 import { plain } from "../http/plain";
-import { opaqueError, requestId } from "../http/request-id";
+import { opaqueError } from "../http/request-id";
 import { respondFromCopy } from "../store/respond";
 import { revalidate } from "./revalidate";
 import type { StoredCopy } from "../store/copy";
@@ -24,6 +24,8 @@ export interface ObjectRequest {
   ctx: ExecutionContext;
   /** Told the body size as soon as it is known (the guard then asks for a slot early). */
   sizeKnown?: (length: number) => void;
+  /** The request's id (lazyRequestId): one id for its error answer and every log line about it. */
+  requestId: () => string;
 }
 
 /** A version the origin's HEAD described: its validators, length and version name. */
@@ -56,7 +58,7 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
     }
   }
 
-  const check = await revalidate(config, key, copy?.meta ?? null);
+  const check = await revalidate(config, key, copy?.meta ?? null, o.requestId);
   if (check.kind === "changed") o.sizeKnown?.(check.head.length);
   switch (check.kind) {
     case "unchanged": {
@@ -82,7 +84,7 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
     }
     case "uncacheable":
       copy?.body.dispose();
-      return passThrough(config, o.req, key, cacheStatus(node, { fwd: "miss", detail: check.why }));
+      return passThrough(config, { req: o.req, target: key, cacheStatus: cacheStatus(node, { fwd: "miss", detail: check.why }), requestId: o.requestId });
     case "gone":
       copy?.body.dispose();
       // Only what we hold: deleting an absent key is still an R2 write (a Class A
@@ -93,7 +95,7 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
       });
     case "other":
       copy?.body.dispose();
-      return passThrough(config, o.req, key, cacheStatus(node, { fwd: "request", fwdStatus: check.status }));
+      return passThrough(config, { req: o.req, target: key, cacheStatus: cacheStatus(node, { fwd: "request", fwdStatus: check.status }), requestId: o.requestId });
     case "error": {
       if (copy) {
         // RFC 5861 §4 stale-if-error: a copy we have beats an error.
@@ -131,7 +133,7 @@ async function cold(o: ObjectRequest, v: OriginVersion, window: ByteRange | null
   const store = await storeOf(o);
   const ns = o.env.FILLS;
   const id = ns.idFromName(`${o.key}\n${version}`);
-  const r = await coldRead({ config: o.config, store, coordinator: () => ns.get(id), waitUntil: (p) => o.ctx.waitUntil(p.catch(() => {})), requestId: requestId(o.req.headers) }, { key: o.key, target: o.key, version, head }, window);
+  const r = await coldRead({ config: o.config, store, coordinator: () => ns.get(id), waitUntil: (p) => o.ctx.waitUntil(p.catch(() => {})), requestId: o.requestId() }, { key: o.key, target: o.key, version, head }, window);
   if (r.kind === "stored") {
     // Stored meanwhile (by another node, or before our lookup missed it): this colo learns it, as from a lookup.
     store.warmPointer(r.meta);
@@ -182,7 +184,7 @@ function headOnly(key: string, v: OriginVersion): StoredCopy {
  * (issue #11 L7); the origin's own error is in the "origin fetch failed" log line.
  */
 function originError(o: ObjectRequest, status: number, reason: string, cacheStatusValue: string): Response {
-  const id = requestId(o.req.headers);
+  const id = o.requestId();
   log.error("node.origin-failed", { requestId: id, worker: o.config.nodeId, path: o.key, status, reason });
   return opaqueError(status, reason, id, { "cache-status": cacheStatusValue });
 }

@@ -14,16 +14,25 @@ export type OriginConfig = Pick<NodeConfig, "originUrl" | "originTimeoutMs" | "n
 export type OriginFailure = { ok: false; kind: "connect" | "timeout"; reason: string };
 export type OriginAnswer = { ok: true; response: Response } | OriginFailure;
 
+/** One request to the origin. */
+export interface OriginRequest {
+  method: "GET" | "HEAD";
+  /** A canonical path (plus query when keyed): appended to config.originUrl, never a URL. */
+  target: string;
+  headers?: Record<string, string>;
+  /**
+   * The id of the client request this one serves, for the failure's log line (the same
+   * id its error answer shows); lazy, since most fetches never fail and a random id is
+   * not free. Absent for work no request started.
+   */
+  requestId?: () => string;
+}
+
 /**
  * The only way the node talks to the origin: always config.originUrl + a canonical
  * path, never a host taken from the request, never following redirects.
  */
-export async function originFetch(
-  config: OriginConfig,
-  method: "GET" | "HEAD",
-  target: string,
-  headers: Record<string, string>,
-): Promise<OriginAnswer> {
+export async function originFetch(config: OriginConfig, { method, target, headers = {}, requestId }: OriginRequest): Promise<OriginAnswer> {
   const answer = await timedFetch(
     config.originUrl + target,
     {
@@ -37,7 +46,7 @@ export async function originFetch(
     { timeoutMs: config.originTimeoutMs },
   );
   if (answer.ok) return { ok: true, response: answer.response };
-  log.warn("origin.fetch-failed", { worker: config.nodeId, method, target, kind: answer.kind, detail: answer.detail });
+  log.warn("origin.fetch-failed", { requestId: requestId?.() ?? null, worker: config.nodeId, method, target, kind: answer.kind, detail: answer.detail });
   return { ok: false, kind: answer.kind, reason: ORIGIN_FAILURE[answer.kind].text };
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { behave, originDown, originUp, putFile, stats, uniquePath } from "../support/origin";
 import { nodeFetch, streamSha256 } from "../support/node";
+import { fetchWithVars } from "../support/app";
 
 describe("origin down or failing", () => {
   it("serves the stored copy when the origin answers 5xx (stale-if-error)", async () => {
@@ -34,6 +35,21 @@ describe("origin down or failing", () => {
       const id = miss.headers.get("x-request-id");
       expect(id).toBeTruthy();
       expect(await miss.text()).toBe(`the origin cannot be reached (request id ${id})\n`);
+    } finally {
+      await originUp();
+    }
+  });
+
+  it("a pass-through the origin does not answer is the same opaque 502 with a request id (credentials forwarded)", async () => {
+    const path = uniquePath("down-credentialed.bin");
+    await putFile(path, 1000);
+    await originDown();
+    try {
+      const res = await fetchWithVars({ FORWARD_CREDENTIALS: "true" }, path, { headers: { cookie: "session=1", "cf-ray": "8f1b2c3d4e5f6a7b-FRA" } });
+      expect(res.status).toBe(502);
+      expect(res.headers.get("cache-status")).toContain("fwd=request; detail=credentials");
+      expect(res.headers.get("x-request-id")).toBe("8f1b2c3d4e5f6a7b-FRA");
+      expect(await res.text()).toBe("the origin cannot be reached (request id 8f1b2c3d4e5f6a7b-FRA)\n");
     } finally {
       await originUp();
     }

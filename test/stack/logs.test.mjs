@@ -173,6 +173,9 @@ describe("structured logs of the local stack", () => {
     // Reads are not actions.
     expect(actions.filter((e) => e.path === "/_admin/api/farms")).toEqual([]);
     expect(byMsg("answer.error").find((e) => e.path === "/small/hello.txt")).toMatchObject({ worker: "offload-base" });
+    // The origin's own failure carries the id of the answer it spoiled.
+    const failedAnswer = byMsg("answer.error").find((e) => e.path === "/small/hello.txt");
+    expect(byMsg("origin.fetch-failed").find((e) => e.target === "/small/hello.txt")).toMatchObject({ requestId: failedAnswer.requestId, worker: "offload-base" });
     expect(byMsg("ath.refused")).toEqual([expect.objectContaining({ level: "warn", path: "/ath/update", status: 401, worker: "offload-base" })]);
 
     const secrets = [...Object.values(SECRETS), ...Object.values(WRONG), ...issued];
