@@ -49,8 +49,8 @@ export default defineConfig({
                 TEST_NGINX_URL: nginx,
               },
               // The base worker's real OffloadStats, which the node's STATS binding
-              // (script_name = "offload-base") reports to: see test/node/stats-base-worker.mjs.
-              workers: [await (await import("./test/node/stats-base-worker.mjs")).statsBaseWorker()],
+              // (script_name = "offload-base") reports to: see scripts/stack/stats-worker.mjs.
+              workers: [await (await import("./scripts/stack/stats-worker.mjs")).statsBaseWorker()],
             },
           }),
         ],

@@ -28,6 +28,7 @@ import { figureSlice } from "./fig-slice.mjs";
 import { figureColo } from "./fig-colo.mjs";
 import { figureSweep } from "./fig-sweep.mjs";
 import { chunkSizeOf } from "./cold-util.mjs";
+import { statsFlushSeconds } from "../../src/config/stats-flush.ts";
 import { markdown, plainTable, textTable } from "./report.mjs";
 import { startNoiseMonitor } from "./noise.mjs";
 import { gitDescribe, otherWorkerds } from "./run-info.mjs";
@@ -81,7 +82,7 @@ async function main() {
     `${new Date().toISOString()}, commit ${gitDescribe(ROOT)}, Node ${process.version}, miniflare ${JSON.parse(await readFile(path.join(ROOT, "node_modules/miniflare/package.json"), "utf8")).version}`,
     `${QUICK ? "QUICK mode (BENCH_QUICK=1)" : "full mode"}: big object ${fmtSize(files.big.size)}; ${os.cpus().length} cores, load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}, ${await otherWorkerds()} other workerd process(es) running`,
     "runtime: workerd through the Miniflare API, one process for node and baseline workers (same R2 bucket, same Cache API), direct sockets; fresh temp persist dir",
-    `node workers: "node" = wrangler.toml [vars] (REVALIDATE_SECONDS=0, guard 2 per client+URL); "node-fresh" = REVALIDATE_SECONDS=${FRESH_SECONDS} (no origin HEAD on hits); "node-r2" = REVALIDATE_SECONDS=${FRESH_SECONDS} + CACHE_API_MAX_BYTES=0 (serves R2 like the R2 baseline); CHUNK_SIZE ${chunkSize / MiB} MiB`,
+    `node workers: "node" = wrangler.toml [vars] (REVALIDATE_SECONDS=0, guard 2 per client+URL); "node-fresh" = REVALIDATE_SECONDS=${FRESH_SECONDS} (no origin HEAD on hits); "node-r2" = REVALIDATE_SECONDS=${FRESH_SECONDS} + CACHE_API_MAX_BYTES=0 (serves R2 like the R2 baseline); CHUNK_SIZE ${chunkSize / MiB} MiB; every node records its answers to a real OffloadStats (STATS, as deployed; flush every STATS_FLUSH_SECONDS=${statsFlushSeconds({ ...workerConfig.vars, ...extraVars })} s)`,
   ];
 
   log("building the worker bundle (wrangler deploy --dry-run)...");

@@ -14,6 +14,7 @@ import { Miniflare } from "miniflare";
 import { BASELINE_SCRIPTS } from "./baselines.mjs";
 import { benchMiniflareOptions, workerdChildren } from "./workerd-boot.mjs";
 import { PROFILE_WORKER, startProfile } from "./profile.mjs";
+import { statsBaseWorker } from "../stack/stats-worker.mjs";
 export { cpuMs } from "./procs.mjs";
 
 /**
@@ -34,6 +35,9 @@ function limiterBinding(workerConfig, owner) {
 
 export async function startBenchStack({ bundlePath, workerConfig, persistDir, nodes, originUrl, onBoot }) {
   const nodeNames = Object.keys(nodes);
+  // The nodes record every answer to the base's OffloadStats as deployed nodes do
+  // (wrangler.toml STATS, script_name = offload-base): the counting is part of the cost measured.
+  const stats = await statsBaseWorker();
   const owner = nodeNames[0];
   const direct = [{ host: "127.0.0.1", port: 0 }];
   /** @param {Record<string, string>} extra vars added to every node worker (restart({ nodeVars })) */
@@ -47,12 +51,15 @@ export async function startBenchStack({ bundlePath, workerConfig, persistDir, no
       compatibilityFlags: workerConfig.compatibilityFlags,
       bindings: { ...nodes[name], ...extra, NODE_ID: name },
       r2Buckets: workerConfig.r2Buckets,
-      durableObjects: Object.fromEntries(workerConfig.durableObjects.map((d) => [
-        d.binding,
-        name === owner
-          ? { className: d.className, useSQLite: d.sqlite }
-          : { className: d.className, scriptName: owner, useSQLite: d.sqlite },
-      ])),
+      durableObjects: Object.fromEntries([
+        ...workerConfig.durableObjects.map((d) => [
+          d.binding,
+          name === owner
+            ? { className: d.className, useSQLite: d.sqlite }
+            : { className: d.className, scriptName: owner, useSQLite: d.sqlite },
+        ]),
+        ...workerConfig.externalDurableObjects.filter((d) => d.className === "OffloadStats").map((d) => [d.binding, { className: d.className, scriptName: d.scriptName, useSQLite: true }]),
+      ]),
       unsafeDirectSockets: direct,
     })),
     ...Object.entries(BASELINE_SCRIPTS).map(([name, script]) => ({
@@ -67,6 +74,7 @@ export async function startBenchStack({ bundlePath, workerConfig, persistDir, no
       ...(name === "bench-admin" ? { durableObjects: { LIMITERS: limiterBinding(workerConfig, owner) } } : {}),
       unsafeDirectSockets: direct,
     })),
+    stats,
   ];
   let workers = workersWith({});
   let options = benchMiniflareOptions(workers, persistDir);
@@ -89,6 +97,7 @@ export async function startBenchStack({ bundlePath, workerConfig, persistDir, no
     mf = new Miniflare(options);
     await mf.ready;
     for (const w of workers) {
+      if (!w.unsafeDirectSockets) continue; // the stats worker: reached through bindings only
       const u = await mf.unsafeGetDirectURL(w.name);
       targets.set(w.name, { host: u.hostname, port: Number(u.port) });
     }

@@ -6,7 +6,7 @@ import { fetchWithVars } from "../support/app";
 import { eventually, streamSha256 } from "../support/node";
 import { behave, putFile, uniquePath } from "../support/origin";
 
-// The base worker's real OffloadStats (test/node/stats-base-worker.mjs), where the
+// The base worker's real OffloadStats (scripts/stack/stats-worker.mjs), where the
 // FillCoordinator's counters arrive (flushed with its isolate's batches, default 10 s).
 const ns = (env as unknown as { STATS: DurableObjectNamespace<OffloadStats> }).STATS;
 const counters = async () => (await ns.get(ns.idFromName("offload-stats")).counters()) as CounterSample[];

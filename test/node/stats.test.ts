@@ -6,7 +6,7 @@ import { eventually, streamSha256 } from "../support/node";
 import { putFile, uniquePath } from "../support/origin";
 
 // The base worker's real OffloadStats (an auxiliary worker of this project, see
-// test/node/stats-base-worker.mjs), reached through the node's own STATS binding.
+// scripts/stack/stats-worker.mjs), reached through the node's own STATS binding.
 const ns = (env as unknown as { STATS: DurableObjectNamespace<OffloadStats> }).STATS;
 const summary = () => ns.get(ns.idFromName("offload-stats")).summary({ minutes: 5, top: 100 });
 

@@ -1,10 +1,11 @@
 /**
  * The node's STATS binding names a Durable Object of another worker (wrangler.toml:
- * script_name = "offload-base"). In the node's test project that worker must exist, or
- * workerd refuses to start ("refers to a service core:user:offload-base, but no such
- * service is defined"). This builds it as an auxiliary worker holding the real
- * OffloadStats class, defined as wrangler.base.toml defines it, so node tests can check
- * what a node records end to end.
+ * script_name = "offload-base"). In the node's test project and in the node benchmark
+ * that worker must exist, or workerd refuses to start ("refers to a service
+ * core:user:offload-base, but no such service is defined"). This builds it as an
+ * auxiliary worker holding the real OffloadStats class, defined as wrangler.base.toml
+ * defines it, so node tests check what a node records end to end and the bench measures
+ * a node that records as a deployed one does.
  *
  * Auxiliary workers cannot have TypeScript entrypoints (the plugin only transforms the
  * worker under test), hence the esbuild step: the same esbuild wrangler bundles with.
@@ -12,7 +13,7 @@
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { readWorkerConfig } from "../../scripts/stack/worker-build.mjs";
+import { readWorkerConfig } from "./worker-build.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const require = createRequire(import.meta.url);
