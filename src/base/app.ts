@@ -232,7 +232,7 @@ async function offload(r: BaseRequest, file: { filePath: string; info: ObjectInf
   const { base, env, ctx, req, path } = r;
   const { config } = base;
   const { filePath, info } = file;
-  const health = await healthView(env, env.HEALTH.get(base.healthId), ctx);
+  const health = await healthView(env, () => env.HEALTH.get(base.healthId), ctx);
   const catalog = await catalogView(env, config.mirrors, ctx);
   const ranked = chooseTargets(env, config, { path: filePath, health, req, catalog });
   // Mirrors only where they hold the current version (issue #14; nodes are current by construction).

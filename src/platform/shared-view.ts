@@ -14,12 +14,13 @@ interface Entry<T> {
 
 const viewsOf = perIsolate((_env: object) => new Map<string, Entry<unknown>>());
 
-export async function sharedView<T>(env: object, name: string, load: () => Promise<T>, ctx: ExecutionContext, ttlMs: number, empty: T, now = Date.now()): Promise<T> {
+/** `empty`: what to balance on when the first load fails; a function, so hot paths build nothing once the view is loaded. */
+export async function sharedView<T>(env: object, name: string, load: () => Promise<T>, ctx: ExecutionContext, ttlMs: number, empty: () => T, now = Date.now()): Promise<T> {
   const byName = viewsOf(env);
   const entry = byName.get(name) as Entry<T> | undefined;
   if (!entry) {
     // An object that cannot answer must not fail the request: balance on the defaults.
-    const value = await load().catch(() => empty);
+    const value = await load().catch(empty);
     byName.set(name, { at: now, value, refreshing: null });
     return value;
   }
