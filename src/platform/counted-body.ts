@@ -22,7 +22,7 @@
  */
 
 /** Bodies up to this size with a Content-Length are counted by their length, unwrapped. */
-export const COUNT_BY_LENGTH_MAX = 64 * 1024;
+const COUNT_BY_LENGTH_MAX = 64 * 1024;
 /** One BYOB read: big enough for few JavaScript turns per MiB, small enough for RSS per slow client. */
 const READ_BYTES = 64 * 1024;
 

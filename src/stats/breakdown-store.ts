@@ -8,12 +8,12 @@ import type { BreakdownRow, Breakdowns, MinuteBucket } from "./types";
 import { MINUTE_MS } from "./validate-batch";
 
 /** One download per (client, object version) within this window (counted from its first answer). */
-export const DOWNLOAD_WINDOW_MS = 60 * MINUTE_MS;
+const DOWNLOAD_WINDOW_MS = 60 * MINUTE_MS;
 /**
  * Download ids kept at most: past this, the oldest go first, so a repeat after them counts
  * again. Bounds the object's storage under a flood of distinct clients (~60 bytes a row).
  */
-export const MAX_DOWNLOAD_IDS = 200_000;
+const MAX_DOWNLOAD_IDS = 200_000;
 
 export const BREAKDOWN_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS breakdown_minutes (

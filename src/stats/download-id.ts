@@ -9,7 +9,7 @@
  */
 
 /** Hex characters of an id: 128 bits, plenty against collisions among a window's downloads. */
-export const DOWNLOAD_ID_HEX = 32;
+const DOWNLOAD_ID_HEX = 32;
 
 /**
  * The version a download is of (RFC 9110 §8.8): the strong or weak ETag, else

@@ -66,7 +66,7 @@ const DOWNLOAD_ID = /^[0-9a-f]{32}$/;
 /** One writer id, ~250 countries and 10 classes per minute: far below this. */
 const MAX_BREAKDOWNS = 1000;
 /** Download ids per batch (the recorder flushes past 1000). */
-export const MAX_DOWNLOADS = 5000;
+const MAX_DOWNLOADS = 5000;
 
 /** Why `key` is no value of `dimension`, or null when it is one. */
 function keyProblem(dimension: BreakdownDimension, key: unknown): string | null {
