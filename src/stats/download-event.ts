@@ -37,7 +37,11 @@ export interface DownloadEvent {
 /** Analytics Engine's limit on an index, in bytes. */
 const MAX_INDEX_BYTES = 96;
 
-/** The data point of `e` (pure). */
+/**
+ * The data point of `e` (pure). Exported for its test: a local dataset takes points but
+ * gives none back, so the shape is checked here and the write through the real binding.
+ * @internal
+ */
 export function downloadDataPoint(e: DownloadEvent): AnalyticsEngineDataPoint {
   return {
     indexes: [indexOf(e.path)],
