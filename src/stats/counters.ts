@@ -23,7 +23,7 @@ export type CacheStatusClass = (typeof CACHE_STATUS_CLASSES)[number];
 
 export const COUNTERS = {
   offload_served_bytes_total: {
-    help: "Body bytes of answers served, by where they came from: source=copy (our stored copy) or source=origin (crossed from the origin).",
+    help: "Body bytes delivered (pulled by the clients, counted when each body ends or its client leaves), by where they came from: source=copy (our stored copy) or source=origin (crossed from the origin).",
     labels: { source: ["copy", "origin"] },
   },
   offload_answers_total: {
