@@ -28,9 +28,9 @@ export function importSalt(salt: ArrayBuffer): Promise<CryptoKey> {
   return crypto.subtle.importKey("raw", salt, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
 }
 
-/** HMAC(salt, client key + version), hex, cut to DOWNLOAD_ID_HEX characters. */
-export async function downloadId(key: CryptoKey, client: string, version: string): Promise<string> {
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${client}\n${version}`)));
+/** HMAC(salt, `${client key}\n${versionOf(...)}`), hex, cut to DOWNLOAD_ID_HEX characters. */
+export async function downloadId(key: CryptoKey, clientAndVersion: string): Promise<string> {
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(clientAndVersion)));
   let hex = "";
   for (const b of mac.subarray(0, DOWNLOAD_ID_HEX / 2)) hex += b.toString(16).padStart(2, "0");
   return hex;

@@ -132,14 +132,27 @@ async function delivered(env: object, ctx: ExecutionContext, d: Delivered): Prom
 /** ISO 3166-1 alpha-2 as request.cf gives it (Cloudflare adds T1 for Tor: letters and digits). */
 const COUNTRY = /^[A-Z0-9]{2}$/;
 
-/** This isolate's HMAC key for download ids, once the stats object gave its salt. */
-const saltKeyOf = perIsolate((_env: object): { key: CryptoKey | null } => ({ key: null }));
+/**
+ * This isolate's HMAC key for download ids, once the stats object gave its salt, and the
+ * ids it computed last: an HMAC costs tens of µs of CPU, as much as a small hit's own
+ * work, and a client's ranges and repeats ask for the same id again. Bounded: emptied
+ * past RECENT_IDS entries. The map's keys hold client keys in this isolate's memory only,
+ * as the guard's do; they are never sent or stored.
+ */
+const idsOf = perIsolate((_env: object): { key: CryptoKey | null; recent: Map<string, string> } => ({ key: null, recent: new Map() }));
+const RECENT_IDS = 1000;
 
 async function idOf(env: object, ns: StatsNamespace, a: ServedAnswer): Promise<string> {
-  const kept = saltKeyOf(env);
+  const kept = idsOf(env);
+  const pair = `${a.client()}\n${versionOf(a.path, a.res.headers)}`;
+  const known = kept.recent.get(pair);
+  if (known) return known;
   // Not a kept promise: a promise made in one request's context must not be awaited from another's.
   kept.key ??= await importSalt(await ns.get(ns.idFromName(STATS_OBJECT_NAME)).downloadSalt());
-  return downloadId(kept.key, a.client(), versionOf(a.path, a.res.headers));
+  const id = await downloadId(kept.key, pair);
+  if (kept.recent.size >= RECENT_IDS) kept.recent.clear();
+  kept.recent.set(pair, id);
+  return id;
 }
 
 function logIdFailure(e: unknown): null {

@@ -71,11 +71,11 @@ describe("download ids", () => {
     // A range of the same version is the same version.
     expect(versionOf("/a.iso", new Headers({ etag: '"v1"', "content-range": "bytes 0-4/10" }))).toBe(v1);
     const v2 = versionOf("/a.iso", new Headers({ etag: '"v2"' }));
-    const a = await downloadId(key, "198.51.100.7", v1);
+    const a = await downloadId(key, `198.51.100.7\n${v1}`);
     expect(a).toMatch(/^[0-9a-f]{32}$/);
     expect(a).not.toContain("198");
-    expect(await downloadId(key, "198.51.100.7", v1)).toBe(a);
-    for (const b of [await downloadId(key, "198.51.100.8", v1), await downloadId(key, "198.51.100.7", v2), await downloadId(other, "198.51.100.7", v1)]) expect(b).not.toBe(a);
+    expect(await downloadId(key, `198.51.100.7\n${v1}`)).toBe(a);
+    for (const b of [await downloadId(key, `198.51.100.8\n${v1}`), await downloadId(key, `198.51.100.7\n${v2}`), await downloadId(other, `198.51.100.7\n${v1}`)]) expect(b).not.toBe(a);
     // Without an ETag: Last-Modified and the full length (Content-Range's for a 206).
     const lm = "Tue, 14 Nov 2023 22:13:20 GMT";
     expect(versionOf("/b", new Headers({ "last-modified": lm, "content-range": "bytes 0-4/10" }))).toBe(versionOf("/b", new Headers({ "last-modified": lm, "content-length": "10" })));
