@@ -33,8 +33,12 @@ const ADD = `INSERT INTO breakdown_minutes VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT
 const SELECT = `SELECT dimension, key, sum(bytes) AS bytes, sum(copy_bytes) AS copyBytes, sum(downloads) AS downloads
   FROM breakdown_minutes WHERE minute BETWEEN ? AND ? GROUP BY dimension, key`;
 
-/** Adds one bucket's breakdown bytes, and the downloads its ids start (ids already seen within the window do not). */
-export function addBucketBreakdowns(sql: SqlStorage, b: MinuteBucket): void {
+/**
+ * Adds one bucket's breakdown bytes, and the downloads its ids start (ids already seen
+ * within the window do not); returns how many downloads it started.
+ */
+export function addBucketBreakdowns(sql: SqlStorage, b: MinuteBucket): number {
+  let started = 0;
   for (const c of b.breakdowns ?? []) sql.exec(ADD, b.minute, c.dimension, c.key, c.bytes, c.copyBytes, 0);
   for (const d of b.downloads ?? []) {
     const seen = sql.exec<{ seen: number }>("SELECT seen FROM download_ids WHERE id = ?", d.id).toArray()[0]?.seen;
@@ -42,7 +46,9 @@ export function addBucketBreakdowns(sql: SqlStorage, b: MinuteBucket): void {
     sql.exec("INSERT INTO download_ids VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET seen = excluded.seen", d.id, b.minute);
     // Counted where this first answer fell: its writer, its client's country, its class.
     for (const [dimension, key] of [["node", d.node], ["country", d.country], ["class", d.class]]) sql.exec(ADD, b.minute, dimension, key, 0, 0, 1);
+    started += 1;
   }
+  return started;
 }
 
 /** Drops breakdown minutes before `cutoff`, download ids past the window, and the oldest ids over the bound. */

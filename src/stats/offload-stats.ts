@@ -83,16 +83,19 @@ export class OffloadStats extends DurableObject<Env> {
     // One transaction: a batch counts entirely or (on any storage error) not at all.
     this.ctx.storage.transactionSync(() => {
       const hours = new Set<number>();
+      let downloads = 0;
       for (const b of valid.buckets) {
         sql.exec(ADD_MINUTE, b.minute, b.copyBytes, b.originBytes, b.copyResponses, b.originResponses, b.refusals);
         const hour = b.minute - (b.minute % HOUR_MS);
         for (const f of b.files) sql.exec(ADD_FILE, hour, f.path, f.bytes, f.responses, f.copyBytes);
         for (const m of b.mirrors ?? []) sql.exec(ADD_MIRROR, b.minute, m.mirror, m.redirects, m.bytes);
-        addBucketBreakdowns(sql, b);
+        downloads += addBucketBreakdowns(sql, b);
         if (b.files.length > 0) hours.add(hour);
       }
       for (const hour of hours) sql.exec(BOUND_FILES, hour, FILES_PER_HOUR);
       for (const c of valid.counters ?? []) sql.exec(ADD_COUNTER, seriesKey(c.name, c.labels), c.name, JSON.stringify(c.labels), c.value);
+      // Deduped here, where every writer's ids meet: no writer could count it right.
+      if (downloads > 0) sql.exec(ADD_COUNTER, seriesKey("offload_downloads_total", {}), "offload_downloads_total", "{}", downloads);
       // Pruned on write (not by an alarm): no writes means nothing new to prune.
       const cutoff = now - RETENTION_MINUTES * MINUTE_MS;
       sql.exec("DELETE FROM minutes WHERE minute < ?", cutoff);

@@ -119,5 +119,6 @@ describe("delivered bytes and downloads of the local stack", () => {
     const families = parseExposition(await metrics.text());
     expect(sampleValue(families, "offload_served_bytes_total", { source: "origin" })).toBe(SIZE);
     expect(sampleValue(families, "offload_served_bytes_total", { source: "copy" })).toBe(abortedBytes + 4 * MiB);
+    expect(sampleValue(families, "offload_downloads_total", {})).toBe(3);
   });
 });

@@ -50,6 +50,8 @@ describe("OffloadStats breakdowns", () => {
     expect(sum.breakdowns.nodes.map((r) => [r.key, r.downloads])).toEqual([["n1", 1], ["n2", 1]]);
     expect(sum.breakdowns.countries.map((r) => [r.key, r.downloads])).toEqual([["DE", 1], ["US", 1]]);
     expect(sum.breakdowns.classes.map((r) => [r.key, r.downloads])).toEqual([["hit", 1], ["miss", 1]]);
+    // The metrics' all-time counter takes the same deduped count.
+    expect(await s.counters()).toContainEqual({ name: "offload_downloads_total", labels: {}, value: 2 });
   });
 
   it("counts the same id again once the hour since its first answer has passed", async () => {
