@@ -116,14 +116,16 @@ async function delivered(env: object, ctx: ExecutionContext, d: Delivered): Prom
   const { answer: a, kind, bytes } = d;
   const cf = cfOf(a.req);
   const where = { node: a.worker, country: COUNTRY.test(cf.country) ? cf.country : "XX", class: cacheStatusClass(a.res.headers) };
-  writeDownloadEvent(env, { path: a.path, status: a.res.status, cacheClass: where.class, ...cf, target: a.worker, source: kind, bytes, declared: d.declared ?? 0 });
+  // A HEAD is no download (no event, no id); every GET answer of a file is one, or part of one.
+  const download = a.req.method === "GET";
+  if (download) writeDownloadEvent(env, { path: a.path, status: a.res.status, cacheClass: where.class, ...cf, target: a.worker, source: kind, bytes, declared: d.declared ?? 0 });
   const ns = statsNamespace(env);
   if (!ns) return;
-  // A HEAD is no download; every GET answer of a file is one (or part of one).
-  const id = a.req.method === "GET" ? await idOf(env, ns, a).catch(logIdFailure) : null;
+  const id = download ? await idOf(env, ns, a).catch(logIdFailure) : null;
   record(env, ctx, (pending, now) => {
     addServed(pending, now, a.path, { kind, bytes });
-    addBreakdowns(pending, now, where, bytes, kind === "copy");
+    // A HEAD moves no bytes and starts no download: nothing to break down.
+    if (download) addBreakdowns(pending, now, where, bytes, kind === "copy");
     if (id) addDownload(pending, now, id, where);
     countAnswer(pending, a.res, { kind, bytes }, bytes);
   });
