@@ -99,7 +99,9 @@ export function recordServed(env: object, ctx: ExecutionContext, a: ServedAnswer
   }
   const counted = countedBody(a.res, a.req.method);
   const kind = served.kind;
-  ctx.waitUntil(counted.sent.then((bytes) => delivered(env, ctx, { answer: a, kind, bytes, declared: counted.declared })));
+  const recorded = counted.sent.then((bytes) => delivered(env, ctx, { answer: a, kind, bytes, declared: counted.declared }));
+  // Counting never fails an answer: a bug here is logged, not left as an unhandled rejection.
+  ctx.waitUntil(recorded.catch((e: unknown) => log.error("stats.record-failed", { path: a.path, error: String(e) })));
   return counted.res;
 }
 
