@@ -100,7 +100,7 @@ export class OffloadStats extends DurableObject<Env> {
       const cutoff = now - RETENTION_MINUTES * MINUTE_MS;
       sql.exec("DELETE FROM minutes WHERE minute < ?", cutoff);
       sql.exec("DELETE FROM mirror_minutes WHERE minute < ?", cutoff);
-      pruneBreakdowns(sql, now, cutoff);
+      pruneBreakdowns(sql, { now, cutoff });
       // An hour row goes once all of its hour is past the cutoff.
       sql.exec("DELETE FROM file_hours WHERE hour < ?", cutoff - (cutoff % HOUR_MS));
     });

@@ -1,6 +1,9 @@
 // Per node, country and Cache-Status class breakdowns, and downloads deduped per (client,
 // object version) within the hour, in the real OffloadStats object (issue #15 part 1).
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { addBucketBreakdowns, pruneBreakdowns } from "../../../src/stats/breakdown-store";
+import type { OffloadStats } from "../../../src/stats/offload-stats";
 import { downloadId, importSalt, versionOf } from "../../../src/stats/download-id";
 import type { BreakdownCounts, DownloadSeen, MinuteBucket } from "../../../src/stats/types";
 import { batch, bucket, freshStats, minuteAgo } from "./support";
@@ -62,6 +65,23 @@ describe("OffloadStats breakdowns", () => {
     await s.record(at(minuteAgo(0), { downloads: [seen(id(7))] }));
     expect((await s.summary({ minutes: 120, top: 10 })).totals.downloads).toBe(2);
     expect((await s.summary({ minutes: 5, top: 10 })).totals.downloads).toBe(1);
+  });
+});
+
+describe("download ids kept", () => {
+  it("are bounded: past the bound the first ones in go first, so a repeat of one of those counts again", async () => {
+    const s = freshStats();
+    const minute = minuteAgo(1);
+    const left = await runInDurableObject(s, (_o: OffloadStats, state) => {
+      const sql = state.storage.sql;
+      const started = addBucketBreakdowns(sql, bucket(minute, { downloads: Array.from({ length: 10 }, (_, i) => seen(id(100 + i))) }));
+      pruneBreakdowns(sql, { now: Date.now(), cutoff: 0, maxIds: 4 });
+      const kept = sql.exec<{ id: string }>("SELECT id FROM download_ids ORDER BY rowid").toArray().map((r) => r.id);
+      // The oldest one, forgotten, starts a download again; a kept one does not.
+      const again = addBucketBreakdowns(sql, bucket(minute, { downloads: [seen(id(100)), seen(id(109))] }));
+      return { started, kept, again };
+    });
+    expect(left).toEqual({ started: 10, kept: [106, 107, 108, 109].map(id), again: 1 });
   });
 });
 
