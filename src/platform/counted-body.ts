@@ -16,9 +16,10 @@
  * with a Content-Length, counted by that length (they fit in the first socket write, and
  * a JavaScript stage on every small hit would cost the hot path: issue #13's 1 KiB hit).
  *
- * A content-coded body (RFC 9110 §8.4) is counted as workerd hands it to JavaScript,
- * i.e. decoded, and re-streamed without a fixed length, since the header's length
- * describes the coded form.
+ * A content-coded body (RFC 9110 §8.4: an origin that sent gzip although we asked for
+ * identity) is not wrapped either and counts its Content-Length (0 without one): workerd
+ * hands JavaScript the decoded bytes and would encode them again on the way out, so a
+ * counting stage would change the answer, not only count it.
  */
 
 /** Bodies up to this size with a Content-Length are counted by their length, unwrapped. */
@@ -31,26 +32,30 @@ export interface CountedAnswer {
   res: Response;
   /** Body bytes sent: settles once the body ended, failed or was abandoned; never rejects. */
   sent: Promise<number>;
-  /** The declared Content-Length; null when absent or not a plain number (chunked, coded). */
+  /** The declared Content-Length; null when absent or not a plain number (chunked). */
   declared: number | null;
 }
 
 /** `res` for a request of `method`, with a promise of the body bytes its client pulls. */
 export function countedBody(res: Response, method: string): CountedAnswer {
-  const declared = plainLength(res.headers);
+  const declared = contentLength(res.headers);
   if (res.body === null || method === "HEAD") return { res, sent: Promise.resolve(0), declared };
   if (declared !== null && declared <= COUNT_BY_LENGTH_MAX) return { res, sent: Promise.resolve(declared), declared };
+  if (coded(res.headers)) return { res, sent: Promise.resolve(declared ?? 0), declared };
   const pair = declared === null ? new IdentityTransformStream() : new FixedLengthStream(declared);
   const sent = pump(res.body, pair.writable);
   return { res: new Response(pair.readable, res), sent, declared };
 }
 
-/** Content-Length of an identity-coded answer, as a number; null otherwise. */
-function plainLength(headers: Headers): number | null {
-  const coding = headers.get("content-encoding");
-  if (coding !== null && coding.trim().toLowerCase() !== "identity") return null;
+/** Content-Length as a number; null when absent or not a plain decimal. */
+function contentLength(headers: Headers): number | null {
   const v = headers.get("content-length");
   return v !== null && /^\d{1,15}$/.test(v.trim()) ? Number(v) : null;
+}
+
+function coded(headers: Headers): boolean {
+  const coding = headers.get("content-encoding");
+  return coding !== null && coding.trim().toLowerCase() !== "identity";
 }
 
 type Read = Promise<ReadableStreamReadResult<Uint8Array>>;

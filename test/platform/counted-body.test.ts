@@ -75,6 +75,14 @@ describe("countedBody", () => {
     expect(await tiny.sent).toBe(1000);
   });
 
+  it("leaves a content-coded body as it is, counted by its Content-Length", async () => {
+    const gz = new Response(jsBody(100_000), { headers: { "content-length": "100000", "content-encoding": "gzip" } });
+    const counted = countedBody(gz, "GET");
+    expect(counted.res).toBe(gz);
+    expect(await counted.sent).toBe(100_000);
+    await gz.body!.cancel();
+  });
+
   it("stops counting where a source fails, and fails the body the client reads", async () => {
     let sent = 0;
     const failing = new ReadableStream<Uint8Array>({
