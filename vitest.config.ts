@@ -48,6 +48,9 @@ export default defineConfig({
                 TEST_CONTROL_URL: control,
                 TEST_NGINX_URL: nginx,
               },
+              // wrangler.toml leaves DOWNLOAD_EVENTS commented out; bound here so the node's
+              // download events are written through a real (local) dataset.
+              analyticsEngineDatasets: { DOWNLOAD_EVENTS: { dataset: "offload_downloads" } },
               // The base worker's real OffloadStats, which the node's STATS binding
               // (script_name = "offload-base") reports to: see scripts/stack/stats-worker.mjs.
               workers: [await (await import("./scripts/stack/stats-worker.mjs")).statsBaseWorker()],
@@ -110,6 +113,8 @@ export default defineConfig({
                 MIRRORS_ALLOW_PRIVATE: "true",
                 STATS_FLUSH_SECONDS: "0",
               },
+              // Commented out in wrangler.base.toml (off by default); bound in tests.
+              analyticsEngineDatasets: { DOWNLOAD_EVENTS: { dataset: "offload_downloads" } },
             },
           }),
         ],

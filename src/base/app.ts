@@ -32,7 +32,7 @@ import { farmRanking } from "../farms/proxy-ranking";
 import type { LoadedFarms } from "../farms/runtime";
 import { parseAdminToken } from "../config/admin-config";
 import { statsFlushSeconds } from "../config/stats-flush";
-import { recordMirrorRedirect, recordServed } from "../stats/recorder";
+import { recordMirrorRedirect, recordServed, type ServedAnswer } from "../stats/recorder";
 import { log, logFailedAnswer } from "../platform/log";
 import { lazyRequestId, requestId } from "../http/request-id";
 
@@ -215,8 +215,12 @@ async function servedHere(r: BaseRequest, reason: string | null, extra?: Headers
   const headers = extra ?? new Headers();
   headers.set("cache-status", bypassStatus(base.config, reason));
   const res = await serveLocally(base.config, localRequest(r), headers);
-  recordServed(env, ctx, path.path, res);
-  return res;
+  return recordServed(env, ctx, servedAnswer(r, res));
+}
+
+/** What the offload totals count of an answer the base gives itself. */
+function servedAnswer({ base, req, path }: BaseRequest, res: Response): ServedAnswer {
+  return { path: path.path, req, res, worker: base.config.baseId, client: () => clientOf(req.headers).key };
 }
 
 function localRequest({ base, req, ctx, path, requestId }: BaseRequest): LocalRequest {
@@ -257,13 +261,12 @@ async function offload(r: BaseRequest, file: { filePath: string; info: ObjectInf
       const headers = new Headers(extra);
       headers.set("cache-status", bypassStatus(config, "under-threshold"));
       const res = holdWhileStreaming(slot.lease, await serveLocally(config, localRequest(r), headers));
-      recordServed(env, ctx, path.path, res);
-      return res;
+      return recordServed(env, ctx, servedAnswer(r, res));
     }
   }
 
   const chosen = choice.ranked[0];
-  if (chosen?.kind === "mirror") recordMirrorRedirect(env, ctx, chosen.id, info.size ?? 0);
+  if (chosen?.kind === "mirror") recordMirrorRedirect(env, ctx, { mirror: chosen.id, path: filePath, bytes: info.size ?? 0, req, status: config.redirectStatus });
   if (chosen) return redirect(config, urlOf(chosen), extra, base.offloadStatus.get(chosen.id) ?? bypassStatus(config, `offload=${chosen.id}`));
   const why = choice.selection.excluded.map((e) => `${e.target.id}: ${e.reason}`).join("; ");
   log.warn("base.no-healthy-target", { requestId: r.requestId(), worker: config.baseId, path: filePath, excluded: why });

@@ -7,6 +7,7 @@ import type { NodeConfig } from "../config/node-config";
 import { cacheStatus } from "../http/cache-status";
 import { canonicalRequestPath } from "../http/path";
 import { beginGuard } from "../limits/guard";
+import { clientOf } from "../limits/client-key";
 import { passThrough } from "./pass-through";
 import { plain } from "../http/plain";
 import { serveObject } from "./serve-object";
@@ -42,11 +43,13 @@ export function offloadNode(): Hono<NodeEnv> {
     const path = canonicalRequestPath(c.req.url);
     if (!path.ok) return stamped(plain(path.status, `bad request path: ${path.reason}`), config, "bypass");
     const res = await answer({ config, keys, throttle, env: c.env, ctx, req: c.req.raw, path });
-    // Offload totals for the admin page: the final answer, after guard and throttle, so a
-    // refusal counts as one and a paced download as served. Flushed in the background.
-    recordServed(c.env, ctx, path.path, res);
     logFailedAnswer({ req: c.req.raw, res, worker: config.nodeId, path: path.path });
-    return stamped(res, config, "bypass");
+    // Offload totals for the admin page: the final answer, after guard and throttle, so a
+    // refusal counts as one and a paced download as served; its body bytes are counted as
+    // the client pulls them (the answer sent is the counted one). Flushed in the background.
+    const req = c.req.raw;
+    const counted = recordServed(c.env, ctx, { path: path.path, req, res, worker: config.nodeId, client: () => clientOf(req.headers).key });
+    return stamped(counted, config, "bypass");
   });
 
   app.all("*", (c) => {

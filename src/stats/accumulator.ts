@@ -4,19 +4,31 @@
  */
 import type { Served } from "./classify";
 import { seriesKey, type CounterLabels, type CounterName, type CounterSample } from "./counters";
-import type { FileCounts, MinuteBucket, MirrorCounts, StatsBatch } from "./types";
+import type { BreakdownCounts, BreakdownDimension, DownloadSeen, FileCounts, MinuteBucket, MirrorCounts, StatsBatch } from "./types";
 import { MINUTE_MS } from "./validate-batch";
 
+interface PendingMinute {
+  bucket: MinuteBucket;
+  files: Map<string, FileCounts>;
+  mirrors: Map<string, MirrorCounts>;
+  /** By dimension and key (`node\nid`). */
+  breakdowns: Map<string, BreakdownCounts>;
+  /** By id: one writer's repeats of a download are sent once. */
+  downloads: Map<string, DownloadSeen>;
+}
+
 export interface Pending {
-  buckets: Map<number, { bucket: MinuteBucket; files: Map<string, FileCounts>; mirrors: Map<string, MirrorCounts> }>;
+  buckets: Map<number, PendingMinute>;
   /** File entries over all buckets: what a batch's size grows with. */
   fileEntries: number;
+  /** Download ids over all buckets: one file may have many clients, so these call for a flush of their own. */
+  downloadEntries: number;
   /** Counter increments since the last flush, one entry per series (not per minute: all-time totals). */
   counters: Map<string, CounterSample>;
 }
 
 export function emptyPending(): Pending {
-  return { buckets: new Map(), fileEntries: 0, counters: new Map() };
+  return { buckets: new Map(), fileEntries: 0, downloadEntries: 0, counters: new Map() };
 }
 
 /** Adds `n` to one counter series (labels already checked by the caller). */
@@ -29,11 +41,12 @@ export function addCount(p: Pending, sample: { name: CounterName; labels: Counte
   else p.counters.set(key, { name: sample.name, labels: { ...sample.labels }, value: sample.n });
 }
 
-function minuteOf(p: Pending, now: number) {
+function minuteOf(p: Pending, now: number): PendingMinute {
   const minute = now - (now % MINUTE_MS);
   let m = p.buckets.get(minute);
   if (!m) {
-    m = { bucket: { minute, copyBytes: 0, originBytes: 0, copyResponses: 0, originResponses: 0, refusals: 0, files: [] }, files: new Map(), mirrors: new Map() };
+    const bucket = { minute, copyBytes: 0, originBytes: 0, copyResponses: 0, originResponses: 0, refusals: 0, files: [] };
+    m = { bucket, files: new Map(), mirrors: new Map(), breakdowns: new Map(), downloads: new Map() };
     p.buckets.set(minute, m);
   }
   return m;
@@ -77,11 +90,50 @@ export function addServed(p: Pending, now: number, path: string, s: Served): voi
   if (copy) f.copyBytes += s.bytes;
 }
 
+/** Where an answer fell, for the per-node, per-country and per-class breakdowns. */
+export interface Where {
+  node: string;
+  country: string;
+  class: string;
+}
+
+/** Bytes of one answer (from our copy or not) under each dimension of `where`. */
+export function addBreakdowns(p: Pending, now: number, where: Where, bytes: number, copy: boolean): void {
+  const m = minuteOf(p, now);
+  const add = (dimension: BreakdownDimension, key: string) => {
+    const k = `${dimension}\n${key}`;
+    let c = m.breakdowns.get(k);
+    if (!c) {
+      // Not counted in fileEntries: one writer id, ~250 countries, 10 classes per minute at most.
+      m.breakdowns.set(k, (c = { dimension, key, bytes: 0, copyBytes: 0 }));
+    }
+    c.bytes += bytes;
+    if (copy) c.copyBytes += bytes;
+  };
+  add("node", where.node);
+  add("country", where.country);
+  add("class", where.class);
+}
+
+/** One answer of download `id`; the object decides whether it starts a download. */
+export function addDownload(p: Pending, now: number, id: string, where: Where): void {
+  const m = minuteOf(p, now);
+  if (m.downloads.has(id)) return;
+  m.downloads.set(id, { id, ...where });
+  p.downloadEntries += 1;
+}
+
 export function isEmpty(p: Pending): boolean {
   return p.buckets.size === 0 && p.counters.size === 0;
 }
 
 export function toBatch(p: Pending): StatsBatch {
-  const buckets = [...p.buckets.values()].map(({ bucket, files, mirrors }) => ({ ...bucket, files: [...files.values()], ...(mirrors.size ? { mirrors: [...mirrors.values()] } : {}) }));
+  const buckets = [...p.buckets.values()].map(({ bucket, files, mirrors, breakdowns, downloads }) => ({
+    ...bucket,
+    files: [...files.values()],
+    ...(mirrors.size ? { mirrors: [...mirrors.values()] } : {}),
+    ...(breakdowns.size ? { breakdowns: [...breakdowns.values()] } : {}),
+    ...(downloads.size ? { downloads: [...downloads.values()] } : {}),
+  }));
   return { buckets, ...(p.counters.size ? { counters: [...p.counters.values()] } : {}) };
 }

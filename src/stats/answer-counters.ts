@@ -3,9 +3,8 @@
  * classification as the offload totals (classify.ts) and the answer's Cache-Status
  * member (RFC 9211). Pure, so every shape is unit-tested without a binding.
  *
- * Bytes: `bytes` is what the caller says the answer moved. Today that is the declared
- * Content-Length of `classifyServed`; the byte-accounting change of issue #15 part 1
- * passes the bytes the client actually pulled instead (this is the one place to switch).
+ * Bytes: `bytes` is what the answer moved: the body bytes its client actually pulled
+ * (platform/counted-body.ts, issue #15 part 1), not the declared Content-Length.
  */
 import { CACHE_STATUS_CLASSES, type CacheStatusClass, type CounterLabels, type CounterName } from "./counters";
 import { lastCacheStatusMember, type Served } from "./classify";
@@ -29,6 +28,11 @@ function classOf(member: Member): CacheStatusClass {
   if (member.params.get("hit") === true) return "hit";
   const fwd = member.params.get("fwd");
   return typeof fwd === "string" && (CACHE_STATUS_CLASSES as readonly string[]).includes(fwd) ? (fwd as CacheStatusClass) : "none";
+}
+
+/** The Cache-Status class of an answer (the breakdowns and download events use the metrics' classes). */
+export function cacheStatusClass(headers: Headers): CacheStatusClass {
+  return classOf(ourMember(headers));
 }
 
 /** What answer `res` (classified as `served`, null when it moved no file bytes) adds, with `bytes` as its body bytes. */

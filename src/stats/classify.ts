@@ -14,9 +14,10 @@
  *   refused  the download-accelerator guard's 503 (`detail=concurrency-limit`)
  *   null     everything else: errors, 304, redirects, 404/410: no file bytes moved
  *
- * Bytes are the declared Content-Length: an aborted download counts in full (the body
- * is not watched to the end: counting must never hold a stream), and an answer without
- * a length (chunked pass-through) counts 0. Bodiless answers (HEAD) count 0 bytes.
+ * `bytes` here is the declared Content-Length (0 without one, or for a bodiless answer):
+ * what the answer promised. The totals count what it delivered instead: the recorder
+ * replaces it with the body bytes the client pulled (platform/counted-body.ts) once the
+ * body ends or its client leaves; only refusals are recorded with this value (0 bytes).
  */
 import { splitOutsideQuotes } from "../http/split-outside-quotes";
 

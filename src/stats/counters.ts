@@ -23,12 +23,16 @@ export type CacheStatusClass = (typeof CACHE_STATUS_CLASSES)[number];
 
 export const COUNTERS = {
   offload_served_bytes_total: {
-    help: "Body bytes of answers served, by where they came from: source=copy (our stored copy) or source=origin (crossed from the origin).",
+    help: "Body bytes delivered (pulled by the clients, counted when each body ends or its client leaves), by where they came from: source=copy (our stored copy) or source=origin (crossed from the origin).",
     labels: { source: ["copy", "origin"] },
   },
   offload_answers_total: {
     help: "Answers of the nodes and of the base serving files itself (redirects excluded), by Cache-Status class (RFC 9211: hit, the fwd reason, or none) and status code.",
     labels: { cache_status: CACHE_STATUS_CLASSES, code: /^[1-5][0-9][0-9]$/ },
+  },
+  offload_downloads_total: {
+    help: "Downloads: distinct (client, object version) pairs within an hour, however many connections or ranges each used; counted by the OffloadStats object, which dedupes them.",
+    labels: {},
   },
   offload_guard_refusals_total: {
     help: "Downloads refused by the accelerator guard (503, Cache-Status detail=concurrency-limit).",

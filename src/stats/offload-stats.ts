@@ -3,6 +3,7 @@ import { buildSummary, clampQuery, windowOf, type MinuteRow } from "./summarize"
 import { seriesKey, type CounterSample } from "./counters";
 import type { MirrorCounts, MirrorTraffic, StatsBatch, StatsQuery, StatsSummary, TopFile } from "./types";
 import { HOUR_MS, MINUTE_MS, RETENTION_MINUTES, validateBatch } from "./validate-batch";
+import { addBucketBreakdowns, BREAKDOWN_SCHEMA, downloadSalt, pruneBreakdowns, selectBreakdowns } from "./breakdown-store";
 
 /**
  * Files kept per hour, by bytes. Every distinct path a scanner tries would otherwise be
@@ -71,7 +72,7 @@ export class OffloadStats extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     // Synchronous and idempotent: no request can run before the constructor returns.
-    for (const statement of SCHEMA) ctx.storage.sql.exec(statement);
+    for (const statement of [...SCHEMA, ...BREAKDOWN_SCHEMA]) ctx.storage.sql.exec(statement);
   }
 
   /** Adds a writer's batch; throws (storing nothing) when any field is invalid. */
@@ -82,22 +83,35 @@ export class OffloadStats extends DurableObject<Env> {
     // One transaction: a batch counts entirely or (on any storage error) not at all.
     this.ctx.storage.transactionSync(() => {
       const hours = new Set<number>();
+      let downloads = 0;
       for (const b of valid.buckets) {
         sql.exec(ADD_MINUTE, b.minute, b.copyBytes, b.originBytes, b.copyResponses, b.originResponses, b.refusals);
         const hour = b.minute - (b.minute % HOUR_MS);
         for (const f of b.files) sql.exec(ADD_FILE, hour, f.path, f.bytes, f.responses, f.copyBytes);
         for (const m of b.mirrors ?? []) sql.exec(ADD_MIRROR, b.minute, m.mirror, m.redirects, m.bytes);
+        downloads += addBucketBreakdowns(sql, b);
         if (b.files.length > 0) hours.add(hour);
       }
       for (const hour of hours) sql.exec(BOUND_FILES, hour, FILES_PER_HOUR);
       for (const c of valid.counters ?? []) sql.exec(ADD_COUNTER, seriesKey(c.name, c.labels), c.name, JSON.stringify(c.labels), c.value);
+      // Deduped here, where every writer's ids meet: no writer could count it right.
+      if (downloads > 0) sql.exec(ADD_COUNTER, seriesKey("offload_downloads_total", {}), "offload_downloads_total", "{}", downloads);
       // Pruned on write (not by an alarm): no writes means nothing new to prune.
       const cutoff = now - RETENTION_MINUTES * MINUTE_MS;
       sql.exec("DELETE FROM minutes WHERE minute < ?", cutoff);
       sql.exec("DELETE FROM mirror_minutes WHERE minute < ?", cutoff);
+      pruneBreakdowns(sql, { now, cutoff });
       // An hour row goes once all of its hour is past the cutoff.
       sql.exec("DELETE FROM file_hours WHERE hour < ?", cutoff - (cutoff % HOUR_MS));
     });
+  }
+
+  /**
+   * The salt of the download ids' HMAC (download-id.ts), made on first use: writers ask
+   * once per isolate, so a client's address never has to leave the writer that saw it.
+   */
+  async downloadSalt(): Promise<ArrayBuffer> {
+    return downloadSalt(this.ctx.storage.sql);
   }
 
   /** Redirects and bytes per mirror over the last `minutes` minutes (clamped as summaries are), the current one included. */
@@ -124,7 +138,8 @@ export class OffloadStats extends DurableObject<Env> {
     const topFiles = files.map(({ path, bytes, responses, copyBytes }) => ({ path, bytes, responses, copyBytes }));
     const mirrors = sql.exec<MirrorCounts & Record<string, SqlStorageValue>>(SELECT_MIRRORS, first, last).toArray();
     // Mirrors: what the base asked of them (redirects, file sizes); they report no deliveries back.
-    const mirrorRows = mirrors.map((m) => ({ key: m.mirror, bytes: m.bytes, copyBytes: 0, downloads: m.redirects })).sort((a, b) => b.bytes - a.bytes || a.key.localeCompare(b.key));
-    return buildSummary(first, minutes, rows, { top: topFiles, breakdowns: { nodes: [], mirrors: mirrorRows, countries: [], classes: [] }, downloads: 0 });
+    const mirrorRows = mirrors.map((m) => ({ key: m.mirror, bytes: m.bytes, copyBytes: 0, downloads: m.redirects }));
+    const { breakdowns, downloads } = selectBreakdowns(sql, first, last, mirrorRows);
+    return buildSummary(first, minutes, rows, { top: topFiles, breakdowns, downloads });
   }
 }

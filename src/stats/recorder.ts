@@ -4,19 +4,24 @@
  * STATS_FLUSH_SECONDS (0 = after every answer), or sooner once it holds over 200 files.
  * Never slows or fails the answer it counts; a no-op without a STATS binding.
  */
-import { addCount, addRedirect, addServed, emptyPending, isEmpty, toBatch, type Pending } from "./accumulator";
-import { answerEvents } from "./answer-counters";
+import { addBreakdowns, addCount, addDownload, addRedirect, addServed, emptyPending, isEmpty, toBatch, type Pending } from "./accumulator";
+import { answerEvents, cacheStatusClass } from "./answer-counters";
 import { classifyServed, type Served } from "./classify";
 import { counterProblem, type CounterLabels, type CounterName } from "./counters";
 import { statsFlushSeconds } from "../config/stats-flush";
 import { perIsolate } from "../platform/per-isolate";
 import type { OffloadStats } from "./offload-stats";
 import { log } from "../platform/log";
+import { countedBody } from "../platform/counted-body";
+import { cfOf, downloadEvents, writeDownloadEvent } from "./download-event";
+import { downloadId, importSalt, versionOf } from "./download-id";
 
 /** The one object every writer reports to. */
 export const STATS_OBJECT_NAME = "offload-stats";
 /** Flush early past this many file entries: keeps batches (and memory) small on busy isolates. */
 export const FLUSH_FILE_ENTRIES = 200;
+/** Flush early past this many download ids (many clients of one file make few file entries). */
+const FLUSH_DOWNLOADS = 1000;
 
 interface Writer {
   pending: Pending;
@@ -57,22 +62,112 @@ const writerOf = perIsolate((env: object): Writer => {
 /** What background work needs: a request's ExecutionContext, or a Durable Object's state. */
 type Background = Pick<ExecutionContext, "waitUntil">;
 
-/** Count `res` (the final answer for canonical `path`) and flush when due. */
-export function recordServed(env: object, ctx: ExecutionContext, path: string, res: Response): void {
-  const served = classifyServed(res);
-  record(env, ctx, (pending, now) => {
-    if (served) addServed(pending, now, path, served);
-    countAnswer(pending, res, served);
-  });
+/** One final answer of a writer, as the app is about to send it. */
+export interface ServedAnswer {
+  /** The canonical request path (http/path.ts), never the URL: its query may carry a token. */
+  path: string;
+  req: Request;
+  res: Response;
+  /** The writer's id: NODE_ID or BASE_ID. */
+  worker: string;
+  /**
+   * The client's key as the guard computes it (limits/client-key.ts: the address, IPv6 as
+   * its /64), asked only for a download: it is hashed here (download-id.ts) and never sent.
+   */
+  client: () => string;
 }
 
 /**
- * The answer's Prometheus counters (/_admin/metrics). Bytes are `served.bytes`, the
- * declared length, for now: issue #15 part 1 (bytes the client actually pulled) replaces
- * this argument with the pulled count when the body ends or aborts.
+ * Counts `a.res` (the final answer for `a.path`) and returns the answer to send instead:
+ * its body re-streamed through the byte counter (platform/counted-body.ts) when bytes are
+ * to be counted, since the totals, the Prometheus byte counter and the download events
+ * all count the body bytes the client pulled (issue #15 part 1), recorded when the body
+ * ends or its client leaves. The request's waitUntil holds that wait, so the record (and
+ * the flush after it) outlive the answer.
  */
-function countAnswer(pending: Pending, res: Response, served: Served | null): void {
-  for (const e of answerEvents(res, served, served?.bytes ?? 0)) addCount(pending, e);
+export function recordServed(env: object, ctx: ExecutionContext, a: ServedAnswer): Response {
+  const stats = statsNamespace(env) !== null;
+  const events = downloadEvents(env) !== null;
+  if (!stats && !events) return a.res; // nothing to count into: the answer is untouched
+  const served = classifyServed(a.res);
+  if (!served || served.kind === "refused") {
+    if (stats) record(env, ctx, (pending, now) => {
+      if (served) addServed(pending, now, a.path, served);
+      countAnswer(pending, a.res, served, 0);
+    });
+    return a.res;
+  }
+  const counted = countedBody(a.res, a.req.method);
+  const kind = served.kind;
+  const recorded = counted.sent.then((bytes) => delivered(env, ctx, { answer: a, kind, bytes, declared: counted.declared }));
+  // Counting never fails an answer: a bug here is logged, not left as an unhandled rejection.
+  ctx.waitUntil(recorded.catch((e: unknown) => log.error("stats.record-failed", { path: a.path, error: String(e) })));
+  return counted.res;
+}
+
+interface Delivered {
+  answer: ServedAnswer;
+  kind: "copy" | "origin";
+  /** Body bytes the client pulled. */
+  bytes: number;
+  declared: number | null;
+}
+
+/** Records an answer whose body ended (or was abandoned) after `bytes` bytes. */
+async function delivered(env: object, ctx: ExecutionContext, d: Delivered): Promise<void> {
+  const { answer: a, kind, bytes } = d;
+  const cf = cfOf(a.req);
+  const where = { node: a.worker, country: COUNTRY.test(cf.country) ? cf.country : "XX", class: cacheStatusClass(a.res.headers) };
+  // A HEAD is no download (no event, no id); every GET answer of a file is one, or part of one.
+  const download = a.req.method === "GET";
+  if (download) writeDownloadEvent(env, { path: a.path, status: a.res.status, cacheClass: where.class, ...cf, target: a.worker, source: kind, bytes, declared: d.declared ?? 0 });
+  const ns = statsNamespace(env);
+  if (!ns) return;
+  const id = download ? await idOf(env, ns, a).catch(logIdFailure) : null;
+  record(env, ctx, (pending, now) => {
+    addServed(pending, now, a.path, { kind, bytes });
+    // A HEAD moves no bytes and starts no download: nothing to break down.
+    if (download) addBreakdowns(pending, now, where, bytes, kind === "copy");
+    if (id) addDownload(pending, now, id, where);
+    countAnswer(pending, a.res, { kind, bytes }, bytes);
+  });
+}
+
+/** ISO 3166-1 alpha-2 as request.cf gives it (Cloudflare adds T1 for Tor: letters and digits). */
+const COUNTRY = /^[A-Z0-9]{2}$/;
+
+/**
+ * This isolate's HMAC key for download ids, once the stats object gave its salt, and the
+ * ids it computed last: an HMAC costs tens of µs of CPU, as much as a small hit's own
+ * work, and a client's ranges and repeats ask for the same id again. Bounded: emptied
+ * past RECENT_IDS entries. The map's keys hold client keys in this isolate's memory only,
+ * as the guard's do; they are never sent or stored.
+ */
+const idsOf = perIsolate((_env: object): { key: CryptoKey | null; recent: Map<string, string> } => ({ key: null, recent: new Map() }));
+const RECENT_IDS = 1000;
+
+async function idOf(env: object, ns: StatsNamespace, a: ServedAnswer): Promise<string> {
+  const kept = idsOf(env);
+  const pair = `${a.client()}\n${versionOf(a.path, a.res.headers)}`;
+  const known = kept.recent.get(pair);
+  if (known) return known;
+  // Not a kept promise: a promise made in one request's context must not be awaited from another's.
+  kept.key ??= await importSalt(await ns.get(ns.idFromName(STATS_OBJECT_NAME)).downloadSalt());
+  const id = await downloadId(kept.key, pair);
+  if (kept.recent.size >= RECENT_IDS) kept.recent.clear();
+  kept.recent.set(pair, id);
+  return id;
+}
+
+function logIdFailure(e: unknown): null {
+  // The bytes still count; only this answer's download goes uncounted.
+  log.error("stats.download-id-failed", { error: String(e) });
+  return null;
+}
+
+/** The answer's Prometheus counters (/_admin/metrics), with the body bytes its client pulled. */
+function countAnswer(pending: Pending, res: Response, served: Served | null, bytes: number): void {
+  for (const e of answerEvents(res, served, bytes)) addCount(pending, e);
 }
 
 /**
@@ -91,9 +186,22 @@ export function countEvent(env: object, ctx: Background, event: { name: CounterN
   record(env, ctx, (pending) => addCount(pending, { name: event.name, labels, n: event.n ?? 1 }));
 }
 
-/** Count one redirect of the base to `mirror` for a file of `bytes` bytes (issue #14: per-mirror numbers). */
-export function recordMirrorRedirect(env: object, ctx: ExecutionContext, mirror: string, bytes: number): void {
-  record(env, ctx, (pending, now) => addRedirect(pending, now, mirror, bytes));
+/** One redirect of the base to a mirror, for the file at `path` of `bytes` bytes. */
+export interface MirrorRedirect {
+  mirror: string;
+  path: string;
+  bytes: number;
+  req: Request;
+  status: number;
+}
+
+/**
+ * Counts one redirect of the base to a mirror (issue #14: per-mirror numbers) and writes
+ * its download event: the mirror sends the bytes, so the event has 0 sent and the size.
+ */
+export function recordMirrorRedirect(env: object, ctx: ExecutionContext, r: MirrorRedirect): void {
+  writeDownloadEvent(env, { path: r.path, status: r.status, cacheClass: "bypass", ...cfOf(r.req), target: r.mirror, source: "mirror", bytes: 0, declared: r.bytes });
+  record(env, ctx, (pending, now) => addRedirect(pending, now, r.mirror, r.bytes));
 }
 
 /** Adds to this isolate's batch (when stats are bound and on), then flushes when due. */
@@ -109,7 +217,7 @@ function record(env: object, ctx: Background, add: (pending: Writer["pending"], 
 
 function flushWhenDue(ns: StatsNamespace, ctx: Background, w: Writer, now: number): void {
   if (w.flushMs === null) return;
-  if (now - w.lastFlush >= w.flushMs || w.pending.fileEntries > FLUSH_FILE_ENTRIES) flush(ns, ctx, w, now);
+  if (now - w.lastFlush >= w.flushMs || w.pending.fileEntries > FLUSH_FILE_ENTRIES || w.pending.downloadEntries > FLUSH_DOWNLOADS) flush(ns, ctx, w, now);
   else if (!w.scheduled && w.flushMs <= MAX_FLUSH_DELAY_MS) {
     // Not due yet: flush later from this request's waitUntil, unless a later answer does it first.
     w.scheduled = true;

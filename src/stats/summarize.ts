@@ -10,7 +10,7 @@ export const DEFAULT_TOP = 10;
 export const MAX_TOP = 100;
 
 /** One stored minute, as the SQL selects it. */
-export type MinuteRow = Omit<MinuteBucket, "files" | "mirrors">;
+export type MinuteRow = Omit<MinuteBucket, "files" | "mirrors" | "breakdowns" | "downloads">;
 
 function clamp(v: unknown, fallback: number, max: number): number {
   const n = typeof v === "number" && Number.isFinite(v) ? Math.trunc(v) : fallback;

@@ -8,7 +8,7 @@ import type { CounterSample } from "./counters";
 export interface FileCounts {
   /** Canonical request path (no query). */
   path: string;
-  /** Declared bytes of every counted answer (copy and origin). */
+  /** Body bytes the clients pulled of every counted answer (copy and origin; platform/counted-body.ts). */
   bytes: number;
   /** Counted answers (copy and origin; refusals are not per file). */
   responses: number;
@@ -29,6 +29,36 @@ export interface MinuteBucket {
   files: FileCounts[];
   /** Redirects the base sent to each mirror in that minute (absent from node writers). */
   mirrors?: MirrorCounts[];
+  /** Bytes of that minute per writer, country and Cache-Status class (absent when none). */
+  breakdowns?: BreakdownCounts[];
+  /** Downloads whose answers ended in that minute, by keyed id; the object keeps each id's first. */
+  downloads?: DownloadSeen[];
+}
+
+/** The dimensions a writer breaks its bytes down by (mirrors come from the base's redirects). */
+export const BREAKDOWN_DIMENSIONS = ["node", "country", "class"] as const;
+export type BreakdownDimension = (typeof BREAKDOWN_DIMENSIONS)[number];
+
+/** Bytes delivered within one minute for one value of one dimension. */
+export interface BreakdownCounts {
+  dimension: BreakdownDimension;
+  /** The writer's id (NODE_ID, BASE_ID), an ISO 3166-1 alpha-2 country ("XX" unknown), or a Cache-Status class. */
+  key: string;
+  bytes: number;
+  /** Of `bytes`, those from our stored copies. */
+  copyBytes: number;
+}
+
+/**
+ * One answer of a download, as the object dedupes it: the keyed id of (client, object
+ * version) (download-id.ts; never the address) and where the answer fell, so a download
+ * counts once, for the node, country and class of its first answer the object sees.
+ */
+export interface DownloadSeen {
+  id: string;
+  node: string;
+  country: string;
+  class: string;
 }
 
 /** Redirects to one mirror within one minute, and the bytes of the files redirected. */

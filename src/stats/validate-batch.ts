@@ -4,8 +4,8 @@
  * one is named in the thrown Error: a rejected batch stores nothing at all.
  */
 import { MAX_PATH_BYTES } from "../http/path";
-import { counterProblem, seriesKey, type CounterName, type CounterSample } from "./counters";
-import type { FileCounts, MinuteBucket, MirrorCounts, StatsBatch } from "./types";
+import { CACHE_STATUS_CLASSES, counterProblem, seriesKey, type CounterName, type CounterSample } from "./counters";
+import { BREAKDOWN_DIMENSIONS, type BreakdownCounts, type BreakdownDimension, type DownloadSeen, type FileCounts, type MinuteBucket, type MirrorCounts, type StatsBatch } from "./types";
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
@@ -58,6 +58,56 @@ function mirrorCounts(v: unknown, field: string): MirrorCounts {
   return { mirror: m.mirror, redirects: count(m.redirects, `${field}.redirects`, MAX_RESPONSES), bytes: count(m.bytes, `${field}.bytes`, MAX_BYTES) };
 }
 
+/** A writer id as config/fields.ts `token` accepts NODE_ID and BASE_ID. */
+const WRITER_ID = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
+/** ISO 3166-1 alpha-2, "XX" unknown, and Cloudflare's T1 (Tor). */
+const COUNTRY = /^[A-Z0-9]{2}$/;
+const DOWNLOAD_ID = /^[0-9a-f]{32}$/;
+/** One writer id, ~250 countries and 10 classes per minute: far below this. */
+const MAX_BREAKDOWNS = 1000;
+/** Download ids per batch (the recorder flushes past 1000). */
+const MAX_DOWNLOADS = 5000;
+
+/** Why `key` is no value of `dimension`, or null when it is one. */
+function keyProblem(dimension: BreakdownDimension, key: unknown): string | null {
+  if (typeof key !== "string") return "is not a string";
+  if (dimension === "node") return WRITER_ID.test(key) ? null : "must be a node or base id (1-64 token characters)";
+  if (dimension === "country") return COUNTRY.test(key) ? null : "must be a two-letter country code (XX when unknown)";
+  return (CACHE_STATUS_CLASSES as readonly string[]).includes(key) ? null : `must be one of ${CACHE_STATUS_CLASSES.join(", ")}`;
+}
+
+function breakdownCounts(v: unknown, field: string): BreakdownCounts {
+  if (typeof v !== "object" || v === null) throw new BatchError(field, "is not an object");
+  const c = v as Record<string, unknown>;
+  const dimension = c.dimension as BreakdownDimension;
+  if (!BREAKDOWN_DIMENSIONS.includes(dimension)) throw new BatchError(`${field}.dimension`, `must be one of ${BREAKDOWN_DIMENSIONS.join(", ")}`);
+  const problem = keyProblem(dimension, c.key);
+  if (problem) throw new BatchError(`${field}.key`, problem);
+  const bytes = count(c.bytes, `${field}.bytes`, MAX_BYTES);
+  const copyBytes = count(c.copyBytes, `${field}.copyBytes`, MAX_BYTES);
+  if (copyBytes > bytes) throw new BatchError(`${field}.copyBytes`, `${copyBytes} exceeds bytes (${bytes})`);
+  return { dimension, key: c.key as string, bytes, copyBytes };
+}
+
+function downloadSeen(v: unknown, field: string): DownloadSeen {
+  if (typeof v !== "object" || v === null) throw new BatchError(field, "is not an object");
+  const d = v as Record<string, unknown>;
+  if (typeof d.id !== "string" || !DOWNLOAD_ID.test(d.id)) throw new BatchError(`${field}.id`, "must be 32 lowercase hex digits (a keyed hash, never an address)");
+  const where = { node: d.node, country: d.country, class: d.class };
+  for (const [name, dimension] of [["node", "node"], ["country", "country"], ["class", "class"]] as const) {
+    const problem = keyProblem(dimension, where[name]);
+    if (problem) throw new BatchError(`${field}.${name}`, problem);
+  }
+  return { id: d.id, node: d.node as string, country: d.country as string, class: d.class as string };
+}
+
+/** An optional array field of a bucket, each item checked by `item`. */
+function optionalList<T>(v: unknown, field: string, max: number, item: (v: unknown, field: string) => T): T[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length > max) throw new BatchError(field, `is not an array of at most ${max}`);
+  return v.map((x, i) => item(x, `${field}[${i}]`));
+}
+
 function bucket(v: unknown, field: string, now: number): MinuteBucket {
   if (typeof v !== "object" || v === null) throw new BatchError(field, "is not an object");
   const b = v as Record<string, unknown>;
@@ -75,7 +125,13 @@ function bucket(v: unknown, field: string, now: number): MinuteBucket {
     refusals: count(b.refusals, `${field}.refusals`, MAX_RESPONSES),
     files: b.files.map((f, i) => file(f, `${field}.files[${i}]`)),
     ...(b.mirrors ? { mirrors: (b.mirrors as unknown[]).map((m, i) => mirrorCounts(m, `${field}.mirrors[${i}]`)) } : {}),
+    ...optional("breakdowns", optionalList(b.breakdowns, `${field}.breakdowns`, MAX_BREAKDOWNS, breakdownCounts)),
+    ...optional("downloads", optionalList(b.downloads, `${field}.downloads`, MAX_DOWNLOADS, downloadSeen)),
   };
+}
+
+function optional<K extends string, T>(key: K, v: T | undefined): Partial<Record<K, T>> {
+  return v === undefined ? {} : ({ [key]: v } as Record<K, T>);
 }
 
 /**
@@ -111,6 +167,8 @@ export function validateBatch(input: unknown, now: number): StatsBatch {
   if (buckets.length > MAX_BUCKETS) throw new BatchError("buckets", `more than ${MAX_BUCKETS} minutes`);
   const files = buckets.reduce<number>((n, b) => n + (Array.isArray((b as { files?: unknown })?.files) ? (b as { files: unknown[] }).files.length : 0), 0);
   if (files > MAX_FILES) throw new BatchError("buckets[].files", `more than ${MAX_FILES} file entries in one batch`);
+  const downloads = buckets.reduce<number>((n, b) => n + (Array.isArray((b as { downloads?: unknown })?.downloads) ? (b as { downloads: unknown[] }).downloads.length : 0), 0);
+  if (downloads > MAX_DOWNLOADS) throw new BatchError("buckets[].downloads", `more than ${MAX_DOWNLOADS} download ids in one batch`);
   const accepted: StatsBatch = { buckets: buckets.map((b, i) => bucket(b, `buckets[${i}]`, now)) };
   const samples = (input as { counters?: unknown }).counters;
   if (samples !== undefined) accepted.counters = counters(samples);

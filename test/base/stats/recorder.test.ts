@@ -2,21 +2,44 @@ import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { cacheStatus, type CacheStatusParams } from "../../../src/http/cache-status";
-import { FLUSH_FILE_ENTRIES, recordServed } from "../../../src/stats/recorder";
+import { FLUSH_FILE_ENTRIES, recordServed as record } from "../../../src/stats/recorder";
 import { sharedStats } from "./support";
 
 /** A deployment's env with some variables changed (same real bindings), as baseWithVars makes. */
 const withVars = (vars: Record<string, string>): object => ({ ...(env as object), ...vars });
 
+/** A body of `length` zero bytes, made as it is read (64 KiB at a time). */
+function zeros(length: number): ReadableStream<Uint8Array> {
+  let left = length;
+  return new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (left === 0) return c.close();
+      const n = Math.min(left, 65_536);
+      left -= n;
+      c.enqueue(new Uint8Array(n));
+    },
+  });
+}
+
 function answer(status: number, params: CacheStatusParams, length: number): Response {
-  return new Response("x", { status, headers: { "cache-status": cacheStatus("test-base", params), "content-length": String(length) } });
+  return new Response(zeros(length), { status, headers: { "cache-status": cacheStatus("test-base", params), "content-length": String(length) } });
+}
+
+/**
+ * Records `res` as the base's answer for `path` and reads the answer to send to its end,
+ * as a client would: bytes count as they are pulled (platform/counted-body.ts).
+ */
+async function recordServed(e: object, ctx: ExecutionContext, path: string, res: Response): Promise<void> {
+  const req = new Request(`http://base.test${path}`, { headers: { "cf-connecting-ip": "198.51.100.1" } });
+  const sent = record(e, ctx, { path, req, res, worker: "test-base", client: () => "198.51.100.1" });
+  await sent.body?.pipeTo(new WritableStream());
 }
 const COPY: CacheStatusParams = { hit: true, ttl: 10, detail: "cache-api" };
 const ORIGIN: CacheStatusParams = { fwd: "miss", fwdStatus: 200, stored: true };
 
 const unique = (name: string) => `/stats-test/${crypto.randomUUID()}/${name}`;
 /** So big that a recorded file would surely be among the top 100: absence then means "not recorded". */
-const HUGE = 10 ** 13;
+const HUGE = 3_000_000;
 
 async function fileCounts(path: string) {
   const sum = await sharedStats().summary({ minutes: 5, top: 100 });
@@ -35,11 +58,11 @@ describe("recordServed -> OffloadStats", () => {
     const path = unique("a.iso");
     const refusedBefore = await refusals();
     const ctx = createExecutionContext();
-    recordServed(e, ctx, path, answer(200, ORIGIN, 5_000_000));
-    recordServed(e, ctx, path, answer(200, COPY, 5_000_000));
-    recordServed(e, ctx, path, answer(206, { fwd: "stale", fwdStatus: 304, detail: "r2" }, 1000));
-    recordServed(e, ctx, path, answer(503, { detail: "concurrency-limit" }, 200));
-    recordServed(e, ctx, path, answer(404, { fwd: "miss", fwdStatus: 404 }, 20));
+    await recordServed(e, ctx, path, answer(200, ORIGIN, 5_000_000));
+    await recordServed(e, ctx, path, answer(200, COPY, 5_000_000));
+    await recordServed(e, ctx, path, answer(206, { fwd: "stale", fwdStatus: 304, detail: "r2" }, 1000));
+    await recordServed(e, ctx, path, answer(503, { detail: "concurrency-limit" }, 200));
+    await recordServed(e, ctx, path, answer(404, { fwd: "miss", fwdStatus: 404 }, 20));
     await waitOnExecutionContext(ctx);
 
     expect(await fileCounts(path)).toEqual({ path, bytes: 10_001_000, responses: 3, copyBytes: 5_001_000 });
@@ -51,18 +74,18 @@ describe("recordServed -> OffloadStats", () => {
     const path = unique("held.bin");
     let ctx = createExecutionContext();
     // An isolate's first answer goes out at once (nothing flushed yet)...
-    recordServed(e, ctx, path, answer(200, COPY, 9_000_000));
+    await recordServed(e, ctx, path, answer(200, COPY, 9_000_000));
     // ...the next ones wait for the hour to pass.
-    recordServed(e, ctx, path, answer(200, COPY, 9_000_000));
+    await recordServed(e, ctx, path, answer(200, COPY, 9_000_000));
     await waitOnExecutionContext(ctx);
     expect(await fileCounts(path)).toMatchObject({ responses: 1, bytes: 9_000_000 });
 
     ctx = createExecutionContext();
-    for (let i = 0; i < FLUSH_FILE_ENTRIES - 1; i++) recordServed(e, ctx, unique(`f${i}`), answer(200, ORIGIN, 1));
+    for (let i = 0; i < FLUSH_FILE_ENTRIES - 1; i++) await recordServed(e, ctx, unique(`f${i}`), answer(200, ORIGIN, 1));
     await waitOnExecutionContext(ctx);
     expect(await fileCounts(path)).toMatchObject({ responses: 1 }); // 200 files: still held
     ctx = createExecutionContext();
-    recordServed(e, ctx, unique("one-more"), answer(200, ORIGIN, 1));
+    await recordServed(e, ctx, unique("one-more"), answer(200, ORIGIN, 1));
     await waitOnExecutionContext(ctx);
     expect(await fileCounts(path)).toMatchObject({ responses: 2, bytes: 18_000_000 });
   });
@@ -71,10 +94,10 @@ describe("recordServed -> OffloadStats", () => {
     const e = withVars({ STATS_FLUSH_SECONDS: "1" });
     const path = unique("idle.bin");
     let ctx = createExecutionContext();
-    recordServed(e, ctx, path, answer(200, COPY, 7)); // first answer: sent at once
+    await recordServed(e, ctx, path, answer(200, COPY, 7)); // first answer: sent at once
     await waitOnExecutionContext(ctx);
     ctx = createExecutionContext();
-    recordServed(e, ctx, path, answer(200, COPY, 7)); // held, then sent by its own request's waitUntil
+    await recordServed(e, ctx, path, answer(200, COPY, 7)); // held, then sent by its own request's waitUntil
     expect(await fileCounts(path)).toMatchObject({ responses: 1 });
     await waitOnExecutionContext(ctx);
     expect(await fileCounts(path)).toMatchObject({ responses: 2, bytes: 14 });
@@ -84,7 +107,7 @@ describe("recordServed -> OffloadStats", () => {
     const { STATS: _dropped, ...rest } = env as unknown as Record<string, unknown>;
     const path = unique("unbound.bin");
     const ctx = createExecutionContext();
-    recordServed({ ...rest, STATS_FLUSH_SECONDS: "0" }, ctx, path, answer(200, COPY, HUGE));
+    await recordServed({ ...rest, STATS_FLUSH_SECONDS: "0" }, ctx, path, answer(200, COPY, HUGE));
     await waitOnExecutionContext(ctx);
     expect(await fileCounts(path)).toBeNull();
   });
@@ -95,7 +118,7 @@ describe("recordServed -> OffloadStats", () => {
     const ctx = createExecutionContext();
     // The object refuses a path over 2048 characters: the whole batch is rejected.
     const tooLong = `/${"x".repeat(3000)}`;
-    recordServed(e, ctx, tooLong, answer(200, COPY, 10));
+    await recordServed(e, ctx, tooLong, answer(200, COPY, 10));
     await waitOnExecutionContext(ctx);
     const logged = errors.mock.calls.map((c) => JSON.parse(String(c[0])) as Record<string, unknown>);
     expect(logged).toContainEqual(expect.objectContaining({ msg: "stats.flush-failed", answersDropped: 1 }));
@@ -104,7 +127,7 @@ describe("recordServed -> OffloadStats", () => {
     // The next flush carries only the new answer, not the dropped ones again.
     const path = unique("after.bin");
     const next = createExecutionContext();
-    recordServed(e, next, path, answer(200, COPY, HUGE));
+    await recordServed(e, next, path, answer(200, COPY, HUGE));
     await waitOnExecutionContext(next);
     expect(await fileCounts(path)).toEqual({ path, bytes: HUGE, responses: 1, copyBytes: HUGE });
   });
@@ -113,7 +136,7 @@ describe("recordServed -> OffloadStats", () => {
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     const path = unique("bad-setting.bin");
     const ctx = createExecutionContext();
-    recordServed(withVars({ STATS_FLUSH_SECONDS: "soon" }), ctx, path, answer(200, COPY, HUGE));
+    await recordServed(withVars({ STATS_FLUSH_SECONDS: "soon" }), ctx, path, answer(200, COPY, HUGE));
     await waitOnExecutionContext(ctx);
     expect(await fileCounts(path)).toBeNull();
     expect(String(errors.mock.calls[0]?.[0])).toMatch(/"msg":"stats.disabled".*STATS_FLUSH_SECONDS/);

@@ -62,6 +62,14 @@ describe("OffloadStats: bad batches", () => {
     ["relative path", withSecond({ files: [file("x", 1)] }), /buckets\[1\]\.files\[0\]\.path: must be a string starting with \//],
     ["copy bytes above bytes", withSecond({ files: [file("/x", 1, 1, 2)] }), /buckets\[1\]\.files\[0\]\.copyBytes: 2 exceeds bytes/],
     ["files not a list", withSecond({ files: "nope" }), /buckets\[1\]\.files: is not an array/],
+    ["unknown breakdown", withSecond({ breakdowns: [{ dimension: "city", key: "Paris", bytes: 1, copyBytes: 0 }] }), /buckets\[1\]\.breakdowns\[0\]\.dimension: must be one of node, country, class/],
+    ["bad country", withSecond({ breakdowns: [{ dimension: "country", key: "France", bytes: 1, copyBytes: 0 }] }), /buckets\[1\]\.breakdowns\[0\]\.key: must be a two-letter country code/],
+    ["unknown class", withSecond({ breakdowns: [{ dimension: "class", key: "warm", bytes: 1, copyBytes: 0 }] }), /buckets\[1\]\.breakdowns\[0\]\.key: must be one of hit/],
+    ["breakdown copy above bytes", withSecond({ breakdowns: [{ dimension: "node", key: "n1", bytes: 1, copyBytes: 2 }] }), /buckets\[1\]\.breakdowns\[0\]\.copyBytes: 2 exceeds bytes/],
+    ["breakdowns not a list", withSecond({ breakdowns: {} }), /buckets\[1\]\.breakdowns: is not an array/],
+    ["an address as a download id", withSecond({ downloads: [{ id: "198.51.100.7", node: "n1", country: "DE", class: "hit" }] }), /buckets\[1\]\.downloads\[0\]\.id: must be 32 lowercase hex digits/],
+    ["a download without a node", withSecond({ downloads: [{ id: "0".repeat(32), country: "DE", class: "hit" }] }), /buckets\[1\]\.downloads\[0\]\.node: is not a string/],
+    ["a download of an unknown class", withSecond({ downloads: [{ id: "0".repeat(32), node: "n1", country: "DE", class: "cold" }] }), /buckets\[1\]\.downloads\[0\]\.class: must be one of/],
     ["no buckets", { minute: 0 }, /buckets: is not an array/],
     ["too many files", { buckets: [bucket(minuteAgo(1), { files: Array.from({ length: 5001 }, (_, i) => file(`/${i}`, 1)) })] }, /more than 5000 file entries/],
   ];
@@ -75,6 +83,8 @@ describe("OffloadStats: bad batches", () => {
     const sum = await s.summary({ minutes: 10, top: 10 });
     expect(sum.totals).toMatchObject({ copyBytes: 0, copyResponses: 0 });
     expect(sum.top).toEqual([]);
+    expect(sum.breakdowns).toMatchObject({ nodes: [], countries: [], classes: [] });
+    expect(sum.totals.downloads).toBe(0);
     // The same object still takes a good batch afterwards.
     await s.record(batch(good()));
     expect((await s.summary({ minutes: 10, top: 10 })).top).toEqual([{ path: "/ok", bytes: 10, responses: 1, copyBytes: 10 }]);

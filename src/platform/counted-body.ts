@@ -1,0 +1,106 @@
+/**
+ * The body bytes a client actually pulled (issue #15 part 1), where the declared
+ * Content-Length would count an aborted 64 MiB download in full.
+ *
+ * The answer's body is re-streamed into a native stream (FixedLengthStream when the
+ * length is known, so the client still gets Content-Length, else IdentityTransformStream)
+ * by one JavaScript pump: it reads the source in BYOB reads of at most 64 KiB where the
+ * source allows (native bodies: R2, Cache API, fetch), else chunk by chunk (our own
+ * JavaScript streams: throttle, multipart), keeps one read ahead, and counts a chunk once
+ * its write is taken. A native writable takes a write only when its reader has read it,
+ * so the count is what went towards the client's socket, with at most one chunk plus the
+ * read-ahead in memory per download, whatever the client's speed. A client that leaves
+ * makes the pending write reject: the pump stops, cancels the source and settles.
+ *
+ * Cheap cases are not wrapped: no body or HEAD (0 bytes), and bodies of at most 64 KiB
+ * with a Content-Length, counted by that length (they fit in the first socket write, and
+ * a JavaScript stage on every small hit would cost the hot path: issue #13's 1 KiB hit).
+ *
+ * A content-coded body (RFC 9110 §8.4: an origin that sent gzip although we asked for
+ * identity) is not wrapped either and counts its Content-Length (0 without one): workerd
+ * hands JavaScript the decoded bytes and would encode them again on the way out, so a
+ * counting stage would change the answer, not only count it.
+ */
+
+/** Bodies up to this size with a Content-Length are counted by their length, unwrapped. */
+const COUNT_BY_LENGTH_MAX = 64 * 1024;
+/** One BYOB read: big enough for few JavaScript turns per MiB, small enough for RSS per slow client. */
+const READ_BYTES = 64 * 1024;
+
+export interface CountedAnswer {
+  /** The answer to send: `res` itself, or `res` with its body re-streamed through the counter. */
+  res: Response;
+  /** Body bytes sent: settles once the body ended, failed or was abandoned; never rejects. */
+  sent: Promise<number>;
+  /** The declared Content-Length; null when absent or not a plain number (chunked). */
+  declared: number | null;
+}
+
+/** `res` for a request of `method`, with a promise of the body bytes its client pulls. */
+export function countedBody(res: Response, method: string): CountedAnswer {
+  const declared = contentLength(res.headers);
+  if (res.body === null || method === "HEAD") return { res, sent: Promise.resolve(0), declared };
+  if (declared !== null && declared <= COUNT_BY_LENGTH_MAX) return { res, sent: Promise.resolve(declared), declared };
+  if (coded(res.headers)) return { res, sent: Promise.resolve(declared ?? 0), declared };
+  const pair = declared === null ? new IdentityTransformStream() : new FixedLengthStream(declared);
+  const sent = pump(res.body, pair.writable);
+  return { res: new Response(pair.readable, res), sent, declared };
+}
+
+/** Content-Length as a number; null when absent or not a plain decimal. */
+function contentLength(headers: Headers): number | null {
+  const v = headers.get("content-length");
+  return v !== null && /^\d{1,15}$/.test(v.trim()) ? Number(v) : null;
+}
+
+function coded(headers: Headers): boolean {
+  const coding = headers.get("content-encoding");
+  return coding !== null && coding.trim().toLowerCase() !== "identity";
+}
+
+type Read = Promise<ReadableStreamReadResult<Uint8Array>>;
+
+/** A reader of `body` and its one read: BYOB of READ_BYTES when the stream is a byte stream. */
+function readerOf(body: ReadableStream<Uint8Array>): { read(): Read; cancel(reason: unknown): Promise<void> } {
+  try {
+    const byob = body.getReader({ mode: "byob" });
+    // A fresh buffer per read: the last one was handed to the writable and is its own now.
+    return { read: () => byob.read(new Uint8Array(READ_BYTES)) as Read, cancel: (r) => byob.cancel(r) };
+  } catch {
+    // A JavaScript stream of the default type: it has no BYOB reader, its chunks are its own.
+    const reader = body.getReader();
+    return { read: () => reader.read(), cancel: (r) => reader.cancel(r) };
+  }
+}
+
+/** Copies `body` into `sink`, one read ahead; resolves with the bytes the sink took. */
+async function pump(body: ReadableStream<Uint8Array>, sink: WritableStream<Uint8Array>): Promise<number> {
+  const reader = readerOf(body);
+  const writer = sink.getWriter();
+  let sent = 0;
+  let next = reader.read();
+  // Observed at once: a source that fails while a write waits must not be an unhandled rejection.
+  next.catch(() => {});
+  try {
+    for (;;) {
+      const { done, value } = await next;
+      if (done) break;
+      if (value.byteLength === 0) {
+        next = reader.read();
+        next.catch(() => {});
+        continue;
+      }
+      const written = writer.write(value);
+      next = reader.read();
+      next.catch(() => {});
+      await written;
+      sent += value.byteLength;
+    }
+    await writer.close();
+  } catch (e) {
+    // The client left (the write failed) or the source failed: stop both ends.
+    reader.cancel(e).catch(() => {});
+    writer.abort(e).catch(() => {});
+  }
+  return sent;
+}

@@ -1,0 +1,99 @@
+// platform/counted-body.ts over real workerd streams: native (BYOB) and JavaScript sources,
+// read to the end, abandoned part way, bodiless, empty, and without a length.
+import { describe, expect, it } from "vitest";
+import { countedBody } from "../../src/platform/counted-body";
+
+const KiB = 1024;
+
+/** A JavaScript stream (default type: no BYOB reader) of `length` bytes in 10 000-byte chunks. */
+function jsBody(length: number): ReadableStream<Uint8Array> {
+  let left = length;
+  return new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (left === 0) return c.close();
+      const n = Math.min(left, 10_000);
+      left -= n;
+      c.enqueue(new Uint8Array(n).fill(7));
+    },
+  });
+}
+
+/** A native stream (a FixedLengthStream's readable, as R2 and the Cache API give) of `length` bytes. */
+function nativeBody(length: number): ReadableStream<Uint8Array> {
+  const pair = new FixedLengthStream(length);
+  void jsBody(length).pipeTo(pair.writable).catch(() => {});
+  return pair.readable;
+}
+
+const answer = (body: ReadableStream<Uint8Array> | string | null, length?: number) =>
+  new Response(body, { headers: length === undefined ? {} : { "content-length": String(length) } });
+
+describe("countedBody", () => {
+  for (const [name, make] of [["a native body (BYOB reads)", nativeBody], ["a JavaScript body", jsBody]] as const) {
+    it(`counts ${name} read to its end, and keeps its Content-Length`, async () => {
+      const size = 1_000_003;
+      const counted = countedBody(answer(make(size), size), "GET");
+      expect(counted.declared).toBe(size);
+      expect(counted.res.headers.get("content-length")).toBe(String(size));
+      expect((await counted.res.arrayBuffer()).byteLength).toBe(size);
+      expect(await counted.sent).toBe(size);
+    });
+
+    it(`counts ${name} abandoned after some bytes by what was read, not its length`, async () => {
+      const size = 4 * 1024 * KiB;
+      const counted = countedBody(answer(make(size), size), "GET");
+      const reader = counted.res.body!.getReader();
+      let read = 0;
+      while (read < 300 * KiB) read += (await reader.read()).value!.byteLength;
+      await reader.cancel();
+      const sent = await counted.sent;
+      // Within one chunk of what was read: a write counts once the reader took all of it
+      // (a chunk read in part when the client left is not counted), and one is read ahead.
+      expect(Math.abs(sent - read)).toBeLessThanOrEqual(64 * KiB);
+      expect(sent).toBeLessThan(size / 2);
+    });
+  }
+
+  it("counts a body without a length as it streams (no Content-Length invented)", async () => {
+    const counted = countedBody(answer(jsBody(200_000)), "GET");
+    expect(counted.declared).toBeNull();
+    expect(counted.res.headers.get("content-length")).toBeNull();
+    expect((await counted.res.arrayBuffer()).byteLength).toBe(200_000);
+    expect(await counted.sent).toBe(200_000);
+  });
+
+  it("counts a HEAD, a bodiless answer and an empty body as 0, and small bodies by their length, unwrapped", async () => {
+    const head = answer(jsBody(100_000), 100_000);
+    const counted = countedBody(head, "HEAD");
+    expect(counted.res).toBe(head);
+    expect(await counted.sent).toBe(0);
+    expect(await countedBody(new Response(null, { status: 304 }), "GET").sent).toBe(0);
+    expect(await countedBody(answer("", 0), "GET").sent).toBe(0);
+    const small = answer("x".repeat(1000), 1000);
+    const tiny = countedBody(small, "GET");
+    expect(tiny.res).toBe(small);
+    expect(await tiny.sent).toBe(1000);
+  });
+
+  it("leaves a content-coded body as it is, counted by its Content-Length", async () => {
+    const gz = new Response(jsBody(100_000), { headers: { "content-length": "100000", "content-encoding": "gzip" } });
+    const counted = countedBody(gz, "GET");
+    expect(counted.res).toBe(gz);
+    expect(await counted.sent).toBe(100_000);
+    await gz.body!.cancel();
+  });
+
+  it("stops counting where a source fails, and fails the body the client reads", async () => {
+    let sent = 0;
+    const failing = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (sent >= 100_000) return c.error(new Error("origin went away"));
+        sent += 50_000;
+        c.enqueue(new Uint8Array(50_000));
+      },
+    });
+    const counted = countedBody(answer(failing, 1_000_000), "GET");
+    await expect(counted.res.arrayBuffer()).rejects.toThrow();
+    expect(await counted.sent).toBe(100_000);
+  });
+});
