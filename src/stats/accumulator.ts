@@ -32,8 +32,8 @@ export function emptyPending(): Pending {
 }
 
 /** Adds `n` to one counter series (labels already checked by the caller). */
-export function addCount(p: Pending, sample: { name: CounterName; labels: CounterLabels; n: number }): void {
-  const key = seriesKey(sample.name, sample.labels);
+export function addCount(p: Pending, sample: { name: CounterName; labels: CounterLabels; n: number; key?: string }): void {
+  const key = sample.key ?? seriesKey(sample.name, sample.labels);
   const c = p.counters.get(key);
   if (c) c.value += sample.n;
   // Not counted in fileEntries: the series are few and bounded by counters.ts, so they

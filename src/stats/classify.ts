@@ -20,6 +20,7 @@
  * body ends or its client leaves; only refusals are recorded with this value (0 bytes).
  */
 import { splitOutsideQuotes } from "../http/split-outside-quotes";
+import { CACHE_STATUS_CLASSES, type CacheStatusClass } from "./counters";
 
 export type ServedKind = "copy" | "origin" | "refused";
 
@@ -43,15 +44,49 @@ export function lastCacheStatusMember(value: string): { id: string; params: Map<
   return { id: unquote(id), params };
 }
 
-export function classifyServed(res: { status: number; headers: Headers; body: ReadableStream | null }): Served | null {
-  const header = res.headers.get("cache-status");
-  const member = header === null ? null : lastCacheStatusMember(header);
-  if (!member) return null; // not an answer we can place
+/**
+ * Everything an answer's status and Cache-Status say for the counts, read once: the
+ * recorder keeps these per isolate by (status, Cache-Status), so the header is parsed once
+ * per distinct value, not three times per answer.
+ */
+export interface AnswerProfile {
+  /** As classifyServed: null when no file bytes moved. */
+  kind: ServedKind | null;
+  /** RFC 9211: `hit` (§2.1), else the forward reason (§2.2) when it is a registered one, else `none`. */
+  cacheClass: CacheStatusClass;
+  /** The origin gave no usable reply: an error page (`detail=origin-error`) or a copy instead (`detail=stale-if-error`). */
+  originError: "error" | "stale" | null;
+}
+
+export function answerProfile(status: number, cacheStatus: string | null): AnswerProfile {
+  const member = cacheStatus === null ? null : lastCacheStatusMember(cacheStatus);
+  if (!member) return { kind: null, cacheClass: "none", originError: null }; // not an answer we can place
   const p = member.params;
-  if (res.status === 503 && p.get("detail") === "concurrency-limit") return { kind: "refused", bytes: 0 };
-  if (res.status !== 200 && res.status !== 206) return null;
-  const kind = servedFromCopy(p) ? "copy" : p.has("fwd") ? "origin" : null;
-  return kind && { kind, bytes: declaredBytes(res) };
+  const detail = p.get("detail");
+  const originError = detail === "origin-error" ? "error" : detail === "stale-if-error" ? "stale" : null;
+  return { kind: kindOf(status, p), cacheClass: classOf(p), originError };
+}
+
+function kindOf(status: number, p: Map<string, string | true>): ServedKind | null {
+  if (status === 503 && p.get("detail") === "concurrency-limit") return "refused";
+  if (status !== 200 && status !== 206) return null;
+  return servedFromCopy(p) ? "copy" : p.has("fwd") ? "origin" : null;
+}
+
+function classOf(p: Map<string, string | true>): CacheStatusClass {
+  if (p.get("hit") === true) return "hit";
+  const fwd = p.get("fwd");
+  return typeof fwd === "string" && (CACHE_STATUS_CLASSES as readonly string[]).includes(fwd) ? (fwd as CacheStatusClass) : "none";
+}
+
+export function classifyServed(res: { status: number; headers: Headers; body: ReadableStream | null }): Served | null {
+  return servedOf(answerProfile(res.status, res.headers.get("cache-status")), res);
+}
+
+/** The Served of an answer already profiled (bytes: the declared length; 0 for a refusal). */
+export function servedOf(profile: AnswerProfile, res: { headers: Headers; body: ReadableStream | null }): Served | null {
+  if (profile.kind === null) return null;
+  return { kind: profile.kind, bytes: profile.kind === "refused" ? 0 : declaredBytes(res) };
 }
 
 function servedFromCopy(p: Map<string, string | true>): boolean {

@@ -5,8 +5,8 @@
  * Never slows or fails the answer it counts; a no-op without a STATS binding.
  */
 import { addBreakdowns, addCount, addDownload, addRedirect, addServed, emptyPending, isEmpty, toBatch, type Pending } from "./accumulator";
-import { answerEvents, cacheStatusClass } from "./answer-counters";
-import { classifyServed, type Served } from "./classify";
+import { bytesEvent, fixedEvents, type CountedEvent } from "./answer-counters";
+import { answerProfile, servedOf, type AnswerProfile } from "./classify";
 import { counterProblem, type CounterLabels, type CounterName } from "./counters";
 import { statsFlushSeconds } from "../config/stats-flush";
 import { perIsolate } from "../platform/per-isolate";
@@ -89,24 +89,51 @@ export function recordServed(env: object, ctx: ExecutionContext, a: ServedAnswer
   const stats = statsNamespace(env) !== null;
   const events = downloadEvents(env) !== null;
   if (!stats && !events) return a.res; // nothing to count into: the answer is untouched
-  const served = classifyServed(a.res);
+  const profile = profileOf(env, a.res);
+  const served = servedOf(profile, a.res);
   if (!served || served.kind === "refused") {
     if (stats) record(env, ctx, (pending, now) => {
       if (served) addServed(pending, now, a.path, served);
-      countAnswer(pending, a.res, served, 0);
+      for (const e of profile.events) addCount(pending, e);
     });
     return a.res;
   }
   const counted = countedBody(a.res, a.req.method);
   const kind = served.kind;
-  const recorded = counted.sent.then((bytes) => delivered(env, ctx, { answer: a, kind, bytes, declared: counted.declared }));
+  const recorded = counted.sent.then((bytes) => delivered(env, ctx, { answer: a, profile, kind, bytes, declared: counted.declared }));
   // Counting never fails an answer: a bug here is logged, not left as an unhandled rejection.
   ctx.waitUntil(recorded.catch((e: unknown) => log.error("stats.record-failed", { path: a.path, error: String(e) })));
   return counted.res;
 }
 
+/** An answer's profile (classify.ts) and the counters it adds whatever its bytes. */
+type Profiled = AnswerProfile & { events: CountedEvent[] };
+
+/**
+ * This isolate's profiles by status and Cache-Status value: a node's answers carry a few
+ * distinct values (a hit's ttl changes once a second), so the header is parsed and the
+ * counter keys built once per value, not per answer. Bounded: emptied past PROFILES.
+ */
+const profilesOf = perIsolate((_env: object) => new Map<string, Profiled>());
+const PROFILES = 256;
+
+function profileOf(env: object, res: Response): Profiled {
+  const value = res.headers.get("cache-status");
+  const memo = profilesOf(env);
+  const key = `${res.status} ${value ?? ""}`;
+  let p = memo.get(key);
+  if (!p) {
+    const profile = answerProfile(res.status, value);
+    p = { ...profile, events: fixedEvents(profile, res.status) };
+    if (memo.size >= PROFILES) memo.clear();
+    memo.set(key, p);
+  }
+  return p;
+}
+
 interface Delivered {
   answer: ServedAnswer;
+  profile: Profiled;
   kind: "copy" | "origin";
   /** Body bytes the client pulled. */
   bytes: number;
@@ -117,7 +144,7 @@ interface Delivered {
 async function delivered(env: object, ctx: ExecutionContext, d: Delivered): Promise<void> {
   const { answer: a, kind, bytes } = d;
   const cf = cfOf(a.req);
-  const where = { node: a.worker, country: COUNTRY.test(cf.country) ? cf.country : "XX", class: cacheStatusClass(a.res.headers) };
+  const where = { node: a.worker, country: COUNTRY.test(cf.country) ? cf.country : "XX", class: d.profile.cacheClass };
   // A HEAD is no download (no event, no id); every GET answer of a file is one, or part of one.
   const download = a.req.method === "GET";
   if (download) writeDownloadEvent(env, { path: a.path, status: a.res.status, cacheClass: where.class, ...cf, target: a.worker, source: kind, bytes, declared: d.declared ?? 0 });
@@ -129,7 +156,8 @@ async function delivered(env: object, ctx: ExecutionContext, d: Delivered): Prom
     // A HEAD moves no bytes and starts no download: nothing to break down.
     if (download) addBreakdowns(pending, now, where, bytes, kind === "copy");
     if (id) addDownload(pending, now, id, where);
-    countAnswer(pending, a.res, { kind, bytes }, bytes);
+    for (const e of d.profile.events) addCount(pending, e);
+    if (bytes > 0) addCount(pending, bytesEvent(kind, bytes));
   });
 }
 
@@ -163,11 +191,6 @@ function logIdFailure(e: unknown): null {
   // The bytes still count; only this answer's download goes uncounted.
   log.error("stats.download-id-failed", { error: String(e) });
   return null;
-}
-
-/** The answer's Prometheus counters (/_admin/metrics), with the body bytes its client pulled. */
-function countAnswer(pending: Pending, res: Response, served: Served | null, bytes: number): void {
-  for (const e of answerEvents(res, served, bytes)) addCount(pending, e);
 }
 
 /**

@@ -186,6 +186,11 @@ describe.skipIf(SKIP)("admin UI in Chromium (scripts/start's demo farm)", () => 
     expect(header).toEqual(["path", "bytes", "copy_bytes", "copy_share", "answers"]);
     const shown = await page.locator("#table-top-files tbody tr td:first-child").allTextContents();
     expect(rows.map((r) => r[0])).toEqual(shown);
+
+    // The plot of bytes per node has node A's bar, drawn from the same totals.
+    const bar = page.locator('#bars-nodes g[data-key="node-a"]');
+    await bar.waitFor({ timeout: 5000 });
+    expect(Number(await bar.locator("rect.all").getAttribute("width"))).toBeGreaterThan(0);
   });
 
   it("adds a mirror with the form, sees it in the redirect's Link once verified, and disables it: it leaves the Link header", async () => {
