@@ -1,4 +1,4 @@
-import { joinedEnd } from "../store/chunk-stream";
+import { watchedBody } from "../platform/body-progress";
 import type { ConcurrencyLimiter } from "./concurrency-limiter";
 
 export interface HeldLease {
@@ -54,12 +54,10 @@ export async function acquireLease(
   return { ok: true, lease: { track, release } };
 }
 
-/** `body` as it is sent on, and when it ends (or fails, or its client leaves). */
+/** `body` as it is sent on, and when it ends (or fails, or its client leaves): platform/body-progress.ts, no second native stage. */
 function watchEnd(body: ReadableStream<Uint8Array>, length: number | null): { readable: ReadableStream<Uint8Array>; ended: Promise<void> } {
-  const joined = joinedEnd(body);
-  if (joined) return { readable: body, ended: joined };
-  const pair = length === null ? new IdentityTransformStream() : new FixedLengthStream(length);
-  return { readable: pair.readable, ended: body.pipeTo(pair.writable) };
+  const { readable, progress } = watchedBody(body, length);
+  return { readable, ended: progress.ended };
 }
 
 /** Wrap a response so its body holds the lease; bodiless responses release at once. */

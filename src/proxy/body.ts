@@ -16,6 +16,7 @@
  * Downloads are piped natively (no per-chunk JavaScript) to learn when they end, which
  * is when a request stops counting as in flight.
  */
+import { watchedBody } from "../platform/body-progress";
 
 /** A fault on the client's side of an upload, with the status it answers. */
 export interface ClientFault {
@@ -110,7 +111,7 @@ export function onBodyEnd(res: Response, onEnd: () => void, ctx: ExecutionContex
   }
   const coding = res.headers.get("content-encoding");
   const length = coding && coding.toLowerCase() !== "identity" ? null : contentLength(res.headers);
-  const pair = length === null ? new IdentityTransformStream() : new FixedLengthStream(length);
-  ctx.waitUntil(res.body.pipeTo(pair.writable).catch(() => {}).finally(onEnd));
-  return new Response(pair.readable, res);
+  const { readable, progress } = watchedBody(res.body, length);
+  ctx.waitUntil(progress.ended.catch(() => {}).finally(onEnd));
+  return new Response(readable, res);
 }

@@ -8,9 +8,9 @@
  * FixedLengthStream whose readable is the answer's body. That is the one native stage
  * the bytes may cross: this workerd cannot pipe the readable of one IdentityTransformStream
  * or FixedLengthStream into another ("Inter-TransformStream ReadableStream.pipeTo() is
- * not implemented"), so whoever needs to know when such a body ends (the download guard,
- * limits/lease.ts) asks joinedEnd() instead of piping it again. JavaScript readers of it
- * (the throttle, multipart answers) are fine.
+ * not implemented"), so the join registers its end and the bytes taken chunk by chunk
+ * (platform/body-progress.ts) for whoever needs them (the download guard's lease, the
+ * delivered-byte counter). JavaScript readers of it (the throttle, multipart answers) are fine.
  *
  * Lengths: each tier checks what it opens (Content-Range of a Cache API entry, R2's own
  * range read), and the FixedLengthStream holds the whole body to the range's length: a
@@ -19,21 +19,10 @@
  */
 import type { ByteRange } from "../http/range";
 import { chunksCovering } from "./layout";
+import { progressOf, registerProgress } from "../platform/body-progress";
 
 /** Bytes [from, to) of chunk `index`; null when the chunk is not (or no longer) there. */
 export type ReadChunk = (index: number, from: number, to: number) => Promise<ReadableStream<Uint8Array> | null>;
-
-/**
- * Each joined body -> its join, which settles when the body has had its last byte (or
- * failed, or its client left). Keyed by the stream itself, so an entry lives exactly as
- * long as the request's body and nothing is shared between requests.
- */
-const joins = new WeakMap<ReadableStream<Uint8Array>, Promise<void>>();
-
-/** For a body made by chunkedRange from several chunks: settles when the body ends, fails or is abandoned. */
-export function joinedEnd(body: ReadableStream<Uint8Array>): Promise<void> | undefined {
-  return joins.get(body);
-}
 
 /**
  * null when the first chunk is missing (the caller may try elsewhere); later gaps error
@@ -45,19 +34,26 @@ export function joinedEnd(body: ReadableStream<Uint8Array>): Promise<void> | und
  */
 export async function chunkedRange(chunkSize: number, range: ByteRange, read: ReadChunk, onCancel?: () => void): Promise<ReadableStream<Uint8Array> | null> {
   const { first, last } = chunksCovering(range.start, range.end, chunkSize);
-  const readPart = (i: number) => {
+  const partOf = (i: number) => {
     const start = i * chunkSize;
-    const from = i === first ? range.start - start : 0;
-    const to = i === last ? range.end - start + 1 : chunkSize;
+    return { from: i === first ? range.start - start : 0, to: i === last ? range.end - start + 1 : chunkSize };
+  };
+  const readPart = (i: number) => {
+    const { from, to } = partOf(i);
     return read(i, from, to);
+  };
+  const lengthOf = (i: number) => {
+    const { from, to } = partOf(i);
+    return to - from;
   };
   const opened = await readPart(first);
   if (!opened || first === last) return opened;
   const out = new FixedLengthStream(range.end - range.start + 1);
-  const ended = join(out.writable, { opened, first, last, readPart });
+  let taken = 0;
+  const ended = join(out.writable, { opened, first, last, readPart, lengthOf, took: (n) => (taken += n) });
   // Observed here: a failure reaches the client through the body itself.
   ended.catch(() => onCancel?.());
-  joins.set(out.readable, ended);
+  registerProgress(out.readable, { ended, taken: () => taken });
   return out.readable;
 }
 
@@ -67,14 +63,17 @@ interface Chunks {
   /** Chunk `first`, already open. */
   opened: ReadableStream<Uint8Array>;
   readPart(i: number): Promise<ReadableStream<Uint8Array> | null>;
+  lengthOf(i: number): number;
+  /** Told the length of each part once its reader took all of it. */
+  took(bytes: number): void;
 }
 
 /** The chunks into `sink`, one after the other; closes it at the end, aborts it on any failure. */
-async function join(sink: WritableStream<Uint8Array>, { first, last, opened, readPart }: Chunks): Promise<void> {
+async function join(sink: WritableStream<Uint8Array>, { first, last, opened, readPart, lengthOf, took }: Chunks): Promise<void> {
   try {
     let body = opened;
     for (let i = first; ; i++) {
-      await copyInto(body, sink);
+      took(await copyInto(body, sink, lengthOf(i)));
       if (i === last) break;
       const next = await readPart(i + 1);
       if (!next) throw new Error(`chunk ${i + 1} is missing`);
@@ -93,12 +92,20 @@ async function join(sink: WritableStream<Uint8Array>, { first, last, opened, rea
  * join (a store reading a version through another fill's geometry) is a FixedLengthStream
  * readable, which cannot be piped natively into ours: it is copied in JavaScript.
  */
-async function copyInto(body: ReadableStream<Uint8Array>, sink: WritableStream<Uint8Array>): Promise<void> {
-  if (!joins.has(body)) return body.pipeTo(sink, { preventClose: true });
+async function copyInto(body: ReadableStream<Uint8Array>, sink: WritableStream<Uint8Array>, length: number): Promise<number> {
+  if (!progressOf(body)) {
+    await body.pipeTo(sink, { preventClose: true });
+    return length;
+  }
   const reader = body.getReader();
   const writer = sink.getWriter();
+  let n = 0;
   try {
-    for (let r = await reader.read(); !r.done; r = await reader.read()) await writer.write(r.value);
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      await writer.write(r.value);
+      n += r.value.byteLength;
+    }
+    return n;
   } catch (e) {
     await reader.cancel(e).catch(() => {});
     throw e;

@@ -2,7 +2,10 @@
 // here (pieces of odd sizes), so every boundary, length rule and early end can be forced.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { chunkedRange, joinedEnd, type ReadChunk } from "../../src/store/chunk-stream";
+import { chunkedRange, type ReadChunk } from "../../src/store/chunk-stream";
+import { progressOf } from "../../src/platform/body-progress";
+
+const joinedEnd = (body: ReadableStream<Uint8Array>) => progressOf(body)?.ended;
 import { eventually } from "../support/node";
 
 const CHUNK = 1000;
@@ -44,7 +47,11 @@ describe("chunkedRange", () => {
         const body = await chunkedRange(CHUNK, range, reader().read);
         const got = await all(body!);
         expect(got).toEqual(file.subarray(range.start, range.end + 1));
-        if (Math.floor(range.start / CHUNK) !== Math.floor(range.end / CHUNK)) await joinedEnd(body!);
+        if (Math.floor(range.start / CHUNK) !== Math.floor(range.end / CHUNK)) {
+          await joinedEnd(body!);
+          // Every part was taken whole: the count is the range's length.
+          expect(progressOf(body!)!.taken()).toBe(range.end - range.start + 1);
+        }
       }),
       { numRuns: 60 },
     );
@@ -108,6 +115,8 @@ describe("chunkedRange", () => {
     await rd.cancel(new Error("client gone"));
     arrive(late);
     await expect(joinedEnd(body)).rejects.toThrow();
+    // The client took chunk 0 whole and left while chunk 1 was awaited: only chunk 0 counts.
+    expect(progressOf(body)!.taken()).toBe(CHUNK);
     expect(stopped).toBe(1);
     expect(lateCancelled).toBe(true);
     expect(r.opened).toEqual([0, 1]);
