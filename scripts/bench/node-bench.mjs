@@ -4,6 +4,7 @@
  * Run through `bash scripts/bench-node`; BENCH_QUICK=1 for a shorter run (256 MiB instead
  * of 1 GiB, shorter load runs); BENCH_ONLY=1,3 runs only those figures (ids as printed);
  * BENCH_BUNDLE=path/index.js measures a prebuilt bundle (a patched copy of src/);
+ * BENCH_NO_STATS=1 leaves STATS unbound (what the offload totals' counting costs, by difference);
  * BENCH_NODE_VARS='{"MAX_CONNECTIONS_PER_CLIENT":"0"}' adds vars to every node worker
  * (CHUNK_SIZE among them); BENCH_CHUNK_SIZES=4,8,16 adds figure 9, the chunk-size sweep
  * (MiB) that runs figures 5 (8 clients) and 8 once per size.
@@ -35,6 +36,7 @@ import { gitDescribe, otherWorkerds } from "./run-info.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const QUICK = process.env.BENCH_QUICK === "1";
+const NO_STATS = process.env.BENCH_NO_STATS === "1";
 const MiB = 1024 ** 2;
 const FRESH_SECONDS = "31536000"; // REVALIDATE_SECONDS for "no origin HEAD on a hit"
 
@@ -82,7 +84,7 @@ async function main() {
     `${new Date().toISOString()}, commit ${gitDescribe(ROOT)}, Node ${process.version}, miniflare ${JSON.parse(await readFile(path.join(ROOT, "node_modules/miniflare/package.json"), "utf8")).version}`,
     `${QUICK ? "QUICK mode (BENCH_QUICK=1)" : "full mode"}: big object ${fmtSize(files.big.size)}; ${os.cpus().length} cores, load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}, ${await otherWorkerds()} other workerd process(es) running`,
     "runtime: workerd through the Miniflare API, one process for node and baseline workers (same R2 bucket, same Cache API), direct sockets; fresh temp persist dir",
-    `node workers: "node" = wrangler.toml [vars] (REVALIDATE_SECONDS=0, guard 2 per client+URL); "node-fresh" = REVALIDATE_SECONDS=${FRESH_SECONDS} (no origin HEAD on hits); "node-r2" = REVALIDATE_SECONDS=${FRESH_SECONDS} + CACHE_API_MAX_BYTES=0 (serves R2 like the R2 baseline); CHUNK_SIZE ${chunkSize / MiB} MiB; every node records its answers to a real OffloadStats (STATS, as deployed; flush every STATS_FLUSH_SECONDS=${statsFlushSeconds({ ...workerConfig.vars, ...extraVars })} s)`,
+    `node workers: "node" = wrangler.toml [vars] (REVALIDATE_SECONDS=0, guard 2 per client+URL); "node-fresh" = REVALIDATE_SECONDS=${FRESH_SECONDS} (no origin HEAD on hits); "node-r2" = REVALIDATE_SECONDS=${FRESH_SECONDS} + CACHE_API_MAX_BYTES=0 (serves R2 like the R2 baseline); CHUNK_SIZE ${chunkSize / MiB} MiB; ${NO_STATS ? "STATS unbound (BENCH_NO_STATS=1): no offload totals, no delivered-byte counting" : `every node records its answers to a real OffloadStats (STATS, as deployed; flush every STATS_FLUSH_SECONDS=${statsFlushSeconds({ ...workerConfig.vars, ...extraVars })} s)`}`,
   ];
 
   log("building the worker bundle (wrangler deploy --dry-run)...");
@@ -111,6 +113,7 @@ async function main() {
       "node-r2": { ...base, REVALIDATE_SECONDS: FRESH_SECONDS, CACHE_API_MAX_BYTES: "0" },
     },
     onBoot: installSignalHandlers,
+    withStats: !NO_STATS,
   });
   onCleanup(() => stack.close());
   const table = (t) => tables.push(t);

@@ -25,6 +25,7 @@ export { cpuMs } from "./procs.mjs";
  * @param {Record<string, Record<string, string>>} o.nodes node worker name -> vars (first = DO owner)
  * @param {string} o.originUrl given to the baselines that talk to the origin
  * @param {() => void} [o.onBoot] after every (re)start (Miniflare re-registers signal hooks)
+ * @param {boolean} [o.withStats] bind STATS to a real OffloadStats, as deployed (default)
  */
 /** The node's ConcurrencyLimiter class (wrangler.toml's CONCURRENCY binding), hosted by `owner`. */
 function limiterBinding(workerConfig, owner) {
@@ -33,11 +34,11 @@ function limiterBinding(workerConfig, owner) {
   return { className: d.className, scriptName: owner, useSQLite: d.sqlite };
 }
 
-export async function startBenchStack({ bundlePath, workerConfig, persistDir, nodes, originUrl, onBoot }) {
+export async function startBenchStack({ bundlePath, workerConfig, persistDir, nodes, originUrl, onBoot, withStats = true }) {
   const nodeNames = Object.keys(nodes);
   // The nodes record every answer to the base's OffloadStats as deployed nodes do
   // (wrangler.toml STATS, script_name = offload-base): the counting is part of the cost measured.
-  const stats = await statsBaseWorker();
+  const stats = withStats ? await statsBaseWorker() : null;
   const owner = nodeNames[0];
   const direct = [{ host: "127.0.0.1", port: 0 }];
   /** @param {Record<string, string>} extra vars added to every node worker (restart({ nodeVars })) */
@@ -58,7 +59,7 @@ export async function startBenchStack({ bundlePath, workerConfig, persistDir, no
             ? { className: d.className, useSQLite: d.sqlite }
             : { className: d.className, scriptName: owner, useSQLite: d.sqlite },
         ]),
-        ...workerConfig.externalDurableObjects.filter((d) => d.className === "OffloadStats").map((d) => [d.binding, { className: d.className, scriptName: d.scriptName, useSQLite: true }]),
+        ...workerConfig.externalDurableObjects.filter((d) => stats && d.className === "OffloadStats").map((d) => [d.binding, { className: d.className, scriptName: d.scriptName, useSQLite: true }]),
       ]),
       unsafeDirectSockets: direct,
     })),
@@ -74,7 +75,7 @@ export async function startBenchStack({ bundlePath, workerConfig, persistDir, no
       ...(name === "bench-admin" ? { durableObjects: { LIMITERS: limiterBinding(workerConfig, owner) } } : {}),
       unsafeDirectSockets: direct,
     })),
-    stats,
+    ...(stats ? [stats] : []),
   ];
   let workers = workersWith({});
   let options = benchMiniflareOptions(workers, persistDir);

@@ -34,8 +34,18 @@ export function clientOf(headers: Headers): ClientIdentity {
     const unidentified = raw === null ? `no ${CLIENT_IP_HEADER} header` : `${CLIENT_IP_HEADER} is not one IP address`;
     return { key: `unidentified ${crypto.randomUUID()}`, ip: undefined, unidentified };
   }
-  if (ip.family === 4) return { key: formatIp(ip), ip };
-  return { key: `${formatIp({ family: 6, value: maskBits(ip.value, 128, 64) })}/64`, ip };
+  return { key: keyOf(ip), ip };
+}
+
+function keyOf(ip: Ip): string {
+  return ip.family === 4 ? formatIp(ip) : `${formatIp({ family: 6, value: maskBits(ip.value, 128, 64) })}/64`;
+}
+
+/** The client's key when the request names its address (CF-Connecting-IP), else null. */
+export function clientKey(headers: Headers): string | null {
+  const raw = headers.get(CLIENT_IP_HEADER);
+  const ip = raw === null ? undefined : parseIp(raw.trim());
+  return ip ? keyOf(ip) : null;
 }
 
 export function isAllowlisted(ip: Ip | undefined, allowlist: readonly Cidr[]): boolean {

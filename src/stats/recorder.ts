@@ -14,7 +14,7 @@ import type { OffloadStats } from "./offload-stats";
 import { log } from "../platform/log";
 import { countedBody } from "../platform/counted-body";
 import { cfOf, downloadEvents, writeDownloadEvent } from "./download-event";
-import { downloadId, importSalt, versionOf } from "./download-id";
+import { clientPart, downloadId, importSalt, randomClientPart, versionOf } from "./download-id";
 
 /** The one object every writer reports to. */
 export const STATS_OBJECT_NAME = "offload-stats";
@@ -73,8 +73,9 @@ export interface ServedAnswer {
   /**
    * The client's key as the guard computes it (limits/client-key.ts: the address, IPv6 as
    * its /64), asked only for a download: it is hashed here (download-id.ts) and never sent.
+   * null: the request named no usable address.
    */
-  client: () => string;
+  client: () => string | null;
 }
 
 /**
@@ -166,25 +167,30 @@ const COUNTRY = /^[A-Z0-9]{2}$/;
 
 /**
  * This isolate's HMAC key for download ids, once the stats object gave its salt, and the
- * ids it computed last: an HMAC costs tens of µs of CPU, as much as a small hit's own
- * work, and a client's ranges and repeats ask for the same id again. Bounded: emptied
- * past RECENT_IDS entries. The map's keys hold client keys in this isolate's memory only,
- * as the guard's do; they are never sent or stored.
+ * client halves it computed last (download-id.ts): an HMAC costs tens of µs of CPU, as
+ * much as a small hit's own work, and a client's ranges, repeats and other files ask for
+ * the same half again. Bounded: emptied past RECENT_CLIENTS entries. The map's keys hold
+ * client keys in this isolate's memory only, as the guard's do; never sent or stored.
  */
-const idsOf = perIsolate((_env: object): { key: CryptoKey | null; recent: Map<string, string> } => ({ key: null, recent: new Map() }));
-const RECENT_IDS = 1000;
+const idsOf = perIsolate((_env: object): { key: CryptoKey | null; clients: Map<string, string> } => ({ key: null, clients: new Map() }));
+const RECENT_CLIENTS = 1000;
 
 async function idOf(env: object, ns: StatsNamespace, a: ServedAnswer): Promise<string> {
+  const version = versionOf(a.path, a.res.headers);
+  const client = a.client();
+  // No address (never on Cloudflare, which always sends one): nothing to tell clients
+  // apart by, so each answer is its own download, and nothing to hash.
+  if (client === null) return downloadId(randomClientPart(), version);
   const kept = idsOf(env);
-  const pair = `${a.client()}\n${versionOf(a.path, a.res.headers)}`;
-  const known = kept.recent.get(pair);
-  if (known) return known;
-  // Not a kept promise: a promise made in one request's context must not be awaited from another's.
-  kept.key ??= await importSalt(await ns.get(ns.idFromName(STATS_OBJECT_NAME)).downloadSalt());
-  const id = await downloadId(kept.key, pair);
-  if (kept.recent.size >= RECENT_IDS) kept.recent.clear();
-  kept.recent.set(pair, id);
-  return id;
+  let part = kept.clients.get(client);
+  if (!part) {
+    // Not a kept promise: a promise made in one request's context must not be awaited from another's.
+    kept.key ??= await importSalt(await ns.get(ns.idFromName(STATS_OBJECT_NAME)).downloadSalt());
+    part = await clientPart(kept.key, client);
+    if (kept.clients.size >= RECENT_CLIENTS) kept.clients.clear();
+    kept.clients.set(client, part);
+  }
+  return downloadId(part, version);
 }
 
 function logIdFailure(e: unknown): null {

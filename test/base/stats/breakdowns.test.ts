@@ -4,7 +4,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { addBucketBreakdowns, pruneBreakdowns } from "../../../src/stats/breakdown-store";
 import type { OffloadStats } from "../../../src/stats/offload-stats";
-import { downloadId, importSalt, versionOf } from "../../../src/stats/download-id";
+import { clientPart, downloadId, importSalt, randomClientPart, versionOf, versionPart } from "../../../src/stats/download-id";
 import type { BreakdownCounts, DownloadSeen, MinuteBucket } from "../../../src/stats/types";
 import { batch, bucket, freshStats, minuteAgo } from "./support";
 
@@ -93,11 +93,18 @@ describe("download ids", () => {
     // A range of the same version is the same version.
     expect(versionOf("/a.iso", new Headers({ etag: '"v1"', "content-range": "bytes 0-4/10" }))).toBe(v1);
     const v2 = versionOf("/a.iso", new Headers({ etag: '"v2"' }));
-    const a = await downloadId(key, `198.51.100.7\n${v1}`);
+    const id = async (k: CryptoKey, client: string, version: string) => downloadId(await clientPart(k, client), version);
+    const a = await id(key, "198.51.100.7", v1);
     expect(a).toMatch(/^[0-9a-f]{32}$/);
     expect(a).not.toContain("198");
-    expect(await downloadId(key, `198.51.100.7\n${v1}`)).toBe(a);
-    for (const b of [await downloadId(key, `198.51.100.8\n${v1}`), await downloadId(key, `198.51.100.7\n${v2}`), await downloadId(other, `198.51.100.7\n${v1}`)]) expect(b).not.toBe(a);
+    expect(await id(key, "198.51.100.7", v1)).toBe(a);
+    for (const b of [await id(key, "198.51.100.8", v1), await id(key, "198.51.100.7", v2), await id(other, "198.51.100.7", v1)]) expect(b).not.toBe(a);
+    // The client half is the keyed part: the same for every file of one client and salt.
+    expect((await id(key, "198.51.100.7", v2)).slice(0, 16)).toBe(a.slice(0, 16));
+    expect(downloadId(randomClientPart(), v1)).toMatch(/^[0-9a-f]{32}$/);
+    // 64-bit FNV-1a (the published test vectors: "" and "a").
+    expect(versionPart("")).toBe("cbf29ce484222325");
+    expect(versionPart("a")).toBe("af63dc4c8601ec8c");
     // Without an ETag: Last-Modified and the full length (Content-Range's for a 206).
     const lm = "Tue, 14 Nov 2023 22:13:20 GMT";
     expect(versionOf("/b", new Headers({ "last-modified": lm, "content-range": "bytes 0-4/10" }))).toBe(versionOf("/b", new Headers({ "last-modified": lm, "content-length": "10" })));
