@@ -50,7 +50,7 @@ export function lastCacheStatusMember(value: string): { id: string; params: Map<
  * per distinct value, not three times per answer.
  */
 export interface AnswerProfile {
-  /** As classifyServed: null when no file bytes moved. */
+  /** copy, origin or refused; null when no file bytes moved (errors, 304, redirects). */
   kind: ServedKind | null;
   /** RFC 9211: `hit` (§2.1), else the forward reason (§2.2) when it is a registered one, else `none`. */
   cacheClass: CacheStatusClass;
@@ -77,10 +77,6 @@ function classOf(p: Map<string, string | true>): CacheStatusClass {
   if (p.get("hit") === true) return "hit";
   const fwd = p.get("fwd");
   return typeof fwd === "string" && (CACHE_STATUS_CLASSES as readonly string[]).includes(fwd) ? (fwd as CacheStatusClass) : "none";
-}
-
-export function classifyServed(res: { status: number; headers: Headers; body: ReadableStream | null }): Served | null {
-  return servedOf(answerProfile(res.status, res.headers.get("cache-status")), res);
 }
 
 /** The Served of an answer already profiled (bytes: the declared length; 0 for a refusal). */

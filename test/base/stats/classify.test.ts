@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { cacheStatus, type CacheStatusParams } from "../../../src/http/cache-status";
-import { classifyServed, lastCacheStatusMember } from "../../../src/stats/classify";
+import { answerProfile, lastCacheStatusMember, servedOf } from "../../../src/stats/classify";
+
+/** What the recorder counts an answer as (its profile, with the declared length). */
+const classifyServed = (res: Response) => servedOf(answerProfile(res.status, res.headers.get("cache-status")), res);
 
 /** An answer as the node builds it: real Response, Cache-Status from the same serializer. */
 function answer(status: number, params: CacheStatusParams | null, opts: { length?: number | string; body?: boolean } = {}): Response {
