@@ -5,10 +5,10 @@
 // API and the metrics as the bytes sent, not the 64 MiB each declared, and as 3 downloads.
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
-import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseExposition, sampleValue } from "../support/exposition-parser.ts";
 import { startStackOnFreePorts, stopStack } from "./stack-process.mjs";
+import { drain, get } from "./http-get.mjs";
 
 const FILE = "/iso/distro-64m.iso";
 const MiB = 1024 * 1024;
@@ -18,22 +18,7 @@ const SIZE = 64 * MiB; // scripts/stack/demo-files.mjs
 const ADMIN_TOKEN = `admin-${randomBytes(12).toString("hex")}`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** GET from source address `from`, on its own connection; resolves with the response, body unread. */
-function get(url, from, headers = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { headers, agent: false, localAddress: from }, resolve);
-    req.once("error", reject);
-  });
-}
 
-function drain(res) {
-  return new Promise((resolve, reject) => {
-    let n = 0;
-    res.on("data", (c) => (n += c.length));
-    res.once("end", () => resolve(n));
-    res.once("error", reject);
-  });
-}
 
 /** Reads at least `bytes` of the body, then drops the connection: a client that gives up. */
 function readThenAbort(res, bytes) {
@@ -70,16 +55,16 @@ describe("delivered bytes and downloads of the local stack", () => {
   it("counts a full, an aborted and a ranged download by the bytes sent, and as three downloads", async () => {
     const [nodeA, nodeB] = urls.nodes;
     // 1. One client downloads the whole file through node A (the fill: bytes from the origin).
-    const full = await get(nodeA + FILE, "127.0.0.2");
+    const full = await get(nodeA + FILE, { from: "127.0.0.2" });
     expect(full.statusCode).toBe(200);
     expect(await drain(full)).toBe(SIZE);
     // 2. Another gives up after ~1 MiB of the copy: it declared 64 MiB.
-    const aborted = await get(nodeA + FILE, "127.0.0.3");
+    const aborted = await get(nodeA + FILE, { from: "127.0.0.3" });
     expect(aborted.headers["content-length"]).toBe(String(SIZE));
     const read = await readThenAbort(aborted, MiB);
     // 3. A third fetches four ranges at once through node B, as a download accelerator does.
     const ranges = [0, 1, 2, 3].map((i) => `bytes=${i * 16 * MiB}-${i * 16 * MiB + MiB - 1}`);
-    const parts = await Promise.all(ranges.map((range) => get(nodeB + FILE, "127.0.0.4", { range })));
+    const parts = await Promise.all(ranges.map((range) => get(nodeB + FILE, { from: "127.0.0.4", headers: { range } })));
     expect(parts.map((p) => p.statusCode)).toEqual([206, 206, 206, 206]);
     expect(await Promise.all(parts.map(drain))).toEqual([MiB, MiB, MiB, MiB]);
 

@@ -4,33 +4,17 @@
 // exactly that traffic in its counters (flushed every STATS_FLUSH_SECONDS = 2 s locally).
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
-import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseExposition, sampleValue } from "../support/exposition-parser.ts";
 import { startStackOnFreePorts, stopStack } from "./stack-process.mjs";
+import { drain, get } from "./http-get.mjs";
 
 // Big enough that a paused download stays in flight (a few MiB fit in socket buffers).
 const FILE = "/iso/distro-64m.iso";
 const SIZE = 64 * 1024 * 1024; // scripts/stack/demo-files.mjs
 const ADMIN_TOKEN = `admin-${randomBytes(12).toString("hex")}`;
 
-/** GET with its own connection; resolves with the response, body unread. */
-function get(url, headers = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { headers, agent: false }, resolve);
-    req.once("error", reject);
-  });
-}
 
-function drain(res) {
-  return new Promise((resolve, reject) => {
-    let n = 0;
-    res.on("data", (c) => (n += c.length));
-    res.once("end", () => resolve(n));
-    res.once("error", reject);
-    res.resume();
-  });
-}
 
 describe("Prometheus metrics of the local stack", () => {
   let dir;
@@ -81,7 +65,7 @@ describe("Prometheus metrics of the local stack", () => {
     expect(fill.headers["cache-status"]).toMatch(/fwd=miss; fwd-status=200; stored/);
     expect(await drain(fill)).toBe(SIZE);
     // 2. Warm: a range from the copy.
-    const range = await get(nodeA + FILE, { range: "bytes=0-999" });
+    const range = await get(nodeA + FILE, { headers: { range: "bytes=0-999" } });
     expect(range.statusCode).toBe(206);
     expect(await drain(range)).toBe(1000);
     // 3. One client with both of its slots (MAX_CONNECTIONS_PER_CLIENT=2) busy: its third is refused.
