@@ -27,10 +27,26 @@ export function startStack(env) {
 
 /**
  * The whole local stack on free ports, with its state and demo files in a fresh temp folder
- * (`dir`, the caller removes it): `vars` come on top of the ports and folders.
+ * (`dir`, the caller removes it): `vars` come on top of the ports and folders. Resolves
+ * once the stack is ready, or with a `ready` that rejects. A port found free can be taken
+ * before the stack binds it (an outgoing connection of any process may get the same
+ * ephemeral port): the stack then refuses to start, naming it, and is started again on new
+ * ports, at most three times.
  */
 export async function startStackOnFreePorts(prefix, vars = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  for (let attempt = 1; ; attempt++) {
+    const started = await launchOnFreePorts(dir, vars);
+    try {
+      await started.stack.ready;
+      return started;
+    } catch (e) {
+      if (attempt >= 3 || !/is already in use/.test(String(e?.message))) return started;
+    }
+  }
+}
+
+async function launchOnFreePorts(dir, vars) {
   const [origin, control, a, b, base, f1, f2] = await Promise.all(Array.from({ length: 7 }, () => freePort()));
   const stack = startStack({
     ORIGIN_PORT: String(origin),
