@@ -2,21 +2,12 @@
 // the end, abandoned part way, bodiless, empty, without a length, and already watched.
 import { describe, expect, it } from "vitest";
 import { countedBody } from "../../src/platform/counted-body";
+import { generatedBody } from "../support/streams";
 
 const KiB = 1024;
 
 /** A JavaScript stream (default type: no BYOB reader) of `length` bytes in 10 000-byte chunks. */
-function jsBody(length: number): ReadableStream<Uint8Array> {
-  let left = length;
-  return new ReadableStream<Uint8Array>({
-    pull(c) {
-      if (left === 0) return c.close();
-      const n = Math.min(left, 10_000);
-      left -= n;
-      c.enqueue(new Uint8Array(n).fill(7));
-    },
-  });
-}
+const jsBody = (length: number) => generatedBody(length, { piece: 10_000, fill: 7 });
 
 /** A native byte stream (workerd's own, as R2, the Cache API and fetch give) of `length` bytes. */
 function nativeBody(length: number): ReadableStream<Uint8Array> {

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { generatedBody } from "../../support/streams";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { cacheStatus, type CacheStatusParams } from "../../../src/http/cache-status";
@@ -9,17 +10,7 @@ import { sharedStats } from "./support";
 const withVars = (vars: Record<string, string>): object => ({ ...(env as object), ...vars });
 
 /** A body of `length` zero bytes, made as it is read (64 KiB at a time). */
-function zeros(length: number): ReadableStream<Uint8Array> {
-  let left = length;
-  return new ReadableStream<Uint8Array>({
-    pull(c) {
-      if (left === 0) return c.close();
-      const n = Math.min(left, 65_536);
-      left -= n;
-      c.enqueue(new Uint8Array(n));
-    },
-  });
-}
+const zeros = (length: number) => generatedBody(length);
 
 function answer(status: number, params: CacheStatusParams, length: number): Response {
   return new Response(zeros(length), { status, headers: { "cache-status": cacheStatus("test-base", params), "content-length": String(length) } });
