@@ -1,3 +1,4 @@
+import { contentLength } from "../http/content-length";
 import { watchedBody } from "../platform/body-progress";
 import type { ConcurrencyLimiter } from "./concurrency-limiter";
 
@@ -67,6 +68,5 @@ export function holdWhileStreaming(lease: HeldLease, res: Response, onEnd?: () =
     onEnd?.();
     return res;
   }
-  const length = Number(res.headers.get("content-length") ?? Number.NaN);
-  return new Response(lease.track(res.body, Number.isFinite(length) ? length : null, onEnd), res);
+  return new Response(lease.track(res.body, contentLength(res.headers), onEnd), res);
 }

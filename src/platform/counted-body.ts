@@ -22,6 +22,7 @@
  * allows, one read ahead, a chunk counted once its write is taken.
  */
 import { progressOf, watchedBody } from "./body-progress";
+import { contentCoded, contentLength } from "../http/content-length";
 
 /** Bodies up to this size with a Content-Length are counted by their length, unwrapped. */
 const COUNT_BY_LENGTH_MAX = 64 * 1024;
@@ -29,7 +30,7 @@ const COUNT_BY_LENGTH_MAX = 64 * 1024;
 const READ_BYTES = 64 * 1024;
 
 export interface CountedAnswer {
-  /** The answer to send: `res` itself, or `res` with its body re-streamed through the counter. */
+  /** The answer to send: `res` itself, or `res` with its body behind the one native stage that tells its progress (or, without a length, the pump). */
   res: Response;
   /** Body bytes sent: settles once the body ended, failed or was abandoned; never rejects. */
   sent: Promise<number>;
@@ -42,7 +43,7 @@ export function countedBody(res: Response, method: string): CountedAnswer {
   const declared = contentLength(res.headers);
   if (res.body === null || method === "HEAD") return { res, sent: Promise.resolve(0), declared };
   if (declared !== null && declared <= COUNT_BY_LENGTH_MAX) return { res, sent: Promise.resolve(declared), declared };
-  if (coded(res.headers)) return { res, sent: Promise.resolve(declared ?? 0), declared };
+  if (contentCoded(res.headers)) return { res, sent: Promise.resolve(declared ?? 0), declared };
   const known = progressOf(res.body);
   if (known) return { res, sent: settled(known), declared };
   if (declared !== null) {
@@ -56,17 +57,6 @@ export function countedBody(res: Response, method: string): CountedAnswer {
 /** The bytes taken once the body ended, failed or was abandoned; never rejects. */
 function settled(p: { ended: Promise<void>; taken(): number }): Promise<number> {
   return p.ended.then(p.taken, p.taken);
-}
-
-/** Content-Length as a number; null when absent or not a plain decimal. */
-function contentLength(headers: Headers): number | null {
-  const v = headers.get("content-length");
-  return v !== null && /^\d{1,15}$/.test(v.trim()) ? Number(v) : null;
-}
-
-function coded(headers: Headers): boolean {
-  const coding = headers.get("content-encoding");
-  return coding !== null && coding.trim().toLowerCase() !== "identity";
 }
 
 type Read = Promise<ReadableStreamReadResult<Uint8Array>>;

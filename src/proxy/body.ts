@@ -16,6 +16,7 @@
  * Downloads are piped natively (no per-chunk JavaScript) to learn when they end, which
  * is when a request stops counting as in flight.
  */
+import { contentCoded, contentLength } from "../http/content-length";
 import { watchedBody } from "../platform/body-progress";
 
 /** A fault on the client's side of an upload, with the status it answers. */
@@ -93,12 +94,6 @@ export function watchUpload(source: ReadableStream<Uint8Array>, watch: UploadWat
   return { body: fixed.readable, clientFault: () => fault };
 }
 
-/** Content-Length as a number, or null when absent or not a plain decimal. */
-export function contentLength(headers: Headers): number | null {
-  const v = headers.get("content-length");
-  return v !== null && /^\d{1,15}$/.test(v.trim()) ? Number(v) : null;
-}
-
 /**
  * `body` re-streamed natively; `onEnd` runs once it is fully sent or the client is gone.
  * The length is kept when it is known and the body is not content-coded (workerd hands
@@ -109,8 +104,7 @@ export function onBodyEnd(res: Response, onEnd: () => void, ctx: ExecutionContex
     onEnd();
     return res;
   }
-  const coding = res.headers.get("content-encoding");
-  const length = coding && coding.toLowerCase() !== "identity" ? null : contentLength(res.headers);
+  const length = contentCoded(res.headers) ? null : contentLength(res.headers);
   const { readable, progress } = watchedBody(res.body, length);
   ctx.waitUntil(progress.ended.catch(() => {}).finally(onEnd));
   return new Response(readable, res);

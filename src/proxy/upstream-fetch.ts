@@ -10,7 +10,8 @@
  * Whatever the client does wrong comes back as `kind: "client"` and must never be
  * counted or logged as the upstream's failure.
  */
-import { contentLength, watchUpload, type ClientFault } from "./body";
+import { contentLength } from "../http/content-length";
+import { watchUpload, type ClientFault } from "./body";
 
 export type UpstreamAnswer =
   | { ok: true; res: Response }

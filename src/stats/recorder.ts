@@ -80,10 +80,10 @@ export interface ServedAnswer {
 
 /**
  * Counts `a.res` (the final answer for `a.path`) and returns the answer to send instead:
- * its body re-streamed through the byte counter (platform/counted-body.ts) when bytes are
- * to be counted, since the totals, the Prometheus byte counter and the download events
- * all count the body bytes the client pulled (issue #15 part 1), recorded when the body
- * ends or its client leaves. The request's waitUntil holds that wait, so the record (and
+ * its body watched by the byte counter (platform/counted-body.ts: in whole parts through
+ * one native stage) when bytes are to be counted, since the totals, the Prometheus byte
+ * counter and the download events all count the body bytes the client took (issue #15
+ * part 1), recorded when the body ends or its client leaves. The request's waitUntil holds that wait, so the record (and
  * the flush after it) outlive the answer.
  */
 export function recordServed(env: object, ctx: ExecutionContext, a: ServedAnswer): Response {
@@ -91,8 +91,10 @@ export function recordServed(env: object, ctx: ExecutionContext, a: ServedAnswer
   const events = downloadEvents(env) !== null;
   if (!stats && !events) return a.res; // nothing to count into: the answer is untouched
   const profile = profileOf(env, a.res);
-  const served = servedOf(profile, a.res);
-  if (!served || served.kind === "refused") {
+  const kind = profile.kind;
+  if (kind !== "copy" && kind !== "origin") {
+    // A refusal or an answer that moved no file bytes: counted now, nothing to watch.
+    const served = servedOf(profile, a.res);
     if (stats) record(env, ctx, (pending, now) => {
       if (served) addServed(pending, now, a.path, served);
       for (const e of profile.events) addCount(pending, e);
@@ -100,7 +102,6 @@ export function recordServed(env: object, ctx: ExecutionContext, a: ServedAnswer
     return a.res;
   }
   const counted = countedBody(a.res, a.req.method);
-  const kind = served.kind;
   const recorded = counted.sent.then((bytes) => delivered(env, ctx, { answer: a, profile, kind, bytes, declared: counted.declared }));
   // Counting never fails an answer: a bug here is logged, not left as an unhandled rejection.
   ctx.waitUntil(recorded.catch((e: unknown) => log.error("stats.record-failed", { path: a.path, error: String(e) })));
