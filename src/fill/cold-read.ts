@@ -19,7 +19,7 @@ import { CoordinatorLink, type CoordinatorStub } from "./link";
 import { StoredNow, type LiveChunk } from "./live-chunk";
 import { FillChunks } from "./live-chunks";
 import type { Lease } from "./plan";
-import { readEvents, type JoinResult } from "./protocol";
+import { readEvents, type JoinResult, type PointerSeen } from "./protocol";
 
 export interface ColdDeps {
   config: Pick<NodeConfig, "originUrl" | "originTimeoutMs" | "nodeId" | "fillStallSeconds" | "chunkSize">;
@@ -58,10 +58,13 @@ export class FillFailed extends Error {
 /** Joins rejected in a row without a chunk arriving, before the client's stream errors. */
 const MAX_REJOINS = 5;
 
-/** `window`: the bytes the answer will need (all of them for a full GET). */
-export async function coldRead(deps: ColdDeps, t: ColdTarget, window: ByteRange | null): Promise<ColdResult> {
+/**
+ * `window`: the bytes the answer will need (all of them for a full GET). `seen`: the R2
+ * pointer this request read, naming another version or none (JoinRequest.pointer).
+ */
+export async function coldRead(deps: ColdDeps, t: ColdTarget, window: ByteRange | null, seen?: PointerSeen): Promise<ColdResult> {
   const link = new CoordinatorLink(deps.coordinator);
-  const first = await join(link, deps, t, window);
+  const first = await join(link, deps, t, window, seen);
   if (first.kind === "stored") return first;
   const fill = new LiveFill(deps, link, t, first.chunkSize, first.fill, window);
   const filling = fill.accept(first);
@@ -69,8 +72,8 @@ export async function coldRead(deps: ColdDeps, t: ColdTarget, window: ByteRange 
 }
 
 /** One call per download (and per stall): the coordinator maps the bytes to its fill's own chunks. */
-function join(link: CoordinatorLink, deps: ColdDeps, t: ColdTarget, window: ByteRange | null): Promise<JoinResult> {
-  return link.call((c) => c.join({ ...t, chunkSize: deps.config.chunkSize, window, worker: deps.config.nodeId, ...(deps.requestId ? { requestId: deps.requestId } : {}) }) as Promise<JoinResult>);
+function join(link: CoordinatorLink, deps: ColdDeps, t: ColdTarget, window: ByteRange | null, seen?: PointerSeen): Promise<JoinResult> {
+  return link.call((c) => c.join({ ...t, chunkSize: deps.config.chunkSize, window, worker: deps.config.nodeId, ...(deps.requestId ? { requestId: deps.requestId } : {}), ...(seen ? { pointer: seen } : {}) }) as Promise<JoinResult>);
 }
 
 class LiveFill {

@@ -88,9 +88,11 @@ export class FillCoordinator extends DurableObject<Env> {
         await this.reset();
       }
       if (!this.state) {
-        const pointer = await this.r2.pointer(req.key);
+        // The caller's own read of the pointer (JoinRequest.pointer) spares one R2 read.
+        const pointer = req.pointer ? null : await this.r2.pointer(req.key);
         if (pointer?.meta?.version === req.version) return { kind: "stored", meta: pointer.meta };
-        this.state = { key: req.key, target: req.target, version: req.version, head: req.head, chunkSize: req.chunkSize, fill: randomId(), sha256: "", claimedSha256: "", base: pointer?.etag ?? null, complete: false, touched: now };
+        const base = req.pointer ? req.pointer.etag : (pointer?.etag ?? null);
+        this.state = { key: req.key, target: req.target, version: req.version, head: req.head, chunkSize: req.chunkSize, fill: randomId(), sha256: "", claimedSha256: "", base, complete: false, touched: now };
         this.plan = new FillPlan(chunkCount(req.head.length, req.chunkSize));
         countEvent(this.env, this.ctx, { name: "offload_fills_started_total" });
         log.info("fill.started", { requestId: req.requestId ?? null, worker: req.worker ?? null, key: req.key, version: req.version, fill: this.state.fill, length: req.head.length, chunkSize: req.chunkSize });

@@ -7,6 +7,11 @@ import type { ByteRange } from "../http/range";
 import type { OriginHead, StoredMeta } from "../store/meta";
 import type { Lease } from "./plan";
 
+/** An R2 pointer's etag as a node read it; null: no pointer. */
+export interface PointerSeen {
+  etag: string | null;
+}
+
 export interface JoinRequest {
   key: string;
   /** Canonical path (+ query when keyed) the origin is asked for. */
@@ -21,6 +26,14 @@ export interface JoinRequest {
    * changed, or two nodes differ), and only the coordinator knows the fill's own.
    */
   window: ByteRange | null;
+  /**
+   * The R2 pointer of `key` the caller read in this request, when it named another version
+   * or there was none. A join that starts the fill takes it as the pointer its commit may
+   * replace instead of reading R2 again before the first byte: a commit of this version
+   * goes through this very coordinator, so it cannot have happened unseen, and a pointer
+   * moved on meanwhile only makes the commit refuse (then the version is filled again).
+   */
+  pointer?: PointerSeen;
   /** The asking request's id and node, for the `fill.started` log line of the fill it starts. */
   requestId?: string;
   worker?: string;

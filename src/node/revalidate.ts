@@ -42,3 +42,13 @@ export async function revalidate(config: NodeConfig, target: string, meta: Store
   if (!fitsInMetadata(target, head)) return { kind: "uncacheable", head, why: "headers-too-large" };
   return { kind: "changed", head, version: await versionOf(head) };
 }
+
+/**
+ * An unconditional HEAD's verdict, sent before our copy was found (REVALIDATE_SECONDS=0,
+ * see serve-object.ts), judged against that copy as revalidate() judges an origin that
+ * ignores conditionals: the same validators are the same representation (RFC 9110 §8.8).
+ */
+export function againstCopy(check: Revalidation, meta: StoredMeta | null): Revalidation {
+  if (meta && (check.kind === "changed" || check.kind === "uncacheable") && sameRepresentation(meta, check.head)) return { kind: "unchanged", fwdStatus: 200 };
+  return check;
+}

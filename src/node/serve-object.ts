@@ -11,7 +11,7 @@ import { passThrough } from "./pass-through";
 import { plain } from "../http/plain";
 import { opaqueError } from "../http/request-id";
 import { respondFromCopy } from "../store/respond";
-import { revalidate } from "./revalidate";
+import { againstCopy, revalidate, type Revalidation } from "./revalidate";
 import type { StoredCopy } from "../store/copy";
 import { log } from "../platform/log";
 
@@ -45,7 +45,15 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
   const store = await storeOf(o);
   const cache = store.cache;
 
-  const copy: StoredCopy | null = await store.lookup(key);
+  // REVALIDATE_SECONDS=0 asks the origin on every request. Once this colo holds no
+  // pointer, that HEAD goes out with the R2 read rather than after it (unconditional:
+  // the copy is not known yet), so a cold colo waits for the slower of the two, not both.
+  const early: { check?: Promise<Revalidation> } = {};
+  const toR2 = () => {
+    early.check = revalidate(config, key, null, o.requestId);
+    early.check.catch(() => {});
+  };
+  const copy: StoredCopy | null = await store.lookup(key, config.revalidateSeconds === 0 ? { toR2 } : {});
   if (copy) o.sizeKnown?.(copy.meta.length);
 
   if (copy && config.revalidateSeconds > 0) {
@@ -58,7 +66,7 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
     }
   }
 
-  const check = await revalidate(config, key, copy?.meta ?? null, o.requestId);
+  const check = early.check ? againstCopy(await early.check, copy?.meta ?? null) : await revalidate(config, key, copy?.meta ?? null, o.requestId);
   if (check.kind === "changed") o.sizeKnown?.(check.head.length);
   switch (check.kind) {
     case "unchanged": {
@@ -68,19 +76,20 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
       // The copy's bytes are gone (the store took a broken pointer down, or dropped this
       // colo's stale one): refill rather than fail forever.
       const { etag, lastModified, length, contentType, cacheControl } = copy!.meta;
-      return missing(o, { head: { etag, lastModified, length, contentType, cacheControl }, version: copy!.meta.version });
+      return missing(o, store, { head: { etag, lastModified, length, contentType, cacheControl }, version: copy!.meta.version });
     }
     case "changed": {
       copy?.body.dispose();
       // Another node may have stored the new version already (R2 is shared); not worth a
       // second look when R2 was just found empty (the fill coordinator checks again anyway).
-      const elsewhere = copy ? await store.r2.meta(key) : null;
+      // Nor when this request read R2 already: it named our copy's version then.
+      const elsewhere = copy && store.pointerSeen(key) === undefined ? await store.visibleInR2(key) : null;
       if (elsewhere?.version === check.version) {
         store.warmPointer(elsewhere);
         const served = await respondFromCopy(o.req, store.copy(elsewhere), { cacheStatus: cacheStatus(node, { fwd: "miss", fwdStatus: 200, detail: "r2" }), maxRanges: o.config.maxRanges });
         if (served) return served;
       }
-      return missing(o, check);
+      return missing(o, store, check);
     }
     case "uncacheable":
       copy?.body.dispose();
@@ -113,13 +122,13 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
  * (§15.5.17: 416 names the length): those are answered from it, exactly as from a
  * stored copy, without joining a fill. Every other GET joins the version's fill.
  */
-async function missing(o: ObjectRequest, v: OriginVersion): Promise<Response> {
+async function missing(o: ObjectRequest, store: Store, v: OriginVersion): Promise<Response> {
   const wanted = bytesWanted(o.req, v.head, o.config.maxRanges);
-  if (wanted !== "none") return cold(o, v, wanted);
+  if (wanted !== "none") return cold(o, store, v, wanted);
   const status = cacheStatus(o.config.nodeId, { fwd: "miss", fwdStatus: 200 });
   const answered = await respondFromCopy(o.req, headOnly(o.key, v), { cacheStatus: status, maxRanges: o.config.maxRanges });
   // Unreachable (bytesWanted said no byte is read); joining the fill is still a right answer.
-  return answered ?? cold(o, v, null);
+  return answered ?? cold(o, store, v, null);
 }
 
 /**
@@ -127,13 +136,14 @@ async function missing(o: ObjectRequest, v: OriginVersion): Promise<Response> {
  * (a slice fill), a full GET all of them; every byte is read from the store as chunks
  * appear, or live from our own origin fetch. `window`: the bytes the answer reads, null = all.
  */
-async function cold(o: ObjectRequest, v: OriginVersion, window: ByteRange | null): Promise<Response> {
+async function cold(o: ObjectRequest, store: Store, v: OriginVersion, window: ByteRange | null): Promise<Response> {
   const { head, version } = v;
   const node = o.config.nodeId;
-  const store = await storeOf(o);
   const ns = o.env.FILLS;
   const id = ns.idFromName(`${o.key}\n${version}`);
-  const r = await coldRead({ config: o.config, store, coordinator: () => ns.get(id), waitUntil: (p) => o.ctx.waitUntil(p.catch(() => {})), requestId: o.requestId() }, { key: o.key, target: o.key, version, head }, window);
+  const seen = store.pointerSeen(o.key);
+  const pointer = seen === undefined || seen?.meta?.version === version ? undefined : { etag: seen?.etag ?? null };
+  const r = await coldRead({ config: o.config, store, coordinator: () => ns.get(id), waitUntil: (p) => o.ctx.waitUntil(p.catch(() => {})), requestId: o.requestId() }, { key: o.key, target: o.key, version, head }, window, pointer);
   if (r.kind === "stored") {
     // Stored meanwhile (by another node, or before our lookup missed it): this colo learns it, as from a lookup.
     store.warmPointer(r.meta);

@@ -11,7 +11,7 @@ import type { StoredCopy, TierName } from "./copy";
 import { chunkKey, chunkSpan, isChunked } from "./layout";
 import { sameFill, type StoredMeta } from "./meta";
 import type { PurgeCheck } from "./purge-view";
-import { R2Tier } from "./r2-tier";
+import { R2Tier, type Pointer } from "./r2-tier";
 
 export interface StoreOptions {
   /** Files up to this size are kept in the colo's Cache API (CACHE_API_MAX_BYTES); 0 = R2 only. */
@@ -28,6 +28,14 @@ export interface StoreOptions {
 /** Copies stored before chunking are one object; this colo keeps those up to the old default size. */
 const LEGACY_INLINE_MAX = 256 * 1024 * 1024;
 
+export interface LookupHooks {
+  /**
+   * This colo holds no pointer, so R2 is asked next: a caller that will ask the origin
+   * whatever R2 says (REVALIDATE_SECONDS=0) starts now instead of after R2's answer.
+   */
+  toR2?(): void;
+}
+
 export class Store {
   readonly cache: CacheTier;
   readonly r2: R2Tier;
@@ -37,6 +45,8 @@ export class Store {
    * a higher generation, and the pointer is dropped at its next check.
    */
   private readonly stamp: number;
+  /** The R2 pointers this request read, by key (see pointerSeen). */
+  private readonly seen = new Map<string, Pointer | null>();
 
   constructor(bucket: R2Bucket, cache: Cache, private readonly options: StoreOptions) {
     this.cache = new CacheTier(cache);
@@ -48,7 +58,7 @@ export class Store {
    * The visible version of `key`: this colo's pointer first, unless the purge log says
    * it was purged since the pointer was learnt; else R2's (then warmed here).
    */
-  async lookup(key: string): Promise<StoredCopy | null> {
+  async lookup(key: string, hooks: LookupHooks = {}): Promise<StoredCopy | null> {
     if (this.options.cacheMaxBytes > 0) {
       const hit = await this.cache.pointer(key);
       if (hit && !(await this.options.purges?.purged(key, hit.stamp))) return this.copy(hit.meta, "cache-api", hit.body);
@@ -60,10 +70,27 @@ export class Store {
         this.options.waitUntil(this.cache.purge(key, null).catch(() => {}));
       }
     }
-    const meta = await this.r2.meta(key);
+    hooks.toR2?.();
+    const meta = await this.visibleInR2(key);
     if (!meta) return null;
     this.warmPointer(meta);
     return this.copy(meta, "r2");
+  }
+
+  /** R2's visible version of `key` (not this colo's pointer), remembered for pointerSeen(). */
+  async visibleInR2(key: string): Promise<StoredMeta | null> {
+    const pointer = await this.r2.pointer(key);
+    this.seen.set(key, pointer);
+    return pointer?.meta ?? null;
+  }
+
+  /**
+   * The R2 pointer this request read for `key` (null: there was none), if it read one. A
+   * fill's coordinator takes it as the pointer its commit may replace rather than read R2
+   * again before a cold file's first byte.
+   */
+  pointerSeen(key: string): Pointer | null | undefined {
+    return this.seen.get(key);
   }
 
   /** A copy of `meta`'s version; `inline` is a pointer body already opened by lookup. */

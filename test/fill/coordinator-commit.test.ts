@@ -89,6 +89,47 @@ describe("commit: never over a version committed meanwhile", () => {
   });
 });
 
+describe("commit: over the pointer the fill began with, never over one written meanwhile", () => {
+  it("a fill begun over v1's pointer does not replace v2, committed while it ran (each pointer has its own etag)", async () => {
+    const v1 = Version.fresh("v1");
+    const a = active(await v1.join());
+    await v1.fillLease(a.fill, a.lease!, { wholeSha256: sha("1") });
+    const v3 = v1.next("v3");
+    const c = active(await v3.join());
+    const v2 = v1.next("v2");
+    const b = active(await v2.join());
+    await v2.fillLease(b.fill, b.lease!, { wholeSha256: sha("2") });
+    await v3.fillLease(c.fill, c.lease!, { wholeSha256: sha("3") });
+    expect(await pointer(v1.key)).toMatchObject({ version: "v2", fill: b.fill });
+    await Promise.all([a, b, c].map((j) => j.progress.cancel()));
+  });
+});
+
+describe("commit: a first join may bring the pointer its node read (JoinRequest.pointer)", () => {
+  const etagOf = async (key: string) => (await bucket.head(metaKey(key)))!.etag;
+
+  it("commits over that pointer only: right, the version becomes visible; moved on since, the newer version stays", async () => {
+    const v1 = Version.fresh("v1");
+    const a = active(await v1.join(null, undefined, { pointer: { etag: null } }));
+    await v1.fillLease(a.fill, a.lease!, { wholeSha256: sha("1") });
+    expect(await pointer(v1.key)).toMatchObject({ version: "v1", fill: a.fill });
+    const seenV1 = await etagOf(v1.key);
+
+    const v2 = v1.next("v2");
+    const b = active(await v2.join(null, undefined, { pointer: { etag: seenV1 } }));
+    await v2.fillLease(b.fill, b.lease!, { wholeSha256: sha("2") });
+    expect(await pointer(v1.key)).toMatchObject({ version: "v2", fill: b.fill });
+
+    // A node that read v1's pointer before v2 was committed starts v3 with it: v3's
+    // commit may not replace v2, which it never saw.
+    const v3 = v1.next("v3");
+    const c = active(await v3.join(null, undefined, { pointer: { etag: seenV1 } }));
+    await v3.fillLease(c.fill, c.lease!, { wholeSha256: sha("3") });
+    expect(await pointer(v1.key)).toMatchObject({ version: "v2", fill: b.fill });
+    await Promise.all([a, b, c].map((j) => j.progress.cancel()));
+  });
+});
+
 describe("commit: the replaced version's bytes are deleted after a grace period", () => {
   it("v2 replaces v1: v1's chunks and manifest stay for downloads in progress, and go from v2's alarm an hour later; a purge stays immediate", async () => {
     const v1 = Version.fresh("v1");

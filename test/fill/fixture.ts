@@ -46,8 +46,8 @@ export class Version {
     return { key: this.key, target: this.key, version: this.version, head, chunkSize, window };
   }
 
-  async join(window: JoinRequest["window"] = null, chunkSize?: number): Promise<JoinResult> {
-    return (await this.stub.join(this.request(window, chunkSize))) as JoinResult;
+  async join(window: JoinRequest["window"] = null, chunkSize?: number, extra: Pick<JoinRequest, "pointer"> = {}): Promise<JoinResult> {
+    return (await this.stub.join({ ...this.request(window, chunkSize), ...extra })) as JoinResult;
   }
 
   report(fill: string, lease: string, end: number, index: number, extra: Partial<ChunkReport> = {}) {
