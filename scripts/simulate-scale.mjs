@@ -11,7 +11,7 @@
  *      pointers and chunks (LRU by bytes, a file may be partly resident), one R2 store
  *      of chunked versions, fills coordinated by one FillCoordinator per version, version
  *      changes; R2 operations counted per call site (store.ts, cache-tier.ts, r2-tier.ts,
- *      fill/coordinator.ts, fill/filler.ts, node/serve-object.ts);
+ *      fill/coordinator.ts, fill/commit.ts, fill/filler.ts, node/serve-object.ts);
  *   1c. slice fills: what a cold Range request costs (fill/cold-read.ts, filler.ts);
  *   2. Durable Object load: a cold flash crowd on one file (one FillCoordinator: joins,
  *      chunk reports, progress events, the one lease message when a filler dies, the

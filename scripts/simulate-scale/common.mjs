@@ -4,7 +4,7 @@ export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
 // Constants of the code being modelled.
 export const WARMING_S = 60; // store/cache-tier.ts WARMING_SECONDS: a colo warms a chunk once per this
-export const COMPLETE_KEEP_S = 3600; // fill/coordinator.ts COMPLETE_KEEP_MS: one last alarm forgets the fill
+export const COMPLETE_KEEP_S = 3600; // fill/cleanup.ts COMPLETE_KEEP_MS: one last alarm forgets the fill
 export const EVENT_BYTES = 20; // fill/protocol.ts: one progress event, `{"t":"chunk","i":123}\n`
 export const DO_MEMORY_GB = 0.128; // Durable Objects are billed at 128 MB for duration
 

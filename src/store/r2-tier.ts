@@ -60,7 +60,11 @@ export class R2Tier {
     if (current?.meta && sameFill(current.meta, meta)) return { ok: true, replaced: null };
     if (current && current.etag !== base) return { ok: false, current: current.meta };
     await this.bucket.put(manifestKey(meta.key, manifest.version, manifest.fill), JSON.stringify(manifest), { httpMetadata: { contentType: "application/json" } });
-    const written = await this.bucket.put(metaKey(meta.key), "", { customMetadata: metaToRecord(meta), onlyIf: current ? { etagMatches: current.etag } : { etagDoesNotMatch: "*" } });
+    // The body names the commit: an R2 etag is the MD5 of the body, so pointers with one
+    // and the same (empty) body would all share one etag and `base` could not tell a
+    // pointer written meanwhile from the one the fill began with.
+    const body = `${meta.version}\n${meta.fill}`;
+    const written = await this.bucket.put(metaKey(meta.key), body, { customMetadata: metaToRecord(meta), onlyIf: current ? { etagMatches: current.etag } : { etagDoesNotMatch: "*" } });
     if (!written) return { ok: false, current: await this.meta(meta.key) };
     return { ok: true, replaced: current?.meta ?? null };
   }
