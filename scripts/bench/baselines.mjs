@@ -15,6 +15,8 @@
  *   bench-tee         GET /<p>  -> fetch(ORIGIN_URL/<p>), body.tee(): one branch to the
  *                     client, one to STORE.put("tee<p>"); no coordination, no guard: what
  *                     every cold request would cost without a node (issue #12)
+ *   bench-tee-checked GET /<p>?chunk=N -> the same tee, the R2 copy put as N-byte pieces
+ *                     each carrying its SHA-256 (as the node's filler puts chunks)
  *   bench-admin       set-up only, never timed: PUT /cache/<p> primes the baseline Cache
  *                     API entry, GET /r2-list?prefix= lists R2 keys, POST /cache-from-r2
  *                     copies R2 objects into baseline Cache API entries, POST /r2-concat
@@ -190,6 +192,46 @@ export default {
   },
 };`;
 
+// The same bare tee, its R2 copy written the way the node's filler writes one: pieces of
+// ?chunk= bytes, each put with its SHA-256 for R2 to check, one put in flight while the
+// next piece arrives. Miniflare's R2 checks that hash in a JavaScript transform on the
+// one workerd thread the node also runs on (on Cloudflare, R2 checks it server-side):
+// figure 5's info row shows how much of the node's cold time is that check.
+const teeChecked = `
+export default {
+  async fetch(req, env, ctx) {
+    const url = new URL(req.url);
+    const chunk = Number(url.searchParams.get("chunk"));
+    const res = await fetch(env.ORIGIN_URL + url.pathname, { headers: { "accept-encoding": "identity" } });
+    const length = Number(res.headers.get("content-length"));
+    if (!res.ok || !res.body || !Number.isFinite(length) || !(chunk > 0)) return new Response("baseline: origin " + res.status + "\\n", { status: 502 });
+    const [toClient, toStore] = res.body.tee();
+    ctx.waitUntil((async () => {
+      const reader = toStore.getReader();
+      let index = 0, at = 0, filled = 0, buffer = new Uint8Array(Math.min(chunk, length)), previous = Promise.resolve();
+      const put = async (bytes, i) => env.STORE.put("teec" + url.pathname + "/" + i, bytes, { sha256: await crypto.subtle.digest("SHA-256", bytes) });
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        let piece = r.value;
+        while (piece.byteLength > 0) {
+          const n = Math.min(buffer.byteLength - filled, piece.byteLength);
+          buffer.set(piece.subarray(0, n), filled);
+          filled += n;
+          piece = piece.subarray(n);
+          if (filled === buffer.byteLength) {
+            await previous;
+            previous = put(buffer, index++);
+            at += filled;
+            filled = 0;
+            buffer = new Uint8Array(Math.min(chunk, length - at));
+          }
+        }
+      }
+      await previous;
+    })());
+    return new Response(toClient, { headers: { "content-length": String(length), "content-type": res.headers.get("content-type") ?? "application/octet-stream" } });
+  },
+};`;
+
 /** name -> module source; the bench adds bindings (STORE, ORIGIN_URL) to each. */
 export const BASELINE_SCRIPTS = {
   "bench-cache": cacheMatch,
@@ -198,5 +240,6 @@ export const BASELINE_SCRIPTS = {
   "bench-r2-seq": r2Seq,
   "bench-cache-seq": cacheSeq,
   "bench-tee": tee,
+  "bench-tee-checked": teeChecked,
   "bench-admin": admin,
 };

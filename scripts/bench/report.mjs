@@ -1,7 +1,8 @@
 /**
  * The result table (terminal and Markdown). A row:
  *   { id, what, node, baseline, unit, ratio, ratioIsDelta?, goal, pass }
- * pass: true / false; a figure that could not be measured has an `error`.
+ * pass: true / false, or null for a row with no goal (goal "info"); a figure that could
+ * not be measured has an `error`.
  */
 
 function num(v, unit) {
@@ -15,7 +16,7 @@ function cells(row) {
   const ratio = row.ratioIsDelta
     ? `${row.ratio >= 0 ? "+" : ""}${row.ratio.toFixed(1)} ms`
     : Number.isFinite(row.ratio) ? `${row.ratio.toFixed(2)}x` : "n/a";
-  return [row.id, row.what, num(row.node, row.unit), num(row.baseline, row.unit), ratio, row.goal, row.pass ? "pass" : "MISS"];
+  return [row.id, row.what, num(row.node, row.unit), num(row.baseline, row.unit), ratio, row.goal, row.pass === null ? "info" : row.pass ? "pass" : "MISS"];
 }
 
 const HEAD = ["#", "figure", "node", "baseline", "ratio", "goal", "result"];
