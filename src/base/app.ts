@@ -15,7 +15,8 @@ import { healthView } from "../health/view";
 import { importSigningKey, parseSigningKeys, signToken, type SigningKey, type TokenClaims } from "../signing/redirect-token";
 import { partitionTokenQuery, withTokenMember } from "../signing/token-query";
 import { objectDecision, requestDecision } from "./decide";
-import { mirrorHeaders, type FieldPairs } from "./mirror-headers";
+import { mirrorHeaders } from "./mirror-headers";
+import { redirectAnswer, redirectFields, withRedirectFields } from "./redirect";
 import { askedPage, mirrorListAnswer, notOffloadedPage, originHasOwn, sha256Answer, type PageAsk } from "./mirror-pages";
 import { objectInfo, type ObjectInfo } from "./object-info";
 import { serveLocally, type LocalRequest } from "./serve-locally";
@@ -267,9 +268,11 @@ async function offload(r: BaseRequest, file: { filePath: string; info: ObjectInf
   const { query } = partitionTokenQuery(path.query);
   const urlOf = await targetUrls(env, config, base.signer, filePath, query, req.headers);
   const metalinkUrl = `${publicOriginOf(config)}${filePath}.meta4`;
-  const extra = mirrorHeaders({ ranked: choice.ranked, urlOf, info, metalinkUrl, wantReprDigest: req.headers.get("want-repr-digest"), maxLinks: config.maxLinks });
+  const wantReprDigest = req.headers.get("want-repr-digest");
+  // Made for each answer that sends it (a redirect may take its fields from redirectFields).
+  const extra = () => mirrorHeaders({ ranked: choice.ranked, urlOf, info, metalinkUrl, wantReprDigest, maxLinks: config.maxLinks });
 
-  if (file.page === "meta4" || (file.page === null && wantsMetalink(req.headers.get("accept")))) return metalinkResponse(filePath, info, choice, urlOf, req.method, new Headers(extra));
+  if (file.page === "meta4" || (file.page === null && wantsMetalink(req.headers.get("accept")))) return metalinkResponse(filePath, info, choice, urlOf, req.method, extra());
   if (file.page === "mirrorlist") {
     return mirrorListAnswer({ path: filePath, info, ranked: choice.ranked, urlOf, configured: config.nodes.length + config.mirrors.length, publicOrigin: publicOriginOf(config), method: req.method });
   }
@@ -279,7 +282,7 @@ async function offload(r: BaseRequest, file: { filePath: string; info: ObjectInf
     const gauge = env.BUSY.get(env.BUSY.idFromName("base-downloads"));
     const slot = await acquireLease(gauge, config.busyThreshold, config.leaseSeconds * 1000, ctx);
     if (slot.ok) {
-      const headers = new Headers(extra);
+      const headers = extra();
       headers.set("cache-status", bypassStatus(config, "under-threshold"));
       const res = holdWhileStreaming(slot.lease, await serveLocally(config, localRequest(r), headers));
       return recordServed(env, ctx, servedAnswer(r, res));
@@ -288,11 +291,18 @@ async function offload(r: BaseRequest, file: { filePath: string; info: ObjectInf
 
   const chosen = choice.ranked[0];
   if (chosen?.kind === "mirror") recordMirrorRedirect(env, ctx, { mirror: chosen.id, path: filePath, bytes: info.size ?? 0, req, status: config.redirectStatus });
-  if (chosen) return redirect(config, urlOf(chosen), extra, base.offloadStatus.get(chosen.id) ?? bypassStatus(config, `offload=${chosen.id}`));
+  if (chosen) {
+    const location = urlOf(chosen);
+    const status = base.offloadStatus.get(chosen.id) ?? bypassStatus(config, `offload=${chosen.id}`);
+    return redirectAnswer(config.redirectStatus, location, redirectFields(env, { path: filePath, location, choice, info, wantReprDigest }, extra, status));
+  }
   const why = choice.selection.excluded.map((e) => `${e.target.id}: ${e.reason}`).join("; ");
   log.warn("base.no-healthy-target", { requestId: r.requestId(), worker: config.baseId, path: filePath, excluded: why });
-  if (config.fallbackUrl) return redirect(config, config.fallbackUrl + filePath + (query ? `?${query}` : ""), extra, bypassStatus(config, "fallback"));
-  return servedHere(r, "no-healthy-target", new Headers(extra));
+  if (config.fallbackUrl) {
+    const location = config.fallbackUrl + filePath + (query ? `?${query}` : "");
+    return redirectAnswer(config.redirectStatus, location, withRedirectFields(extra(), location, bypassStatus(config, "fallback")));
+  }
+  return servedHere(r, "no-healthy-target", extra());
 }
 
 /**
@@ -342,20 +352,8 @@ async function tokenFor(env: object, signer: NonNullable<Loaded["signer"]>, clai
   return token;
 }
 
-/** `fields`: the mirror metadata (none of them named below), sent along. */
-function redirect(config: BaseConfig, location: string, fields: FieldPairs, status: string): Response {
-  const headers: FieldPairs = [
-    ...fields,
-    ["location", location],
-    // The choice is per client and per moment: no shared cache may keep it (RFC 9111 §5.2.2.7).
-    ["cache-control", "private, no-store"],
-    ["cache-status", status],
-    ["content-type", "text/plain; charset=utf-8"],
-  ];
-  return new Response(`redirecting to ${location}\n`, { status: config.redirectStatus, headers });
-}
-
-function metalinkResponse(path: string, info: ObjectInfo, choice: TargetChoice, urlOf: (t: TargetSpec) => string, method: string, extra: Headers): Response {
+/** `h`: the mirror metadata, taken over (its Link gives way to the document itself). */
+function metalinkResponse(path: string, info: ObjectInfo, choice: TargetChoice, urlOf: (t: TargetSpec) => string, method: string, h: Headers): Response {
   const doc = buildMetalink4({
     name: path,
     size: info.size ?? 0,
@@ -364,7 +362,6 @@ function metalinkResponse(path: string, info: ObjectInfo, choice: TargetChoice, 
     generator: "edge-offload-cdn",
   });
   if (!doc.ok) return plain(503, `no metalink for ${path}: ${doc.reason}`);
-  const h = new Headers(extra);
   h.delete("link");
   h.set("content-type", METALINK_TYPE);
   h.set("cache-control", "private, no-store");

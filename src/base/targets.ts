@@ -163,6 +163,8 @@ export function withCurrentMirrors(choice: TargetChoice, { env, config, path, in
     ...config.mirrorChecks,
   }, ctx);
   const keep = choice.ranked.map((t) => t.kind !== "mirror" || (!disabled.has(t.id) && verdicts[t.id]?.verdict === "current"));
+  // All kept: the same choice object, so what is kept per choice (base/redirect.ts) stays valid.
+  if (keep.every(Boolean)) return choice;
   const excluded = choice.selection.ranked.filter((_, i) => !keep[i]).map((target) => {
     const off = disabled.get(target.id);
     if (off !== undefined) return { target, reason: `mirror disabled: ${off}` };
