@@ -104,22 +104,26 @@ export function offloadBase<M extends HonoEnv>(mounted: readonly Hono<M>[] = [])
   return {
     async fetch(req, env, ctx) {
       const l = load(env);
-      if (!l.ok) return plain(500, l.error.message);
+      if (!l.ok) return headAware(req, plain(500, l.error.message));
       const front = frontChecks(req.url);
-      if (!front.ok) return front.res;
+      if (!front.ok) return headAware(req, front.res);
       if (front.reserved) return routes.fetch(req, env, ctx);
       const path = front.path;
       let res: Response;
       try {
         res = await catchAll({ base: l, env, ctx, req, path, requestId: lazyRequestId(req.headers) });
+        logFailedAnswer({ req, res, worker: l.config.baseId, path: path.path });
       } catch (err) {
-        return errorAnswer(err, "offload base", req.headers);
+        res = errorAnswer(err, "offload base", req.headers);
       }
-      logFailedAnswer({ req, res, worker: l.config.baseId, path: path.path });
-      // As Hono answers HEAD (the catch-all did before): its GET answer's fields, no body.
-      return req.method === "HEAD" ? new Response(null, res) : res;
+      return headAware(req, res);
     },
   };
+}
+
+/** A HEAD answered as Hono answers it (as every answer was before issue #13 took the catch-all out): the GET answer's fields, no body. */
+function headAware(req: Request, res: Response): Response {
+  return req.method === "HEAD" ? new Response(null, res) : res;
 }
 
 /** /_admin (the mounted apps) and /ath: the paths whose routes alone may answer. */
