@@ -41,6 +41,7 @@ export function boundedHash(options: BoundedHashOptions = {}): Strategy {
   }
   return Object.freeze({
     name: "bounded-hash" as const,
+    byPathAlone: true,
     rank(candidates: readonly Candidate[], ctx: SelectContext): Candidate[] {
       const w = weightsOf(candidates);
       const loads = candidates.map((c) => loadOf(c.state));

@@ -55,6 +55,7 @@ export function geo(options: GeoOptions = {}): Strategy {
   }
   return Object.freeze({
     name: "geo" as const,
+    byPathAlone: false,
     rank(candidates: readonly Candidate[], ctx: SelectContext): Candidate[] {
       const w = weightsOf(candidates);
       const client = ctx.client;

@@ -16,6 +16,7 @@ import type { Candidate, SelectContext, Strategy } from "./types";
 export function hash(): Strategy {
   return Object.freeze({
     name: "hash" as const,
+    byPathAlone: true,
     rank(candidates: readonly Candidate[], ctx: SelectContext): Candidate[] {
       const w = weightsOf(candidates);
       return orderBy(candidates, (c, i) => hrwKey(c.target.id, ctx.path, w[i]!));

@@ -20,6 +20,7 @@ import type { Candidate, SelectContext, Strategy } from "./types";
 export function leastLoaded(): Strategy {
   return Object.freeze({
     name: "least-loaded" as const,
+    byPathAlone: true,
     rank(candidates: readonly Candidate[], ctx: SelectContext): Candidate[] {
       const w = weightsOf(candidates);
       return orderBy(candidates, (c, i) => [

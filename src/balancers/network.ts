@@ -46,6 +46,7 @@ export function network(options: NetworkOptions = {}): Strategy {
   if (!Number.isFinite(nearKm) || nearKm < 0) throw new RangeError(`network: nearKm must be a finite number >= 0, got ${String(options.nearKm)}`);
   return Object.freeze({
     name: "network" as const,
+    byPathAlone: false,
     rank(candidates: readonly Candidate[], ctx: SelectContext): Candidate[] {
       const client = ctx.client;
       const here = pointOf(client?.lat, client?.lon);

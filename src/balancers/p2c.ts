@@ -19,6 +19,7 @@ import type { Candidate, SelectContext, Strategy } from "./types";
 export function p2c(): Strategy {
   return Object.freeze({
     name: "p2c" as const,
+    byPathAlone: false,
     rank(candidates: readonly Candidate[], ctx: SelectContext): Candidate[] {
       if (candidates.length < 2) return [...candidates];
       const w = weightsOf(candidates);

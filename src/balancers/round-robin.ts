@@ -17,6 +17,7 @@ import type { Candidate, SelectContext, Strategy } from "./types";
 export function roundRobin(): Strategy {
   return Object.freeze({
     name: "round-robin" as const,
+    byPathAlone: false,
     rank(candidates: readonly Candidate[], ctx: SelectContext): Candidate[] {
       const n = candidates.length;
       if (n === 0) return [];

@@ -80,6 +80,12 @@ export type { StrategyName };
 
 export interface Strategy {
   readonly name: StrategyName;
+  /**
+   * The order depends on the candidates (targets and their states) and ctx.path alone,
+   * never on the client, random draws, the sequence or the time: the base may then keep
+   * one ranking per path while health and the target list stay the same (issue #13).
+   */
+  readonly byPathAlone: boolean;
   /** Returns a permutation of `candidates` (same objects), most preferred first. Never mutates the input. */
   rank(candidates: readonly Candidate[], ctx: SelectContext): Candidate[];
 }

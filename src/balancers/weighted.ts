@@ -17,6 +17,7 @@ import type { Candidate, SelectContext, Strategy } from "./types";
 export function weighted(): Strategy {
   return Object.freeze({
     name: "weighted" as const,
+    byPathAlone: false,
     rank(candidates: readonly Candidate[], ctx: SelectContext): Candidate[] {
       const w = weightsOf(candidates);
       const u = candidates.map(() => draw(ctx.random));

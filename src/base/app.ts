@@ -8,7 +8,6 @@ import type { TargetSpec } from "../config/targets";
 import { cacheStatus } from "../http/cache-status";
 import { mirrorUrlProblem } from "../http/link";
 import { buildMetalink4, METALINK_TYPE, wantsMetalink } from "../http/metalink";
-import { canonicalRequestPath } from "../http/path";
 import { plain, quoted } from "../http/plain";
 import { clientKey, clientOf } from "../limits/client-key";
 import { acquireLease, holdWhileStreaming } from "../limits/lease";
@@ -16,10 +15,12 @@ import { healthView } from "../health/view";
 import { importSigningKey, parseSigningKeys, signToken, type SigningKey, type TokenClaims } from "../signing/redirect-token";
 import { partitionTokenQuery, withTokenMember } from "../signing/token-query";
 import { objectDecision, requestDecision } from "./decide";
-import { mirrorHeaders, type FieldPairs } from "./mirror-headers";
+import { mirrorHeaders } from "./mirror-headers";
+import { redirectAnswer, redirectFields, withRedirectFields } from "./redirect";
 import { askedPage, mirrorListAnswer, notOffloadedPage, originHasOwn, sha256Answer, type PageAsk } from "./mirror-pages";
 import { objectInfo, type ObjectInfo } from "./object-info";
 import { serveLocally, type LocalRequest } from "./serve-locally";
+import { frontChecks, reservedSpelling, type FrontPath } from "./front";
 import { backendHook, routeHooks, type RouteHooks } from "./routes";
 import { parseProxyRoutes, type ProxyRoute } from "../config/proxy-config";
 import { matchRoute } from "../proxy/match";
@@ -53,7 +54,7 @@ interface Loaded {
   adminToken: string | null;
 }
 /** `path`: the request's canonical path and query, checked once by the first middleware. */
-type BaseEnv = { Bindings: Env; Variables: { base: Loaded; path: { ok: true; path: string; query: string } } };
+type BaseEnv = { Bindings: Env; Variables: { base: Loaded; path: FrontPath } };
 
 // Parsed once per env (isolate + deployment), with the ConfigError naming a bad field.
 const load = perIsolate((env: object): Parsed<Loaded> => {
@@ -91,31 +92,56 @@ const load = perIsolate((env: object): Parsed<Loaded> => {
  * from the origin as a transparent reverse proxy. `mounted`: apps of rooms above the
  * base (the admin, under /_admin), passed in by the wiring so that dependencies point
  * one way (docs/architecture.md). They run after the front checks (canonical path,
- * reserved spellings) and before the catch-all, and find the loaded config as `base`.
+ * reserved spellings) and before the catch-all, and find the loaded config as `base`;
+ * they may only route under /_admin or /ath (reserved paths, see below).
+ *
+ * Only reserved paths go through Hono's router: every other request is the catch-all's
+ * and no route or middleware there could answer it, so it is answered directly, without
+ * a Hono Context, a router match and a middleware chain per redirect (issue #13).
  */
-export function offloadBase<M extends HonoEnv>(mounted: readonly Hono<M>[] = []): Hono<BaseEnv> {
+export function offloadBase<M extends HonoEnv>(mounted: readonly Hono<M>[] = []): { fetch: (req: Request, env: Env, ctx: ExecutionContext) => Promise<Response> } {
+  const routes = reservedRoutes(mounted);
+  return {
+    async fetch(req, env, ctx) {
+      const l = load(env);
+      if (!l.ok) return headAware(req, plain(500, l.error.message));
+      const front = frontChecks(req.url);
+      if (!front.ok) return headAware(req, front.res);
+      if (front.reserved) return routes.fetch(req, env, ctx);
+      const path = front.path;
+      let res: Response;
+      try {
+        res = await catchAll({ base: l, env, ctx, req, path, requestId: lazyRequestId(req.headers) });
+        logFailedAnswer({ req, res, worker: l.config.baseId, path: path.path });
+      } catch (err) {
+        res = errorAnswer(err, "offload base", req.headers);
+      }
+      return headAware(req, res);
+    },
+  };
+}
+
+/** A HEAD answered as Hono answers it (as every answer was before issue #13 took the catch-all out): the GET answer's fields, no body. */
+function headAware(req: Request, res: Response): Response {
+  return req.method === "HEAD" ? new Response(null, res) : res;
+}
+
+/** /_admin (the mounted apps) and /ath: the paths whose routes alone may answer. */
+function reservedRoutes<M extends HonoEnv>(mounted: readonly Hono<M>[]): Hono<BaseEnv> {
   const app = new Hono<BaseEnv>();
 
+  // The front checks passed in fetch above; run again here (reserved paths only) to hand
+  // the routes the loaded config and canonical path.
   app.use("*", async (c, next) => {
     const l = load(c.env);
-    if (!l.ok) return plain(500, l.error.message);
+    const front = frontChecks(c.req.url);
+    if (!l.ok || !front.ok) throw new Error("front checks differ between offloadBase's fetch and its routes");
     c.set("base", l);
-    // Route on the canonical path: Hono matches the raw one, so "//_admin" or
-    // "/ath//update" would miss their routes and reach the catch-all (and the origin,
-    // ATH_TOKEN and all). A reserved path is served only in its canonical spelling.
-    // Servers that strip ";params" (Tomcat, Jetty) or ignore case (IIS) would read
-    // "/ath;x/update" or "/ATH/update" as ours: those spellings are refused too.
-    const path = canonicalRequestPath(c.req.url);
-    if (!path.ok) return plain(path.status, `bad request path: ${path.reason}`);
-    const reserved = reservedSpelling(path.path);
-    if (reserved === "variant" || (reserved === "exact" && rawPath(c.req.url) !== path.path)) {
-      return plain(400, `bad request path: reserved path (/_admin, /ath) in a non-canonical spelling`);
-    }
-    c.set("path", path);
+    c.set("path", front.path);
     await next();
   });
 
-  // The operator's page and API (before the catch-all, which would proxy or offload it).
+  // The operator's page and API.
   for (const sub of mounted) app.route("/", sub);
 
   // mod_athena: stats pushed by the members' agents, and query mode. Refusals are log
@@ -129,12 +155,8 @@ export function offloadBase<M extends HonoEnv>(mounted: readonly Hono<M>[] = [])
   app.get("/ath/update", (c) => athUpdate(c.get("base").farms, c.req.raw, c.env));
   for (const path of ["/ath/balance/", "/ath/balance"]) app.get(path, (c) => athBalance(c.get("base").farms, c.req.raw, c.env, c.executionCtx as unknown as ExecutionContext));
   app.all("/ath/*", () => plain(404, "no such /ath endpoint (GET /ath/update, GET /ath/balance/)"));
-
-  app.all("*", async (c) => {
-    const res = await catchAll({ base: c.get("base"), env: c.env, ctx: c.executionCtx as unknown as ExecutionContext, req: c.req.raw, path: c.get("path"), requestId: lazyRequestId(c.req.raw.headers) });
-    logFailedAnswer({ req: c.req.raw, res, worker: c.get("base").config.baseId, path: c.get("path").path });
-    return res;
-  });
+  // A reserved path no route took (an unknown /_admin/...): as the catch-all answers them.
+  app.all("*", (c) => notReserved(c.get("path")));
 
   app.onError((err, c) => errorAnswer(err, "offload base", c.req.raw.headers));
   return app;
@@ -147,16 +169,20 @@ interface BaseRequest {
   ctx: ExecutionContext;
   req: Request;
   /** Canonical path and raw query (http/path.ts). */
-  path: { ok: true; path: string; query: string };
+  path: FrontPath;
   /** One id for the request's error answer and every log line about it (made on first use). */
   requestId: () => string;
+}
+
+function notReserved(path: FrontPath): Response {
+  return plain(404, `no such endpoint: ${quoted(path.path)}`);
 }
 
 /** Everything not under /_admin or /ath: a proxy route's pool, else offload or serve locally. */
 function catchAll(r: BaseRequest): Promise<Response> {
   const { base, req, path } = r;
-  // Defence in depth: the routes above own these; nothing under them goes to the origin.
-  if (reservedSpelling(path.path)) return Promise.resolve(plain(404, `no such endpoint: ${quoted(path.path)}`));
+  // Defence in depth: the routes own these; nothing under them goes to the origin.
+  if (reservedSpelling(path.path)) return Promise.resolve(notReserved(path));
   // mod_proxy_core: a configured route sends the request to its backend pool instead.
   // The URL is parsed for its host only when a route or rewrite rule can use it (issue #13).
   const host = base.needsHost ? new URL(req.url).host : "";
@@ -246,9 +272,11 @@ async function offload(r: BaseRequest, file: { filePath: string; info: ObjectInf
   const { query } = partitionTokenQuery(path.query);
   const urlOf = await targetUrls(env, config, base.signer, filePath, query, req.headers);
   const metalinkUrl = `${publicOriginOf(config)}${filePath}.meta4`;
-  const extra = mirrorHeaders({ ranked: choice.ranked, urlOf, info, metalinkUrl, wantReprDigest: req.headers.get("want-repr-digest"), maxLinks: config.maxLinks });
+  const wantReprDigest = req.headers.get("want-repr-digest");
+  // Made for each answer that sends it (a redirect may take its fields from redirectFields).
+  const extra = () => mirrorHeaders({ ranked: choice.ranked, urlOf, info, metalinkUrl, wantReprDigest, maxLinks: config.maxLinks });
 
-  if (file.page === "meta4" || (file.page === null && wantsMetalink(req.headers.get("accept")))) return metalinkResponse(filePath, info, choice, urlOf, req.method, new Headers(extra));
+  if (file.page === "meta4" || (file.page === null && wantsMetalink(req.headers.get("accept")))) return metalinkResponse(filePath, info, choice, urlOf, req.method, extra());
   if (file.page === "mirrorlist") {
     return mirrorListAnswer({ path: filePath, info, ranked: choice.ranked, urlOf, configured: config.nodes.length + config.mirrors.length, publicOrigin: publicOriginOf(config), method: req.method });
   }
@@ -258,7 +286,7 @@ async function offload(r: BaseRequest, file: { filePath: string; info: ObjectInf
     const gauge = env.BUSY.get(env.BUSY.idFromName("base-downloads"));
     const slot = await acquireLease(gauge, config.busyThreshold, config.leaseSeconds * 1000, ctx);
     if (slot.ok) {
-      const headers = new Headers(extra);
+      const headers = extra();
       headers.set("cache-status", bypassStatus(config, "under-threshold"));
       const res = holdWhileStreaming(slot.lease, await serveLocally(config, localRequest(r), headers));
       return recordServed(env, ctx, servedAnswer(r, res));
@@ -267,11 +295,18 @@ async function offload(r: BaseRequest, file: { filePath: string; info: ObjectInf
 
   const chosen = choice.ranked[0];
   if (chosen?.kind === "mirror") recordMirrorRedirect(env, ctx, { mirror: chosen.id, path: filePath, bytes: info.size ?? 0, req, status: config.redirectStatus });
-  if (chosen) return redirect(config, urlOf(chosen), extra, base.offloadStatus.get(chosen.id) ?? bypassStatus(config, `offload=${chosen.id}`));
+  if (chosen) {
+    const location = urlOf(chosen);
+    const status = base.offloadStatus.get(chosen.id) ?? bypassStatus(config, `offload=${chosen.id}`);
+    return redirectAnswer(config.redirectStatus, location, redirectFields(env, { path: filePath, location, choice, info, wantReprDigest }, extra, status));
+  }
   const why = choice.selection.excluded.map((e) => `${e.target.id}: ${e.reason}`).join("; ");
   log.warn("base.no-healthy-target", { requestId: r.requestId(), worker: config.baseId, path: filePath, excluded: why });
-  if (config.fallbackUrl) return redirect(config, config.fallbackUrl + filePath + (query ? `?${query}` : ""), extra, bypassStatus(config, "fallback"));
-  return servedHere(r, "no-healthy-target", new Headers(extra));
+  if (config.fallbackUrl) {
+    const location = config.fallbackUrl + filePath + (query ? `?${query}` : "");
+    return redirectAnswer(config.redirectStatus, location, withRedirectFields(extra(), location, bypassStatus(config, "fallback")));
+  }
+  return servedHere(r, "no-healthy-target", extra());
 }
 
 /**
@@ -321,39 +356,8 @@ async function tokenFor(env: object, signer: NonNullable<Loaded["signer"]>, clai
   return token;
 }
 
-/**
- * Whether a canonical path is under a control endpoint's prefix (/_admin, /ath): never
- * offloaded, proxied or passed to the origin. "exact": in our spelling; "variant": its
- * first segment is one of them once ";params" are cut and case is folded.
- */
-function reservedSpelling(path: string): "exact" | "variant" | null {
-  const end = path.indexOf("/", 1);
-  const first = end < 0 ? path.slice(1) : path.slice(1, end);
-  const name = first.split(";", 1)[0]!.toLowerCase();
-  if (name !== "_admin" && name !== "ath") return null;
-  return first === name ? "exact" : "variant";
-}
-
-/** The request's path exactly as sent (percent-encoding, repeated slashes and all). */
-function rawPath(url: string): string {
-  const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*([^?#]*)/.exec(url);
-  return m?.[1] || "/";
-}
-
-/** `fields`: the mirror metadata (none of them named below), sent along. */
-function redirect(config: BaseConfig, location: string, fields: FieldPairs, status: string): Response {
-  const headers: FieldPairs = [
-    ...fields,
-    ["location", location],
-    // The choice is per client and per moment: no shared cache may keep it (RFC 9111 §5.2.2.7).
-    ["cache-control", "private, no-store"],
-    ["cache-status", status],
-    ["content-type", "text/plain; charset=utf-8"],
-  ];
-  return new Response(`redirecting to ${location}\n`, { status: config.redirectStatus, headers });
-}
-
-function metalinkResponse(path: string, info: ObjectInfo, choice: TargetChoice, urlOf: (t: TargetSpec) => string, method: string, extra: Headers): Response {
+/** `h`: the mirror metadata, taken over (its Link gives way to the document itself). */
+function metalinkResponse(path: string, info: ObjectInfo, choice: TargetChoice, urlOf: (t: TargetSpec) => string, method: string, h: Headers): Response {
   const doc = buildMetalink4({
     name: path,
     size: info.size ?? 0,
@@ -362,7 +366,6 @@ function metalinkResponse(path: string, info: ObjectInfo, choice: TargetChoice, 
     generator: "edge-offload-cdn",
   });
   if (!doc.ok) return plain(503, `no metalink for ${path}: ${doc.reason}`);
-  const h = new Headers(extra);
   h.delete("link");
   h.set("content-type", METALINK_TYPE);
   h.set("cache-control", "private, no-store");

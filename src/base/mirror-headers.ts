@@ -18,14 +18,13 @@ export interface MirrorFacts {
   maxLinks: number;
 }
 
-/** Header fields as name/value pairs, in order; a name may repeat (one field line each). */
-export type FieldPairs = [string, string][];
-
 /**
- * Pairs rather than a Headers object: the redirect makes its Headers from them in one
- * call, where a set or append per field would each cross into the runtime (issue #13).
+ * A Headers object, filled by one append per field line (a name may repeat: one line each).
+ * Measured in workerd (issue #13): a Response made from a Headers object costs about half
+ * of one made from the same fields as an array of [name, value] pairs, whose conversion
+ * dominated the redirect's CPU. The caller owns the object and adds its own fields.
  */
-export function mirrorHeaders({ ranked, urlOf, info, metalinkUrl, wantReprDigest, maxLinks }: MirrorFacts): FieldPairs {
+export function mirrorHeaders({ ranked, urlOf, info, metalinkUrl, wantReprDigest, maxLinks }: MirrorFacts): Headers {
   const top = ranked.slice(0, maxLinks);
   // Built directly rather than through the general RFC 8288 serializer: every URL here is
   // a target URL validated at config time + a canonical path + an encoded query, so the
@@ -35,9 +34,10 @@ export function mirrorHeaders({ ranked, urlOf, info, metalinkUrl, wantReprDigest
     return `<${urlOf(t)}>; rel=duplicate; pri=${i + 1}${geo}`;
   });
   links.push(`<${metalinkUrl}>; rel=describedby; type="${METALINK_TYPE}"`);
-  const h: FieldPairs = [["link", links.join(", ")]];
-  for (const t of top) h.push(["x-mirrored-by", urlOf(t)]);
-  if (info?.reprDigest && wantsSha256(wantReprDigest)) h.push(["repr-digest", info.reprDigest]);
+  const h = new Headers();
+  h.append("link", links.join(", "));
+  for (const t of top) h.append("x-mirrored-by", urlOf(t));
+  if (info?.reprDigest && wantsSha256(wantReprDigest)) h.append("repr-digest", info.reprDigest);
   return h;
 }
 

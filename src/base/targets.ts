@@ -20,7 +20,18 @@ interface Prepared {
   catalogVersion: number | null;
   /** Some target declares ipv4 or ipv6 false: only then is the client's address family read. */
   familyMatters: boolean;
+  /**
+   * Choices kept per path while the strategy ranks by path alone (hash, bounded-hash,
+   * least-loaded) and the client's address family does not matter: a choice is then a
+   * function of the path, the health view and the target list, so a hot file is ranked
+   * once per health view (a new view object every refresh, VIEW_TTL_MS) instead of being
+   * hashed against every target on every redirect (issue #13). Emptied when the view
+   * object or the target list changes; bounded (MAX_KEPT_CHOICES, oldest out first).
+   */
+  kept: { health: object | null; byPath: Map<string, TargetChoice> };
 }
+
+const MAX_KEPT_CHOICES = 1000;
 
 // An empty prefix list means "holds everything" in our config; "/" says so to the balancers.
 const toTarget = (t: TargetSpec): Target => ({ id: t.id, url: t.url, weight: t.weight, prefixes: t.prefixes.length ? t.prefixes : ["/"], ...(t.location ? { location: t.location } : {}), ...networkOf(t) });
@@ -35,6 +46,7 @@ const prepare = perIsolate((_env: object, config: BaseConfig): Prepared => ({
   sequence: { n: Math.floor(Math.random() * 1_000_000) },
   catalogVersion: null,
   familyMatters: false,
+  kept: { health: null, byPath: new Map() },
 }));
 
 function prepared(env: object, config: BaseConfig, catalog: Catalog): Prepared {
@@ -49,6 +61,7 @@ function prepared(env: object, config: BaseConfig, catalog: Catalog): Prepared {
     specs: new Map(all.map((t) => [t.id, t])),
     catalogVersion: catalog.version,
     familyMatters: all.some((t) => t.ipv4 === false || t.ipv6 === false),
+    kept: { health: null, byPath: new Map() },
   });
   return p;
 }
@@ -71,6 +84,7 @@ function networkOf(t: TargetSpec): Pick<Target, "asns" | "ipv4" | "ipv6"> {
   return { ...(t.asns ? { asns: t.asns } : {}), ...(t.ipv4 === false ? { ipv4: false } : {}), ...(t.ipv6 === false ? { ipv6: false } : {}) };
 }
 
+/** May be shared by many requests (Prepared.kept): read it, never change it. */
 export interface TargetChoice {
   selection: Selection;
   /** The targets in preference order, as configured (kind, health path...). */
@@ -90,8 +104,23 @@ export interface ChoiceInput {
  * Health (from the registry view) and address family filtered apart, then the configured
  * strategy ranks. The client is read from request.cf and CF-Connecting-IP.
  */
-export function chooseTargets(env: object, config: BaseConfig, { path, health, req, catalog }: ChoiceInput): TargetChoice {
-  const p = prepared(env, config, catalog);
+export function chooseTargets(env: object, config: BaseConfig, input: ChoiceInput): TargetChoice {
+  const p = prepared(env, config, input.catalog);
+  if (!p.strategy.byPathAlone || p.familyMatters) return rank(p, input);
+  const kept = p.kept;
+  if (kept.health !== input.health) {
+    kept.health = input.health;
+    kept.byPath.clear();
+  }
+  const known = kept.byPath.get(input.path);
+  if (known) return known;
+  const choice = rank(p, input);
+  if (kept.byPath.size >= MAX_KEPT_CHOICES) kept.byPath.delete(kept.byPath.keys().next().value!);
+  kept.byPath.set(input.path, choice);
+  return choice;
+}
+
+function rank(p: Prepared, { path, health, req }: ChoiceInput): TargetChoice {
   const stateOf = (id: string): TargetState => {
     const h = health[id];
     if (!h) return { healthy: true };
@@ -134,6 +163,8 @@ export function withCurrentMirrors(choice: TargetChoice, { env, config, path, in
     ...config.mirrorChecks,
   }, ctx);
   const keep = choice.ranked.map((t) => t.kind !== "mirror" || (!disabled.has(t.id) && verdicts[t.id]?.verdict === "current"));
+  // All kept: the same choice object, so what is kept per choice (base/redirect.ts) stays valid.
+  if (keep.every(Boolean)) return choice;
   const excluded = choice.selection.ranked.filter((_, i) => !keep[i]).map((target) => {
     const off = disabled.get(target.id);
     if (off !== undefined) return { target, reason: `mirror disabled: ${off}` };

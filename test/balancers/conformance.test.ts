@@ -122,6 +122,18 @@ describe.each(STRATEGY_NAMES)("strategy %s: shared contract", (name) => {
     );
   });
 
+  it("byPathAlone: the order is the same for any client, random source, sequence and time (the base keeps it per path)", () => {
+    fc.assert(
+      fc.property(arbPool, arbCtx, arbCtx, (p, c, other) => {
+        const { candidates } = eligible(p.targets, c.path, stateIn(p));
+        const a = strategy.rank(candidates, ctxOf(c));
+        const b = strategy.rank(candidates, { ...ctxOf({ ...other, path: c.path }), now: 1 });
+        if (strategy.byPathAlone) expect(ids(b)).toEqual(ids(a));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it("survives a faulty random source and out-of-range numbers without NaN orders", () => {
     const cs = [candidate(target("a", { weight: Number.NaN })), candidate(target("b", { weight: -3 }), { load: Number.POSITIVE_INFINITY }), candidate(target("c"))];
     for (const r of [() => Number.NaN, () => 1, () => -0.5]) {
