@@ -105,24 +105,27 @@ export function recordServed(env: object, ctx: ExecutionContext, a: ServedAnswer
     return a.res;
   }
   const counted = countedBody(a.res, a.req.method);
-  const after = (bytes: number): Delivered => ({ answer: a, profile, kind, bytes, declared: counted.declared });
-  const failed = (e: unknown) => log.error("stats.record-failed", { path: a.path, error: String(e) });
-  if (typeof counted.sent === "number") {
+  const { sent, declared } = counted;
+  if (typeof sent === "number") {
     const id = idNow(env, a);
     if (id !== undefined) {
       // Counting never fails an answer: a bug here is logged, as on the waiting path below.
       try {
-        delivered(env, ctx, after(counted.sent), id);
+        delivered(env, ctx, { answer: a, profile, kind, bytes: sent, declared }, id);
       } catch (e) {
-        failed(e);
+        recordFailed(a, e);
       }
       return counted.res;
     }
   }
-  const recorded = Promise.resolve(counted.sent).then(async (bytes) => delivered(env, ctx, after(bytes), await idLater(env, a)));
+  const recorded = Promise.resolve(sent).then(async (bytes) => delivered(env, ctx, { answer: a, profile, kind, bytes, declared }, await idLater(env, a)));
   // Not left as an unhandled rejection either.
-  ctx.waitUntil(recorded.catch(failed));
+  ctx.waitUntil(recorded.catch((e: unknown) => recordFailed(a, e)));
   return counted.res;
+}
+
+function recordFailed(a: ServedAnswer, e: unknown): void {
+  log.error("stats.record-failed", { path: a.path, error: String(e) });
 }
 
 /** An answer's profile (classify.ts) and the counters it adds whatever its bytes. */
