@@ -71,11 +71,14 @@ export interface ServedAnswer {
   /** The writer's id: NODE_ID or BASE_ID. */
   worker: string;
   /**
-   * The client's key as the guard computes it (limits/client-key.ts: the address, IPv6 as
-   * its /64), asked only for a download: it is hashed here (download-id.ts) and never sent.
-   * null: the request named no usable address.
+   * The client, for its download ids: `address`, its address as the request names it
+   * (CF-Connecting-IP as sent; null without one), and `key()`, its key as the guard
+   * computes it (limits/client-key.ts: the address, IPv6 as its /64; null when the address
+   * is not one). The key is asked only for a client new to this isolate, and hashed here
+   * (download-id.ts), never sent; its hash is then kept under the address, so a client's
+   * next answers cost a lookup, not a parse.
    */
-  client: () => string | null;
+  client: { address: string | null; key: () => string | null };
 }
 
 /**
@@ -188,25 +191,26 @@ const COUNTRY = /^[A-Z0-9]{2}$/;
 
 /**
  * This isolate's HMAC key for download ids, once the stats object gave its salt, and the
- * client halves it computed last (download-id.ts): an HMAC costs tens of µs of CPU, as
- * much as a small hit's own work, and a client's ranges, repeats and other files ask for
- * the same half again. Bounded: emptied past RECENT_CLIENTS entries. The map's keys hold
- * client keys in this isolate's memory only, as the guard's do; never sent or stored.
+ * client halves it computed last (download-id.ts), by client address as sent: an HMAC
+ * costs tens of µs of CPU, as much as a small hit's own work, and a client's ranges,
+ * repeats and other files ask for the same half again. Bounded: emptied past
+ * RECENT_CLIENTS entries. The map's keys hold client addresses in this isolate's memory
+ * only, as the guard's do; never sent or stored.
  */
 const idsOf = perIsolate((_env: object): { key: CryptoKey | null; clients: Map<string, string> } => ({ key: null, clients: new Map() }));
 const RECENT_CLIENTS = 1000;
 
 /**
  * The download id of `a` when it needs no waiting: null for a HEAD (no download) or
- * without STATS (nothing to count it into), else the id when the client's half is known
- * here (or the client has no address); undefined when the half must be computed first.
+ * without STATS (nothing to count it into), else the id when the client's half is kept
+ * here (or the request names no address); undefined when the half must be computed first.
  */
 function idNow(env: object, a: ServedAnswer): string | null | undefined {
   if (a.req.method !== "GET" || statsNamespace(env) === null) return null;
-  const client = a.client();
+  const { address } = a.client;
   // No address (never on Cloudflare, which always sends one): nothing to tell clients
   // apart by, so each answer is its own download, and nothing to hash.
-  const part = client === null ? randomClientPart() : idsOf(env).clients.get(client);
+  const part = address === null ? randomClientPart() : idsOf(env).clients.get(address);
   return part === undefined ? undefined : downloadId(part, versionOf(a.path, a.res.headers));
 }
 
@@ -215,16 +219,21 @@ async function idLater(env: object, a: ServedAnswer): Promise<string | null> {
   const now = idNow(env, a);
   if (now !== undefined) return now;
   const ns = statsNamespace(env);
-  const client = a.client();
-  if (!ns || client === null) return null; // idNow answered these
+  const { address } = a.client;
+  if (!ns || address === null) return null; // idNow answered these
+  const version = versionOf(a.path, a.res.headers);
+  const client = a.client.key();
+  // An address that is not one (never on Cloudflare): its own download, as without one.
+  if (client === null) return downloadId(randomClientPart(), version);
   try {
     const kept = idsOf(env);
     // Not a kept promise: a promise made in one request's context must not be awaited from another's.
     kept.key ??= await importSalt(await ns.get(ns.idFromName(STATS_OBJECT_NAME)).downloadSalt());
     const part = await clientPart(kept.key, client);
     if (kept.clients.size >= RECENT_CLIENTS) kept.clients.clear();
-    kept.clients.set(client, part);
-    return downloadId(part, versionOf(a.path, a.res.headers));
+    // Under the address as sent: two spellings of one client are two entries of one half.
+    kept.clients.set(address, part);
+    return downloadId(part, version);
   } catch (e) {
     return logIdFailure(e);
   }
