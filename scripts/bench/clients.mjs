@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import http from "node:http";
 import net from "node:net";
 import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { rssBytes } from "./stack.mjs";
 import { run } from "./procs.mjs";
 
@@ -59,14 +60,21 @@ export function startGet(url, headers = {}) {
   return { state, done, stop: () => req.destroy() };
 }
 
+/** The wrk script that gives each request the next of n client addresses. */
+const CLIENT_ADDRESSES_LUA = fileURLToPath(new URL("./client-addresses.lua", import.meta.url));
+
 /**
  * wrk -t1 (2 cores in total: one for workerd, one for the client and the origin).
+ * `clients`: every request carries CF-Connecting-IP, rotating over that many addresses
+ * (client-addresses.lua), as requests through Cloudflare always carry one.
  * @returns {Promise<{ rps: number, requests: number, non2xx: number, errors: number }>}
  */
-export async function wrk(url, { connections, seconds, headers = {} }) {
+export async function wrk(url, { connections, seconds, headers = {}, clients = 0 }) {
   const args = ["-t1", `-c${connections}`, `-d${seconds}s`];
   for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}: ${v}`);
-  const { stdout } = await run("wrk", [...args, url], { timeoutMs: (seconds + 30) * 1000 });
+  const script = clients > 0 ? ["-s", CLIENT_ADDRESSES_LUA] : [];
+  const scriptArgs = clients > 0 ? ["--", String(clients)] : [];
+  const { stdout } = await run("wrk", [...args, ...script, url, ...scriptArgs], { timeoutMs: (seconds + 30) * 1000 });
   const num = (re) => Number(re.exec(stdout)?.[1] ?? 0);
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
   return {

@@ -9,7 +9,7 @@ import { cacheStatus } from "../http/cache-status";
 import { mirrorUrlProblem } from "../http/link";
 import { buildMetalink4, METALINK_TYPE, wantsMetalink } from "../http/metalink";
 import { plain, quoted } from "../http/plain";
-import { clientKey, clientOf } from "../limits/client-key";
+import { clientOf, clientOfAnswer } from "../limits/client-key";
 import { acquireLease, holdWhileStreaming } from "../limits/lease";
 import { healthView } from "../health/view";
 import { importSigningKey, parseSigningKeys, signToken, type SigningKey, type TokenClaims } from "../signing/redirect-token";
@@ -246,7 +246,7 @@ async function servedHere(r: BaseRequest, reason: string | null, extra?: Headers
 
 /** What the offload totals count of an answer the base gives itself. */
 function servedAnswer({ base, req, path }: BaseRequest, res: Response): ServedAnswer {
-  return { path: path.path, req, res, worker: base.config.baseId, client: () => clientKey(req.headers) };
+  return { path: path.path, req, res, worker: base.config.baseId, client: clientOfAnswer(req.headers) };
 }
 
 function localRequest({ base, req, ctx, path, requestId }: BaseRequest): LocalRequest {

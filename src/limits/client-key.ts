@@ -42,10 +42,18 @@ function keyOf(ip: Ip): string {
 }
 
 /** The client's key when the request names its address (CF-Connecting-IP), else null. */
-export function clientKey(headers: Headers): string | null {
+function clientKey(headers: Headers): string | null {
   const raw = headers.get(CLIENT_IP_HEADER);
   const ip = raw === null ? undefined : parseIp(raw.trim());
   return ip ? keyOf(ip) : null;
+}
+
+/**
+ * The client of an answer as the offload totals take it (stats/recorder.ts): the address
+ * as sent, and its key, parsed only when asked (the recorder asks once per client and isolate).
+ */
+export function clientOfAnswer(headers: Headers): { address: string | null; key: () => string | null } {
+  return { address: headers.get(CLIENT_IP_HEADER), key: () => clientKey(headers) };
 }
 
 export function isAllowlisted(ip: Ip | undefined, allowlist: readonly Cidr[]): boolean {

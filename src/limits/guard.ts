@@ -2,7 +2,7 @@ import type { NodeConfig } from "../config/node-config";
 import { cacheStatus } from "../http/cache-status";
 import { plain } from "../http/plain";
 import { completeLength } from "../http/range";
-import { clientOf, isAllowlisted } from "./client-key";
+import { clientOf, isAllowlisted, type ClientIdentity } from "./client-key";
 import type { ConcurrencyLimiter } from "./concurrency-limiter";
 import { acquireLease, holdWhileStreaming, type LeaseResult } from "./lease";
 import { downloadStarted } from "./load-gauge";
@@ -46,15 +46,17 @@ export function beginGuard(
   path: string,
   ctx: ExecutionContext,
 ): PendingGuard {
-  const client = clientOf(req.headers);
-  const exempt = req.method !== "GET" || config.maxConnectionsPerClient === 0 || isAllowlisted(client.ip, config.connectionAllowlist);
-  if (exempt) return { finish: async (res) => res, abandon: () => {}, sizeKnown: () => {} };
+  if (req.method !== "GET" || config.maxConnectionsPerClient === 0) return { finish: async (res) => res, abandon: () => {}, sizeKnown: () => {} };
+  // Who the client is (and whether the allowlist exempts it) matters only for a download
+  // that counts: the answer of a small file, most hits, never parses the address (issue #13).
+  let identity: ClientIdentity | undefined;
+  const client = () => (identity ??= clientOf(req.headers));
+  const allowlisted = () => isAllowlisted(client().ip, config.connectionAllowlist);
 
   // The object's complete length, once told (meta or the origin's HEAD).
   let told: number | undefined;
   // One limiter per client + path (see above: never the query).
-  const acquire = () => acquireLease(ns.get(ns.idFromName(`${client.key} ${path}`)), config.maxConnectionsPerClient, config.leaseSeconds * 1000, ctx);
-  const likelyDownload = !req.headers.has("if-none-match") && !req.headers.has("if-modified-since");
+  const acquire = () => acquireLease(ns.get(ns.idFromName(`${client().key} ${path}`)), config.maxConnectionsPerClient, config.leaseSeconds * 1000, ctx);
   let early: Promise<LeaseResult> | null = null;
   const giveBack = () => {
     if (early) ctx.waitUntil(early.then((s) => (s.ok ? s.lease.release() : undefined), () => {}));
@@ -64,7 +66,9 @@ export function beginGuard(
     abandon: giveBack,
     sizeKnown(length) {
       told = length;
-      if (early || !likelyDownload || client.unidentified || length < config.guardMinBytes) return;
+      if (early || length < config.guardMinBytes) return;
+      const likelyDownload = !req.headers.has("if-none-match") && !req.headers.has("if-modified-since");
+      if (!likelyDownload || client().unidentified || allowlisted()) return;
       early = acquire();
       // A failed early request is retried in finish(); its rejection must not go unhandled.
       early.catch(() => {});
@@ -73,22 +77,23 @@ export function beginGuard(
       // An object of unknown size counts (it may be big).
       const length = objectLength(res) ?? told;
       const counted = res.body !== null && (res.status === 200 || res.status === 206) && !(length !== undefined && length < config.guardMinBytes);
-      if (!counted) {
+      if (!counted || allowlisted()) {
         giveBack();
         return res;
       }
-      if (client.unidentified) {
+      const { unidentified, key } = client();
+      if (unidentified) {
         giveBack();
-        log.warn("guard.refused", { requestId: requestId(req.headers), worker: config.nodeId, path, status: 400, reason: "no-client-address", detail: client.unidentified });
+        log.warn("guard.refused", { requestId: requestId(req.headers), worker: config.nodeId, path, status: 400, reason: "no-client-address", detail: unidentified });
         await res.body?.cancel();
-        return plain(400, `no client address for the download limit: ${client.unidentified}`, {
+        return plain(400, `no client address for the download limit: ${unidentified}`, {
           "cache-status": cacheStatus(config.nodeId, { detail: "no-client-address" }),
         });
       }
       const slot = await (early ?? acquire()).catch(acquire);
       if (!slot.ok) {
         await res.body?.cancel();
-        log.warn("guard.refused", { requestId: requestId(req.headers), worker: config.nodeId, path, status: 503, reason: "concurrency-limit", client: client.key, active: slot.active, limit: config.maxConnectionsPerClient });
+        log.warn("guard.refused", { requestId: requestId(req.headers), worker: config.nodeId, path, status: 503, reason: "concurrency-limit", client: key, active: slot.active, limit: config.maxConnectionsPerClient });
         return plain(
           503,
           `too many simultaneous downloads of this file from your address (${slot.active} of ${config.maxConnectionsPerClient}); retry later or use fewer connections`,

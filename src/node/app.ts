@@ -7,7 +7,7 @@ import type { NodeConfig } from "../config/node-config";
 import { cacheStatus } from "../http/cache-status";
 import { canonicalRequestPath } from "../http/path";
 import { beginGuard } from "../limits/guard";
-import { clientKey, clientOf } from "../limits/client-key";
+import { clientOf, clientOfAnswer } from "../limits/client-key";
 import { passThrough } from "./pass-through";
 import { plain } from "../http/plain";
 import { serveObject } from "./serve-object";
@@ -48,7 +48,7 @@ export function offloadNode(): Hono<NodeEnv> {
     // refusal counts as one and a paced download as served; its body bytes are counted as
     // the client pulls them (the answer sent is the counted one). Flushed in the background.
     const req = c.req.raw;
-    const counted = recordServed(c.env, ctx, { path: path.path, req, res, worker: config.nodeId, client: () => clientKey(req.headers) });
+    const counted = recordServed(c.env, ctx, { path: path.path, req, res, worker: config.nodeId, client: clientOfAnswer(req.headers) });
     return stamped(counted, config, "bypass");
   });
 

@@ -32,8 +32,12 @@ const READ_BYTES = 64 * 1024;
 export interface CountedAnswer {
   /** The answer to send: `res` itself, or `res` with its body behind the one native stage that tells its progress (or, without a length, the pump). */
   res: Response;
-  /** Body bytes sent: settles once the body ended, failed or was abandoned; never rejects. */
-  sent: Promise<number>;
+  /**
+   * Body bytes sent: settles once the body ended, failed or was abandoned; never rejects.
+   * A number when known at once (no body, a HEAD, a body counted by its length), so the
+   * caller can record a small answer now, without a promise and a waitUntil per answer.
+   */
+  sent: number | Promise<number>;
   /** The declared Content-Length; null when absent or not a plain number (chunked). */
   declared: number | null;
 }
@@ -41,9 +45,9 @@ export interface CountedAnswer {
 /** `res` for a request of `method`, with a promise of the body bytes its client pulls. */
 export function countedBody(res: Response, method: string): CountedAnswer {
   const declared = contentLength(res.headers);
-  if (res.body === null || method === "HEAD") return { res, sent: Promise.resolve(0), declared };
-  if (declared !== null && declared <= COUNT_BY_LENGTH_MAX) return { res, sent: Promise.resolve(declared), declared };
-  if (contentCoded(res.headers)) return { res, sent: Promise.resolve(declared ?? 0), declared };
+  if (res.body === null || method === "HEAD") return { res, sent: 0, declared };
+  if (declared !== null && declared <= COUNT_BY_LENGTH_MAX) return { res, sent: declared, declared };
+  if (contentCoded(res.headers)) return { res, sent: declared ?? 0, declared };
   const known = progressOf(res.body);
   if (known) return { res, sent: settled(known), declared };
   if (declared !== null) {

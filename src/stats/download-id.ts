@@ -51,16 +51,34 @@ export function randomClientPart(): string {
   return crypto.randomUUID().replaceAll("-", "").slice(0, HALF_HEX);
 }
 
-const FNV_PRIME = 0x100000001b3n;
-const FNV_OFFSET = 0xcbf29ce484222325n;
-const MASK_64 = (1n << 64n) - 1n;
-
-/** The version half: 64-bit FNV-1a over the version's UTF-16 code units, hex. */
+/**
+ * The version half: 64-bit FNV-1a over the version's UTF-16 code units, hex. In four 16-bit
+ * limbs (lowest first) with plain number arithmetic rather than BigInt, which allocated a
+ * number per character on every download answer (issue #13). The prime is 2^40 + 0x1b3:
+ * h * prime = h * 0x1b3 + (h << 40), every partial sum below 2^31.
+ */
 export function versionPart(version: string): string {
-  let h = FNV_OFFSET;
-  for (let i = 0; i < version.length; i++) h = ((h ^ BigInt(version.charCodeAt(i))) * FNV_PRIME) & MASK_64;
-  return h.toString(16).padStart(HALF_HEX, "0");
+  let h0 = 0x2325;
+  let h1 = 0x8422;
+  let h2 = 0x9ce4;
+  let h3 = 0xcbf2; // the offset basis 0xcbf29ce484222325
+  for (let i = 0; i < version.length; i++) {
+    h0 ^= version.charCodeAt(i); // a code unit fits the lowest limb
+    const t0 = h0 * 0x1b3;
+    let t1 = h1 * 0x1b3;
+    let t2 = h2 * 0x1b3 + (h0 << 8); // h << 40: limb 0 moves 40 bits up, into limbs 2 and 3
+    const t3 = h3 * 0x1b3 + (h1 << 8); // limb 1 moves into limb 3 (and past 64 bits: dropped)
+    t1 += t0 >>> 16;
+    h0 = t0 & 0xffff;
+    t2 += t1 >>> 16;
+    h1 = t1 & 0xffff;
+    h3 = (t3 + (t2 >>> 16)) & 0xffff;
+    h2 = t2 & 0xffff;
+  }
+  return hex4(h3) + hex4(h2) + hex4(h1) + hex4(h0);
 }
+
+const hex4 = (limb: number) => limb.toString(16).padStart(4, "0");
 
 /** One download's id: its client half and the version's half. */
 export function downloadId(client: string, version: string): string {

@@ -71,11 +71,14 @@ export interface ServedAnswer {
   /** The writer's id: NODE_ID or BASE_ID. */
   worker: string;
   /**
-   * The client's key as the guard computes it (limits/client-key.ts: the address, IPv6 as
-   * its /64), asked only for a download: it is hashed here (download-id.ts) and never sent.
-   * null: the request named no usable address.
+   * The client, for its download ids: `address`, its address as the request names it
+   * (CF-Connecting-IP as sent; null without one), and `key()`, its key as the guard
+   * computes it (limits/client-key.ts: the address, IPv6 as its /64; null when the address
+   * is not one). The key is asked only for a client new to this isolate, and hashed here
+   * (download-id.ts), never sent; its hash is then kept under the address, so a client's
+   * next answers cost a lookup, not a parse.
    */
-  client: () => string | null;
+  client: { address: string | null; key: () => string | null };
 }
 
 /**
@@ -83,8 +86,11 @@ export interface ServedAnswer {
  * its body watched by the byte counter (platform/counted-body.ts: in whole parts through
  * one native stage) when bytes are to be counted, since the totals, the Prometheus byte
  * counter and the download events all count the body bytes the client took (issue #15
- * part 1), recorded when the body ends or its client leaves. The request's waitUntil holds that wait, so the record (and
- * the flush after it) outlive the answer.
+ * part 1), recorded when the body ends or its client leaves. The request's waitUntil
+ * holds that wait, so the record (and the flush after it) outlive the answer.
+ * An answer whose bytes are known at once (a small body counted by its length, a HEAD) of
+ * a client whose id half this isolate already holds is recorded at once instead: a 1 KiB
+ * hit then pays no promise chain and no waitUntil of its own (issue #13).
  */
 export function recordServed(env: object, ctx: ExecutionContext, a: ServedAnswer): Response {
   const stats = statsNamespace(env) !== null;
@@ -102,10 +108,27 @@ export function recordServed(env: object, ctx: ExecutionContext, a: ServedAnswer
     return a.res;
   }
   const counted = countedBody(a.res, a.req.method);
-  const recorded = counted.sent.then((bytes) => delivered(env, ctx, { answer: a, profile, kind, bytes, declared: counted.declared }));
-  // Counting never fails an answer: a bug here is logged, not left as an unhandled rejection.
-  ctx.waitUntil(recorded.catch((e: unknown) => log.error("stats.record-failed", { path: a.path, error: String(e) })));
+  const { sent, declared } = counted;
+  if (typeof sent === "number") {
+    const id = idNow(env, a);
+    if (id !== undefined) {
+      // Counting never fails an answer: a bug here is logged, as on the waiting path below.
+      try {
+        delivered(env, ctx, { answer: a, profile, kind, bytes: sent, declared }, id);
+      } catch (e) {
+        recordFailed(a, e);
+      }
+      return counted.res;
+    }
+  }
+  const recorded = Promise.resolve(sent).then(async (bytes) => delivered(env, ctx, { answer: a, profile, kind, bytes, declared }, await idLater(env, a)));
+  // Not left as an unhandled rejection either.
+  ctx.waitUntil(recorded.catch((e: unknown) => recordFailed(a, e)));
   return counted.res;
+}
+
+function recordFailed(a: ServedAnswer, e: unknown): void {
+  log.error("stats.record-failed", { path: a.path, error: String(e) });
 }
 
 /** An answer's profile (classify.ts) and the counters it adds whatever its bytes. */
@@ -142,17 +165,17 @@ interface Delivered {
   declared: number | null;
 }
 
-/** Records an answer whose body ended (or was abandoned) after `bytes` bytes. */
-async function delivered(env: object, ctx: ExecutionContext, d: Delivered): Promise<void> {
+/**
+ * Records an answer whose body ended (or was abandoned) after `d.bytes` bytes; `id` is its
+ * download's id, null when it starts none (a HEAD) or the id could not be made.
+ */
+function delivered(env: object, ctx: ExecutionContext, d: Delivered, id: string | null): void {
   const { answer: a, kind, bytes } = d;
   const cf = cfOf(a.req);
   const where = { node: a.worker, country: COUNTRY.test(cf.country) ? cf.country : "XX", class: d.profile.cacheClass };
   // A HEAD is no download (no event, no id); every GET answer of a file is one, or part of one.
   const download = a.req.method === "GET";
   if (download) writeDownloadEvent(env, { path: a.path, status: a.res.status, cacheClass: where.class, ...cf, target: a.worker, source: kind, bytes, declared: d.declared ?? 0 });
-  const ns = statsNamespace(env);
-  if (!ns) return;
-  const id = download ? await idOf(env, ns, a).catch(logIdFailure) : null;
   record(env, ctx, (pending, now) => {
     addServed(pending, now, a.path, { kind, bytes });
     // A HEAD moves no bytes and starts no download: nothing to break down.
@@ -168,30 +191,52 @@ const COUNTRY = /^[A-Z0-9]{2}$/;
 
 /**
  * This isolate's HMAC key for download ids, once the stats object gave its salt, and the
- * client halves it computed last (download-id.ts): an HMAC costs tens of µs of CPU, as
- * much as a small hit's own work, and a client's ranges, repeats and other files ask for
- * the same half again. Bounded: emptied past RECENT_CLIENTS entries. The map's keys hold
- * client keys in this isolate's memory only, as the guard's do; never sent or stored.
+ * client halves it computed last (download-id.ts), by client address as sent: an HMAC
+ * costs tens of µs of CPU, as much as a small hit's own work, and a client's ranges,
+ * repeats and other files ask for the same half again. Bounded: emptied past
+ * RECENT_CLIENTS entries. The map's keys hold client addresses in this isolate's memory
+ * only, as the guard's do; never sent or stored.
  */
 const idsOf = perIsolate((_env: object): { key: CryptoKey | null; clients: Map<string, string> } => ({ key: null, clients: new Map() }));
 const RECENT_CLIENTS = 1000;
 
-async function idOf(env: object, ns: StatsNamespace, a: ServedAnswer): Promise<string> {
-  const version = versionOf(a.path, a.res.headers);
-  const client = a.client();
+/**
+ * The download id of `a` when it needs no waiting: null for a HEAD (no download) or
+ * without STATS (nothing to count it into), else the id when the client's half is kept
+ * here (or the request names no address); undefined when the half must be computed first.
+ */
+function idNow(env: object, a: ServedAnswer): string | null | undefined {
+  if (a.req.method !== "GET" || statsNamespace(env) === null) return null;
+  const { address } = a.client;
   // No address (never on Cloudflare, which always sends one): nothing to tell clients
   // apart by, so each answer is its own download, and nothing to hash.
+  const part = address === null ? randomClientPart() : idsOf(env).clients.get(address);
+  return part === undefined ? undefined : downloadId(part, versionOf(a.path, a.res.headers));
+}
+
+/** The download id of `a` (as idNow), computing and keeping its client's half when needed. */
+async function idLater(env: object, a: ServedAnswer): Promise<string | null> {
+  const now = idNow(env, a);
+  if (now !== undefined) return now;
+  const ns = statsNamespace(env);
+  const { address } = a.client;
+  if (!ns || address === null) return null; // idNow answered these
+  const version = versionOf(a.path, a.res.headers);
+  const client = a.client.key();
+  // An address that is not one (never on Cloudflare): its own download, as without one.
   if (client === null) return downloadId(randomClientPart(), version);
-  const kept = idsOf(env);
-  let part = kept.clients.get(client);
-  if (!part) {
+  try {
+    const kept = idsOf(env);
     // Not a kept promise: a promise made in one request's context must not be awaited from another's.
     kept.key ??= await importSalt(await ns.get(ns.idFromName(STATS_OBJECT_NAME)).downloadSalt());
-    part = await clientPart(kept.key, client);
+    const part = await clientPart(kept.key, client);
     if (kept.clients.size >= RECENT_CLIENTS) kept.clients.clear();
-    kept.clients.set(client, part);
+    // Under the address as sent: two spellings of one client are two entries of one half.
+    kept.clients.set(address, part);
+    return downloadId(part, version);
+  } catch (e) {
+    return logIdFailure(e);
   }
-  return downloadId(part, version);
 }
 
 function logIdFailure(e: unknown): null {

@@ -12,6 +12,19 @@ describe("parseIp: one identity per address (issue #11 L9)", () => {
     expect(v4("256.0.0.1")).toBeUndefined();
   });
 
+  it("reads and prints every IPv4 address exactly, up to 255.255.255.255", () => {
+    expect(v4("255.255.255.255")).toEqual({ family: 4, value: 0xffffffffn });
+    expect(formatIp({ family: 4, value: 0xffffffffn })).toBe("255.255.255.255");
+    expect(v4("192.0.2.1")).toEqual({ family: 4, value: 0xc0000201n });
+    fc.assert(
+      fc.property(fc.ipV4(), (s) => {
+        const ip = v4(s)!;
+        expect(ip.value).toBe(s.split(".").reduce((acc, o) => (acc << 8n) | BigInt(o), 0n));
+        expect(formatIp(ip)).toBe(s);
+      }),
+    );
+  });
+
   it("reads an IPv4-mapped IPv6 address (::ffff:0:0/96) as the IPv4 address", () => {
     for (const s of ["::ffff:192.0.2.1", "::FFFF:c000:0201", "0:0:0:0:0:ffff:192.0.2.1", "::ffff:c000:201"]) {
       expect(parseIp(s), s).toEqual({ family: 4, value: 0xc0000201n });

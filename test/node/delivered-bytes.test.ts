@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { OffloadStats } from "../../src/stats/offload-stats";
 import type { BreakdownRow } from "../../src/stats/types";
-import { fetchWithVars } from "../support/app";
+import { envWithVars, fetchWithEnv } from "../support/app";
 import { eventually, streamSha256 } from "../support/node";
 import { putBody, putFile, uniquePath } from "../support/origin";
 
@@ -18,9 +18,11 @@ const MiB = 1024 * 1024;
 function ownNode() {
   const nodeId = `bytes-${crypto.randomUUID().slice(0, 8)}`;
   // Room for one client's parallel ranges (the guard is not under test here).
-  const vars = { STATS_FLUSH_SECONDS: "0", NODE_ID: nodeId, MAX_CONNECTIONS_PER_CLIENT: "8" };
+  // One env for all its requests, as one deployment's isolate has: what the isolate keeps
+  // per env (the download ids' client halves among it) is kept across them.
+  const e = envWithVars({ STATS_FLUSH_SECONDS: "0", NODE_ID: nodeId, MAX_CONNECTIONS_PER_CLIENT: "8" });
   const row = async (): Promise<BreakdownRow | undefined> => (await summary()).breakdowns.nodes.find((r) => r.key === nodeId);
-  return { nodeId, get: (path: string, init: Parameters<typeof fetchWithVars>[2] = {}) => fetchWithVars(vars, path, init), row };
+  return { nodeId, get: (path: string, init: Parameters<typeof fetchWithEnv>[2] = {}) => fetchWithEnv(e, path, init), row };
 }
 
 /** This node's row once its downloads reach `downloads` and its bytes stop changing. */
@@ -121,5 +123,21 @@ describe("bytes delivered, not declared", () => {
     // REVALIDATE_SECONDS=0: the node sees the new version at once.
     expect((await streamSha256(await node.get(path, { ip: "198.51.100.80" }))).bytes).toBe(100_001);
     expect((await settled(node, 3)).downloads).toBe(3);
+  });
+
+  it("counts small answers (counted by their length, recorded at once) per client and version like big ones", async () => {
+    const node = ownNode();
+    const path = uniquePath("small.bin");
+    const file = await putFile(path, 1024);
+    // A client's first answer waits for its id half; its repeats are recorded at once
+    // with the half kept (under the address as sent): both must make the same id, so the
+    // repeats start no download, nor do other spellings of the client (IPv4-mapped, the
+    // same IPv6 /64), whose halves are computed again from the same key.
+    const clients = ["198.51.100.90", "198.51.100.90", "198.51.100.91", "198.51.100.90", "::ffff:198.51.100.91", "2001:db8:0:7::1", "2001:db8:0:7::2", "2001:DB8:0:7::1"];
+    for (const ip of clients) expect((await streamSha256(await node.get(path, { ip }))).bytes).toBe(file.size);
+    expect((await node.get(path, { ip: "198.51.100.92", method: "HEAD" })).status).toBe(200); // no download
+    await eventually(async () => (await summary()).top.find((f) => f.path === path)?.responses === clients.length + 1);
+    const row = await settled(node, 3);
+    expect(row).toEqual({ key: node.nodeId, bytes: clients.length * file.size, copyBytes: (clients.length - 1) * file.size, downloads: 3 });
   });
 });

@@ -105,6 +105,18 @@ describe("download ids", () => {
     // 64-bit FNV-1a (the published test vectors: "" and "a").
     expect(versionPart("")).toBe("cbf29ce484222325");
     expect(versionPart("a")).toBe("af63dc4c8601ec8c");
+    expect(versionPart("foobar")).toBe("85944171f73967e8");
+    // The same as the textbook 64-bit arithmetic on any code units (non-ASCII, lone surrogates).
+    const fnv = (s: string) => {
+      let h = 0xcbf29ce484222325n;
+      for (let i = 0; i < s.length; i++) h = ((h ^ BigInt(s.charCodeAt(i))) * 0x100000001b3n) & 0xffffffffffffffffn;
+      return h.toString(16).padStart(16, "0");
+    };
+    for (let n = 0; n < 200; n++) {
+      const s = String.fromCharCode(...Array.from({ length: n % 40 }, () => Math.floor(Math.random() * 0x10000)));
+      expect(versionPart(s)).toBe(fnv(s));
+    }
+    expect(versionPart("/releases/ü.iso\n\"v1\"")).toBe(fnv("/releases/ü.iso\n\"v1\""));
     // Without an ETag: Last-Modified and the full length (Content-Range's for a 206).
     const lm = "Tue, 14 Nov 2023 22:13:20 GMT";
     expect(versionOf("/b", new Headers({ "last-modified": lm, "content-range": "bytes 0-4/10" }))).toBe(versionOf("/b", new Headers({ "last-modified": lm, "content-length": "10" })));
