@@ -193,8 +193,8 @@ function catchAll(r: BaseRequest): Promise<Response> {
 async function proxied(r: BaseRequest, route: ProxyRoute, host: string): Promise<Response> {
   const { base, env, ctx, req, path } = r;
   const ranking = route.farm ? await farmRanking(base.farms, { ...route, farm: route.farm }, req, path.path, env, ctx) : undefined;
-  const onBackendResponse = backendHook(base.hooks.get(route)!, req, env, route);
-  return proxyRequest(route, req, ctx, env, publicOriginOf(base.config), { onBackendResponse, path, ...(base.needsHost ? { clientHost: host } : {}), ...(ranking ? { ranking } : {}) });
+  const hook = backendHook(base.hooks.get(route)!, req, env);
+  return proxyRequest(route, req, ctx, env, publicOriginOf(base.config), { ...hook, path, ...(base.needsHost ? { clientHost: host } : {}), ...(ranking ? { ranking } : {}) });
 }
 
 /**

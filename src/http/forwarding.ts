@@ -20,7 +20,7 @@
  *   `proto` and `host` on the last one (when known); IPv6 quoted (`for="[2001:db8::1]"`).
  * Response side: hop-by-hop fields removed; everything else kept.
  */
-import { connectionOptions, HOP_BY_HOP_HEADERS, stripHopByHop } from "./hop-by-hop";
+import { connectionOptions, dropHopByHop, HOP_BY_HOP_HEADERS } from "./hop-by-hop";
 import { cidrContains, parseIp, type Cidr } from "../net/ip";
 
 /**
@@ -74,13 +74,15 @@ export function upstreamHeaders(incoming: Headers, options: ForwardingOptions): 
   // instead of ~25 deletes by name on every request. Measured in workerd: a native copy
   // then these few deletes beats building a new Headers field by field (append: ~20%
   // slower; from an array of pairs: ~2.5x), as each call crosses into the runtime.
-  const named = connectionOptions(incoming);
+  // The names also say which fields are worth a get() (each one crosses too).
+  const names = [...incoming.keys()];
+  const named = names.includes("connection") ? connectionOptions(incoming) : [];
   const out = new Headers(incoming);
-  for (const name of incoming.keys()) {
+  for (const name of names) {
     if (NOT_FORWARDED.has(name) || named.includes(name)) out.delete(name);
   }
-  const peer = incoming.get("cf-connecting-ip")?.trim() || null;
-  const chain = forwardedChain(incoming.get("x-forwarded-for"), peer, options.trustedProxies);
+  const peer = names.includes("cf-connecting-ip") ? incoming.get("cf-connecting-ip")!.trim() || null : null;
+  const chain = forwardedChain(names.includes("x-forwarded-for") ? incoming.get("x-forwarded-for") : null, peer, options.trustedProxies);
   if (chain.length) out.set("x-forwarded-for", chain.join(", "));
   const pub = parsedOrigin(options.publicOrigin);
   if (pub) {
@@ -107,9 +109,13 @@ function parsedOrigin(origin: string): { proto: string; host: string } | null {
   return host ? { proto: origin.slice(0, sep), host } : null;
 }
 
-/** Headers for the client: the backend's, without hop-by-hop fields. */
-export function downstreamHeaders(backend: Headers): Headers {
-  return stripHopByHop(backend);
+/**
+ * The backend's fields made the client's, in place on the caller's own copy (a Response
+ * built with the backend's as its init has one: a second copy would cost as much again):
+ * hop-by-hop fields removed, and `hidden` ones (the caller's control fields).
+ */
+export function toDownstream(headers: Headers, hidden?: ReadonlySet<string>): void {
+  dropHopByHop(headers, hidden);
 }
 
 /**

@@ -35,8 +35,24 @@ export function connectionOptions(headers: Headers): string[] {
 /** A copy of `headers` without hop-by-hop fields; the input is not modified. */
 export function stripHopByHop(headers: Headers): Headers {
   const out = new Headers(headers);
-  for (const name of [...HOP_BY_HOP_HEADERS, ...connectionOptions(headers)]) {
-    out.delete(name);
-  }
+  dropHopByHop(out);
   return out;
+}
+
+const HOP_BY_HOP: ReadonlySet<string> = new Set(HOP_BY_HOP_HEADERS);
+
+/**
+ * Deletes from `headers`, in place, the hop-by-hop fields and any field named in `also`
+ * (lowercase): one pass over the names present, then a delete for each one found, instead
+ * of a delete per name we know (each call crosses into the runtime).
+ */
+export function dropHopByHop(headers: Headers, also?: ReadonlySet<string>): void {
+  const found: string[] = [];
+  for (const name of headers.keys()) {
+    if (HOP_BY_HOP.has(name) || also?.has(name)) found.push(name);
+  }
+  if (found.length === 0) return;
+  // Before Connection goes: the fields it names go with it.
+  if (found.includes("connection")) found.push(...connectionOptions(headers));
+  for (const name of found) headers.delete(name);
 }

@@ -54,28 +54,28 @@ export function rewriteRequest(rules: readonly RewriteRule[], target: string, cl
 }
 
 /**
- * Response rules on a copy of `headers`. Without a "location" rule, `defaultLocation`
- * rewrites Location (proxy_redirect default: the backend's own URLs become the public
- * ones); with one, the rules alone decide. Set-Cookie is rewritten cookie by cookie.
+ * Response rules on `headers`, in place (the caller's own copy of the backend's fields).
+ * Without a "location" rule, `defaultLocation` rewrites Location (proxy_redirect default:
+ * the backend's own URLs become the public ones); with one, the rules alone decide.
+ * Set-Cookie is rewritten cookie by cookie.
  */
 export function rewriteResponse(rules: readonly RewriteRule[], headers: Headers, defaultLocation: (location: string) => string): Headers {
   const location = headers.get("location");
   if (rules.length === 0 && location === null) return headers;
-  const out = new Headers(headers);
   const names = new Set(rules.map((r) => r.header));
-  if (location !== null && !names.has("location")) out.set("location", defaultLocation(location));
+  if (location !== null && !names.has("location")) headers.set("location", defaultLocation(location));
   for (const name of names) {
     if (name === "set-cookie") {
-      const cookies = out.getSetCookie();
+      const cookies = headers.getSetCookie();
       if (cookies.length === 0) continue;
-      out.delete("set-cookie");
-      for (const c of cookies) out.append("set-cookie", rewriteValue(rules, name, c) ?? c);
+      headers.delete("set-cookie");
+      for (const c of cookies) headers.append("set-cookie", rewriteValue(rules, name, c) ?? c);
       continue;
     }
-    const value = out.get(name);
+    const value = headers.get(name);
     if (value === null) continue;
     const next = rewriteValue(rules, name, value);
-    if (next !== null) out.set(name, next);
+    if (next !== null) headers.set(name, next);
   }
-  return out;
+  return headers;
 }

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { baseWithVars } from "../support";
 import { backendUrl } from "./support";
 
@@ -8,7 +8,10 @@ const ROUTES = JSON.stringify([
   { prefix: "/app/", backends: [backendUrl(0), backendUrl(1)], balancer: "round-robin", sendfile: { allow: true, root: "r2:files" } },
   { prefix: "/plain/", backends: [backendUrl(2)] },
   { prefix: "/dl/", backends: [backendUrl(0)], sendfile: { allow: true, root: "r2:files" }, throttle: 20000, throttleBurstBytes: 10000 },
+  { prefix: "/paced/", backends: [backendUrl(1)], throttle: 1_000_000 },
+  { prefix: "/down/", backends: ["http://127.0.0.1:1"] },
 ]);
+const CONTROL = { "x-sendfile": "/reports/q3.bin", "x-lighttpd-send-file": "/a", "x-accel-redirect": "/b", "x-accel-buffering": "no", "x-accel-charset": "utf-8", "x-accel-expires": "60", "x-accel-limit-rate": "1000" };
 const vars = { PROXY_ROUTES: ROUTES };
 const sendfileHeader = (name: string) => ({ "x-echo-header": JSON.stringify({ "x-sendfile": name }) });
 
@@ -47,6 +50,39 @@ describe("base: proxy routes with X-Sendfile and throttling", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("x-sendfile")).toBeNull();
     expect(((await res.json()) as { backend: string }).backend).toBe("b2");
+  });
+
+  it("hides every control field on routes that do not allow X-Sendfile, paced or not, with the hop-by-hop ones", async () => {
+    for (const path of ["/plain/x", "/paced/x"]) {
+      const res = await baseWithVars(vars, path, { headers: { "x-echo-header": JSON.stringify({ ...CONTROL, "x-kept": "1" }), "x-echo-hop": "1" } });
+      expect(res.status, path).toBe(200);
+      for (const h of [...Object.keys(CONTROL), "connection", "keep-alive", "x-hop-named", "proxy-authenticate"]) expect(res.headers.get(h), `${path} ${h}`).toBeNull();
+      expect(res.headers.get("x-kept"), path).toBe("1");
+      expect(res.headers.get("x-end-to-end"), path).toBe("kept");
+      expect(((await res.json()) as { path: string }).path, path).toBe(path);
+    }
+  });
+
+  it("HEAD through a route: the backend's fields, no body", async () => {
+    const res = await baseWithVars(vars, "/plain/x", { method: "HEAD" });
+    expect(res.status).toBe(200);
+    expect(Number(res.headers.get("content-length"))).toBeGreaterThan(0);
+    expect((await res.arrayBuffer()).byteLength).toBe(0);
+  });
+
+  it("a route's failed answer is logged once as answer.error, under the id the client is shown", async () => {
+    const spy = vi.spyOn(console, "error");
+    let lines: Record<string, unknown>[];
+    let res: Response;
+    try {
+      res = await baseWithVars(vars, "/down/x", { headers: { "cf-ray": "8f1b2c3d4e5f6a7c-AMS" } });
+      lines = spy.mock.calls.flatMap(([l]) => (typeof l === "string" && l.startsWith("{") ? [JSON.parse(l) as Record<string, unknown>] : []));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(res.status).toBe(502);
+    expect(res.headers.get("x-request-id")).toBe("8f1b2c3d4e5f6a7c-AMS");
+    expect(lines.filter((l) => l.msg === "answer.error")).toEqual([expect.objectContaining({ requestId: "8f1b2c3d4e5f6a7c-AMS", path: "/down/x", status: 502 })]);
   });
 
   it("paces a throttled route's body after its burst (20000 B/s, 10000 B unpaced)", async () => {
