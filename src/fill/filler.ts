@@ -8,6 +8,7 @@
 import type { NodeConfig } from "../config/node-config";
 import { sha256FromDigestField } from "../http/digest";
 import { discard, headOf, originFetch } from "../origin/origin";
+import { batchedReader } from "../platform/batched-reader";
 import { chunkSpan } from "../store/layout";
 import { hex, type OriginHead, type StoredMeta } from "../store/meta";
 import type { Store } from "../store/store";
@@ -92,7 +93,7 @@ async function giveUp(deps: FillerDeps, job: FillJob, lease: Lease, reason: stri
  */
 async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: ReadableStream<Uint8Array>, skip: number, claimed: string | undefined, whole: boolean): Promise<FillOutcome> {
   const meta = jobMeta(job);
-  const reader = body.getReader();
+  const reader = batchedReader(body, READ_BYTES);
   const digest = whole ? new crypto.DigestStream("SHA-256") : null;
   const digestWriter = digest?.getWriter() ?? null;
   digest?.digest.catch(() => {});
@@ -127,6 +128,7 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
   // bare tee stores while it streams: two chunk buffers at most, never a wait per chunk.
   let storing: Promise<void> = Promise.resolve();
   let sinceYield = 0;
+  let sinceStart = 0;
   /** Hands the full chunk to storage; true when it was the lease's last (then stored). */
   const complete = async (): Promise<boolean> => {
     await digestWriter?.write(chunk.buffer);
@@ -165,6 +167,9 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
       // chunk's final byte is released, the whole file having checked out).
       done.live.end();
       deps.live.delete(at, done.live);
+      // The colo copy after the report, so the last chunk's client need not wait for it;
+      // still inside `storing`, so no more than two chunk buffers live at once.
+      await deps.store.cacheChunk(meta, at, done.buffer);
       if (answer.hashPass) await hashPass(deps, job).catch(() => {});
       if (before) throw before;
       if (!answer.held && at < lease.end - 1) halt(new LeaseLost());
@@ -187,8 +192,10 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
     for (;;) {
       // Silence is counted from when we ask: our own slow stores must not look like the origin's.
       lastByte = Date.now();
-      const { done, value } = await reader.read();
-      if (done) throw stop ?? new Error(stalled ? `the origin sent nothing for ${deps.config.fillStallSeconds} s` : `origin body ended inside chunk ${index}`);
+      // The first piece as soon as it comes (the live client's first byte), then batches.
+      const value = await reader.read(sinceStart === 0 ? 1 : BATCH_BYTES);
+      if (value === null) throw stop ?? new Error(stalled ? `the origin sent nothing for ${deps.config.fillStallSeconds} s` : `origin body ended inside chunk ${index}`);
+      sinceStart += value.byteLength;
       lastByte = Date.now();
       let piece = value;
       if (toSkip > 0) {
@@ -253,6 +260,16 @@ async function storeChunk(deps: FillerDeps, live: LiveChunk, at: number, store: 
 
 /** Bytes read from the origin between two yields to the event loop. */
 const YIELD_BYTES = 256 * 1024;
+
+/**
+ * Origin bytes asked for per read after the first (batched-reader.ts: the body comes in
+ * 4 KiB pieces, each a JavaScript turn of the fill and of its live client). Costs a slow
+ * origin at most this much delay per piece; one that sends less than this in
+ * FILL_STALL_SECONDS is cut off as silent.
+ */
+const BATCH_BYTES = 64 * 1024;
+/** The scratch buffer the reads land in: room for several batches when the origin is fast. */
+const READ_BYTES = 256 * 1024;
 
 class Refused extends Error {
   constructor() {

@@ -178,13 +178,20 @@ export class Store {
    * One immutable chunk of a fill: R2 (which checks `sha256`) and, for a file of several
    * chunks, this colo's Cache API alongside, so readers here need no R2 read at all.
    */
+  /** Stores a chunk in R2: from then on every colo can read it. */
   async writeChunk(meta: StoredMeta, index: number, bytes: Uint8Array, sha256: string): Promise<void> {
     if (!isChunked(meta)) throw new Error("writeChunk needs a chunked meta");
-    const toCache = this.cacheable(meta) && meta.length > meta.chunkSize;
-    await Promise.all([
-      this.r2.putChunk(meta.key, meta.version, meta.fill, index, bytes, sha256),
-      toCache ? this.cache.putChunk(meta, index, bytes, bytes.byteLength).catch(() => {}) : null,
-    ]);
+    await this.r2.putChunk(meta.key, meta.version, meta.fill, index, bytes, sha256);
+  }
+
+  /**
+   * Puts a chunk already in R2 into this colo's cache too; never fails (a miss later reads
+   * R2). Apart from writeChunk so a fill can report the chunk before this put finishes:
+   * readers in the colo take R2 until the entry exists.
+   */
+  async cacheChunk(meta: StoredMeta, index: number, bytes: Uint8Array): Promise<void> {
+    if (!isChunked(meta) || !this.cacheable(meta) || meta.length <= meta.chunkSize) return;
+    await this.cache.putChunk(meta, index, bytes, bytes.byteLength).catch(() => {});
   }
 
   /** A chunk nobody will read (its fill was refused): out of R2 and this colo's cache. */
