@@ -136,19 +136,24 @@ async function figureRedirects(ctx) {
   const cpu = Object.fromEntries(order.map((w) => [w, median(usPerReq[w])]));
   note(`1: wrk -t1 -c${connections} -d${seconds}s on one path with CF-Connecting-IP, ${rounds} rounds (order rotated per round), median req/s; per round: ${order.map((w) => `${w} ${rps[w].map((x) => x.toFixed(0)).join("/")}`).join("; ")}`);
   note(`1: workerd CPU per request (median over rounds, user+sys of the whole workerd process / wrk requests; other load on the machine inflates it): ${order.map((w) => `${w} ${cpu[w].toFixed(0)} µs`).join(", ")}`);
-  note(`1c/1d: ${FULL_307}(-signed) answer with the exact status, header list (${probe[FULL_307].rawHeaders.length / 2} / ${probe[FULL_307_SIGNED].rawHeaders.length / 2} fields) and body the base sent, built by a bare worker with no logic: the best req/s any base code could reach with these headers; their ratio vs the 2-header bare 307 is the ceiling for 1a/1b.`);
+  note(`1c/1d: ${FULL_307}(-signed) answer with the exact status, header list (${probe[FULL_307].rawHeaders.length / 2} / ${probe[FULL_307_SIGNED].rawHeaders.length / 2} fields) and body the base sent, built by a bare worker with no logic: the best req/s any base code could reach with these fields (one Headers object made once per isolate), and the baseline of 1a/1b/1e.`);
   if (bad.length) note(`1: load errors: ${bad.join("; ")}`);
-  const row = (id, what, w, goal = "≥ 0.90") => {
-    const ratio = m[w] / m[BASELINE_307];
-    return { id, what, base: m[w], baseline: m[BASELINE_307], ratio, goal, pass: goal === "≥ 0.90" ? (ratio >= 0.9 ? "pass" : "MISS") : "info" };
+  // Issue #13's measure: the base against a bare 307 sending the same header fields (the
+  // ceiling worker, 1c/1d/1f), so what is graded is the base's logic, not the fields it
+  // must send; the ceilings against the 4-field bare 307 show what the fields cost.
+  const row = (id, what, w, against, goal = "≥ 0.90") => {
+    const ratio = m[w] / m[against];
+    return { id, what, base: m[w], baseline: m[against], ratio, goal, pass: goal === "≥ 0.90" ? (ratio >= 0.9 ? "pass" : "MISS") : "info" };
   };
+  const plain = (w) => `${w} ${(m[w] / m[BASELINE_307]).toFixed(2)}x`;
+  note(`1: against the bare 4-field 307 (${BASELINE_307}): ${["base", "base-signed", "base-mirror"].map(plain).join(", ")}`);
   return [
-    row("1a", "redirect req/s, BALANCER=hash, 3 nodes, unsigned", "base"),
-    row("1b", "redirect req/s, same + SIGNING_KEYS (HMAC token)", "base-signed"),
-    row("1c", "ceiling: bare 307 with 1a's exact headers (no logic)", FULL_307, "info"),
-    row("1d", "ceiling: bare 307 with 1b's exact headers (no logic)", FULL_307_SIGNED, "info"),
-    row("1e", "redirect req/s to a mirror, inventory consulted (MIRRORS=1, no nodes)", "base-mirror"),
-    row("1f", "ceiling: bare 307 with 1e's exact headers (no logic)", FULL_307_MIRROR, "info"),
+    row("1a", "redirect req/s, BALANCER=hash, 3 nodes, unsigned, vs a bare 307 sending its header fields (1c)", "base", FULL_307),
+    row("1b", "redirect req/s, same + SIGNING_KEYS (HMAC token), vs a bare 307 sending its header fields (1d)", "base-signed", FULL_307_SIGNED),
+    row("1c", "bare 307 with 1a's exact header fields (no logic) vs a bare 4-field 307", FULL_307, BASELINE_307, "info"),
+    row("1d", "bare 307 with 1b's exact header fields (no logic) vs a bare 4-field 307", FULL_307_SIGNED, BASELINE_307, "info"),
+    row("1e", "redirect req/s to a mirror, inventory consulted (MIRRORS=1, no nodes), vs a bare 307 sending its header fields (1f)", "base-mirror", FULL_307_MIRROR),
+    row("1f", "bare 307 with 1e's exact header fields (no logic) vs a bare 4-field 307", FULL_307_MIRROR, BASELINE_307, "info"),
   ];
 }
 

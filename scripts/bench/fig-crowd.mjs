@@ -93,18 +93,26 @@ export async function figureCrowd(ctx) {
   const rows = [];
   const lines = [];
   const checked = await checkedTee(ctx);
+  // Each size several times on new files: one run's wall times swing by half on this kind
+  // of machine, its ratio (tee, cold and stored measured back to back) much less. The row is
+  // the run with the median ratio; every run's ratio is in the note.
+  const reps = ctx.quick ? 3 : 5;
   for (const n of SIZES) {
-    const r = await crowdRun(ctx, n, "f5");
+    const runs = [];
+    for (let i = 0; i < reps; i++) runs.push(await crowdRun(ctx, n, `f5r${i}`));
+    const r = [...runs].sort((a, b) => a.ratio - b.ratio)[Math.floor(runs.length / 2)];
+    const worst = runs.reduce((w, x) => (x.originRatio > w.originRatio ? x : w));
     const s = (ms) => (ms / 1000).toFixed(2);
-    lines.push(`${n} client(s): slowest cold ${s(r.coldMs)} s (fastest ${s(r.coldFastestMs)} s, workerd CPU ${s(r.coldCpuMs)} s), bare tee ${s(r.teeMs)} s (workerd CPU ${s(r.teeCpuMs)} s), stored-copy crowd slowest ${s(r.storedMs)} s (workerd CPU ${s(r.storedCpuMs)} s); origin ${r.origin.gets} GET(s) (${r.origin.rangeGets} ranged), ${r.origin.heads} HEAD(s), ${(r.origin.bodyBytes / MB).toFixed(1)} MB of body; ${r.filled} client(s) answered "stored" (fetched from the origin)`);
+    lines.push(`${n} client(s), ${reps} runs on new files, ratios ${runs.map((x) => x.ratio.toFixed(2)).join("/")}, the median run: slowest cold ${s(r.coldMs)} s (fastest ${s(r.coldFastestMs)} s, workerd CPU ${s(r.coldCpuMs)} s), bare tee ${s(r.teeMs)} s (workerd CPU ${s(r.teeCpuMs)} s), stored-copy crowd slowest ${s(r.storedMs)} s (workerd CPU ${s(r.storedCpuMs)} s); origin ${r.origin.gets} GET(s) (${r.origin.rangeGets} ranged), ${r.origin.heads} HEAD(s), ${(r.origin.bodyBytes / MB).toFixed(1)} MB of body; ${r.filled} client(s) answered "stored" (fetched from the origin)`);
     rows.push({
-      id: `5.${n}`, what: `cold crowd of ${n}, 48 MiB: slowest client vs max(bare tee, stored crowd)`,
+      id: `5.${n}`, what: `cold crowd of ${n}, 48 MiB: slowest client vs max(bare tee, stored crowd), median of ${reps} runs`,
       node: r.coldMs / 1000, baseline: Math.max(r.teeMs, r.storedMs) / 1000, unit: "s", ratio: r.ratio,
       goal: "<= 1.25", pass: r.ratio <= 1.25,
     }, {
-      id: `5.${n}o`, what: `cold crowd of ${n}, 48 MiB: origin body bytes (x file size)`,
-      node: r.origin.bodyBytes / MB, baseline: CROWD_FILE_SIZE / MB, unit: "MB", ratio: r.originRatio,
-      goal: "<= 1.05", pass: r.originRatio <= 1.05,
+      id: `5.${n}o`, what: `cold crowd of ${n}, 48 MiB: origin body bytes (x file size), worst of ${reps} runs`,
+      // The worst run: one origin body per crowd must hold every time.
+      node: worst.origin.bodyBytes / MB, baseline: CROWD_FILE_SIZE / MB, unit: "MB", ratio: worst.originRatio,
+      goal: "<= 1.05", pass: worst.originRatio <= 1.05,
     });
     if (n === 1) rows.push({
       id: "5.1c", what: "cold crowd of 1 vs a bare tee putting CHUNK_SIZE pieces with their SHA-256 (R2's check, as the node's)",

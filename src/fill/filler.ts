@@ -139,13 +139,21 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
     const previous = storing;
     storing = storeChunk(deps, done.live, at, async () => {
       const sha256 = hex(new Uint8Array(await crypto.subtle.digest("SHA-256", done.buffer)));
-      await deps.store.writeChunk(meta, at, done.buffer, sha256);
+      // The colo copy alongside R2, but the report waits for R2 alone: the last chunk's
+      // client need not wait for the cache.
+      const cached = deps.store.cacheChunk(meta, at, done.buffer);
+      await deps.store.writeChunk(meta, at, done.buffer, sha256).catch(async (e: unknown) => {
+        await cached;
+        throw e;
+      });
       // Reports go in index order, so the coordinator's stored set grows without holes.
       const before = await previous.then(
         () => null,
         (e: unknown) => e as Error,
       );
       if (before instanceof Refused) {
+        // Dropped after its cache put ends, so that put cannot bring the entry back.
+        await cached;
         await dropChunks(deps, job, at, at);
         throw before;
       }
@@ -159,6 +167,7 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
         const refused = new Refused();
         // This one, and the colo's cache entries of those stored before (the coordinator
         // deletes their R2 objects, but cannot reach this colo's cache).
+        await cached;
         await dropChunks(deps, job, first, at);
         halt(refused);
         throw refused;
@@ -167,9 +176,8 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
       // chunk's final byte is released, the whole file having checked out).
       done.live.end();
       deps.live.delete(at, done.live);
-      // The colo copy after the report, so the last chunk's client need not wait for it;
-      // still inside `storing`, so no more than two chunk buffers live at once.
-      await deps.store.cacheChunk(meta, at, done.buffer);
+      // Still inside `storing`, so no more than two chunk buffers live at once.
+      await cached;
       if (answer.hashPass) await hashPass(deps, job).catch(() => {});
       if (before) throw before;
       if (!answer.held && at < lease.end - 1) halt(new LeaseLost());
