@@ -139,10 +139,10 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
     const previous = storing;
     storing = storeChunk(deps, done.live, at, async () => {
       const sha256 = hex(new Uint8Array(await crypto.subtle.digest("SHA-256", done.buffer)));
-      // The colo copy alongside R2, but the report waits for R2 alone: the last chunk's
-      // client need not wait for the cache.
-      const cached = deps.store.cacheChunk(meta, at, done.buffer);
-      await deps.store.writeChunk(meta, at, done.buffer, sha256).catch(async (e: unknown) => {
+      // The colo copy alongside R2, but the report waits for R2 (and the warming claim)
+      // alone: the last chunk's client need not wait for the cache put.
+      const { claimed: warming, cached } = deps.store.cacheChunk(meta, at, done.buffer);
+      await Promise.all([deps.store.writeChunk(meta, at, done.buffer, sha256), warming]).catch(async (e: unknown) => {
         await cached;
         throw e;
       });

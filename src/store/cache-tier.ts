@@ -90,6 +90,11 @@ export class CacheTier {
     return true;
   }
 
+  /** Claims the warming of a chunk whatever is there: its filler is putting it right now. */
+  async markWarming(meta: StoredMeta, index: number): Promise<void> {
+    await this.cache.put(warmingUrl(meta, index), new Response("", { headers: { "cache-control": `public, max-age=${WARMING_SECONDS}` } }));
+  }
+
   /** Remember that the origin confirmed this version, for REVALIDATE_SECONDS. */
   async markValidated(key: string, version: string, seconds: number): Promise<void> {
     if (seconds <= 0) return;

@@ -185,13 +185,16 @@ export class Store {
   }
 
   /**
-   * Puts a chunk already in R2 into this colo's cache too; never fails (a miss later reads
-   * R2). Apart from writeChunk so a fill can report the chunk before this put finishes:
-   * readers in the colo take R2 until the entry exists.
+   * Puts a chunk of a fill into this colo's cache too; never fails (a miss later reads R2).
+   * Apart from writeChunk so a fill can report the chunk before this put finishes: readers
+   * in the colo then take R2 until the entry exists, and `claimed` (the chunk's warming
+   * claimed first, a tiny entry) keeps each of them from warming it again meanwhile.
    */
-  async cacheChunk(meta: StoredMeta, index: number, bytes: Uint8Array): Promise<void> {
-    if (!isChunked(meta) || !this.cacheable(meta) || meta.length <= meta.chunkSize) return;
-    await this.cache.putChunk(meta, index, bytes, bytes.byteLength).catch(() => {});
+  cacheChunk(meta: StoredMeta, index: number, bytes: Uint8Array): { claimed: Promise<void>; cached: Promise<void> } {
+    if (!isChunked(meta) || !this.cacheable(meta) || meta.length <= meta.chunkSize) return { claimed: Promise.resolve(), cached: Promise.resolve() };
+    const claimed = this.cache.markWarming(meta, index).catch(() => {});
+    const cached = this.cache.putChunk(meta, index, bytes, bytes.byteLength).catch(() => {});
+    return { claimed, cached: Promise.all([claimed, cached]).then(() => {}) };
   }
 
   /** A chunk nobody will read (its fill was refused): out of R2 and this colo's cache. */

@@ -55,7 +55,9 @@ async function fillOf(name: string, size: number, seed: number) {
     }
     return found;
   };
-  return { path, file: file as FileInfo, stub, join, run, chunksIn };
+  /** The meta a chunk of `fill` is cached under. */
+  const metaOf = (fill: string) => ({ key: path, version, ...head, length, sha256: "", storedAt: 0, chunkSize: MiB, fill });
+  return { path, file: file as FileInfo, stub, join, run, chunksIn, store, metaOf };
 }
 
 describe("a filler whose lease is gone", () => {
@@ -126,5 +128,17 @@ describe("a chunk the coordinator refuses", () => {
     expect(await f.chunksIn(a.fill, "cache")).toEqual([]);
     expect((await stats(f.path)).bodyBytes).toBeLessThan(size);
     await behave(f.path, "clear");
+  });
+});
+
+describe("a chunk's colo copy", () => {
+  it("is in the colo cache once the lease ends, its warming claimed by the filler: a colo reader that missed it meanwhile does not warm it again", async () => {
+    // Whole chunks: chunksIn reads a cached chunk as one of MiB.
+    const f = await fillOf("colo-copy.bin", 3 * MiB, 67);
+    const a = await f.join();
+    expect(await f.run(a)).toEqual({ ok: true });
+    expect(await f.chunksIn(a.fill, "cache")).toEqual([0, 1, 2]);
+    // Each chunk was reported before its cache put ended; the claim went first.
+    for (let i = 0; i < 3; i++) expect(await f.store.cache.claimWarming(f.metaOf(a.fill), i)).toBe(false);
   });
 });
