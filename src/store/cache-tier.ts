@@ -119,11 +119,12 @@ export class CacheTier {
     await this.purge(meta.key, meta);
   }
 
-  /** This colo's entries of `key`; with the meta, its chunk entries too. */
+  /** This colo's entries of `key`; with the meta, its chunk entries (and warming claims) too. */
   async purge(key: string, meta: StoredMeta | null): Promise<void> {
     const urls = [pointerUrl(key), markerUrl(key)];
     if (meta && isChunked(meta)) {
-      for (let i = 0; i < chunkCount(meta.length, meta.chunkSize); i++) urls.push(chunkUrl(meta, i));
+      // The warming claims too: a colo that forgot the chunks warms them again at once.
+      for (let i = 0; i < chunkCount(meta.length, meta.chunkSize); i++) urls.push(chunkUrl(meta, i), warmingUrl(meta, i));
     }
     for (let i = 0; i < urls.length; i += 50) await Promise.all(urls.slice(i, i + 50).map((u) => this.cache.delete(u)));
   }
