@@ -128,7 +128,7 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
   // bare tee stores while it streams: two chunk buffers at most, never a wait per chunk.
   let storing: Promise<void> = Promise.resolve();
   let sinceYield = 0;
-  let sinceStart = 0;
+  let started = false;
   /** Hands the full chunk to storage; true when it was the lease's last (then stored). */
   const complete = async (): Promise<boolean> => {
     await digestWriter?.write(chunk.buffer);
@@ -201,9 +201,9 @@ async function pump(deps: FillerDeps, job: FillJob, lease: Lease, body: Readable
       // Silence is counted from when we ask: our own slow stores must not look like the origin's.
       lastByte = Date.now();
       // The first piece as soon as it comes (the live client's first byte), then batches.
-      const value = await reader.read(sinceStart === 0 ? 1 : BATCH_BYTES);
+      const value = await reader.read(started ? BATCH_BYTES : 1);
       if (value === null) throw stop ?? new Error(stalled ? `the origin sent nothing for ${deps.config.fillStallSeconds} s` : `origin body ended inside chunk ${index}`);
-      sinceStart += value.byteLength;
+      started = true;
       lastByte = Date.now();
       let piece = value;
       if (toSkip > 0) {

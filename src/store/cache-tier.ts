@@ -84,9 +84,8 @@ export class CacheTier {
    * may warm a chunk a few times, never once per client.
    */
   async claimWarming(meta: StoredMeta, index: number): Promise<boolean> {
-    const url = warmingUrl(meta, index);
-    if (await this.cache.match(url)) return false;
-    await this.cache.put(url, new Response("", { headers: { "cache-control": `public, max-age=${WARMING_SECONDS}` } }));
+    if (await this.cache.match(warmingUrl(meta, index))) return false;
+    await this.markWarming(meta, index);
     return true;
   }
 

@@ -175,10 +175,9 @@ export class Store {
   }
 
   /**
-   * One immutable chunk of a fill: R2 (which checks `sha256`) and, for a file of several
-   * chunks, this colo's Cache API alongside, so readers here need no R2 read at all.
+   * One immutable chunk of a fill into R2 (which checks `sha256`): from then on every colo
+   * can read it. Its colo copy is cacheChunk's.
    */
-  /** Stores a chunk in R2: from then on every colo can read it. */
   async writeChunk(meta: StoredMeta, index: number, bytes: Uint8Array, sha256: string): Promise<void> {
     if (!isChunked(meta)) throw new Error("writeChunk needs a chunked meta");
     await this.r2.putChunk(meta.key, meta.version, meta.fill, index, bytes, sha256);
