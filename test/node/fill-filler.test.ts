@@ -44,10 +44,12 @@ async function fillOf(name: string, size: number, seed: number) {
     const go = () => runLease({ config, store, coordinator: link(), live }, job, j.lease!);
     return at === undefined ? go() : atTime(at, go);
   };
+  /** The meta a chunk of `fill` is named and cached under. */
+  const metaOf = (fill: string) => ({ key: path, version, ...head, length, sha256: "", storedAt: 0, chunkSize: MiB, fill });
   /** Chunks of this fill in R2 (or this colo's cache), by index. */
   const chunksIn = async (fill: string, tier: "r2" | "cache" = "r2"): Promise<number[]> => {
     const found: number[] = [];
-    const meta = { key: path, version, ...head, length, sha256: "", storedAt: 0, chunkSize: MiB, fill };
+    const meta = metaOf(fill);
     for (let i = 0; i < chunkCount(length, MiB); i++) {
       const there = tier === "r2" ? await bucket.head(chunkKey(path, version, fill, i)) : await store.cache.chunk(meta, i, 0, 1, MiB);
       if (there) found.push(i);
@@ -55,8 +57,6 @@ async function fillOf(name: string, size: number, seed: number) {
     }
     return found;
   };
-  /** The meta a chunk of `fill` is cached under. */
-  const metaOf = (fill: string) => ({ key: path, version, ...head, length, sha256: "", storedAt: 0, chunkSize: MiB, fill });
   return { path, file: file as FileInfo, stub, join, run, chunksIn, store, metaOf };
 }
 
