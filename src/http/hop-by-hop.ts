@@ -49,10 +49,15 @@ const HOP_BY_HOP: ReadonlySet<string> = new Set(HOP_BY_HOP_HEADERS);
 export function dropHopByHop(headers: Headers, also?: ReadonlySet<string>): void {
   const found: string[] = [];
   for (const name of headers.keys()) {
-    if (HOP_BY_HOP.has(name) || also?.has(name)) found.push(name);
+    if (isHopByHop(name, also)) found.push(name);
   }
   if (found.length === 0) return;
   // Before Connection goes: the fields it names go with it.
   if (found.includes("connection")) found.push(...connectionOptions(headers));
   for (const name of found) headers.delete(name);
+}
+
+/** Whether dropHopByHop removes a field of this (lowercase) name, besides those named in Connection (only there with Connection itself). */
+export function isHopByHop(name: string, also?: ReadonlySet<string>): boolean {
+  return HOP_BY_HOP.has(name) || (also?.has(name) ?? false);
 }

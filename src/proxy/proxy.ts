@@ -23,8 +23,9 @@
  *
  * Per request, every call into the runtime's Headers costs more than the JavaScript
  * around it (measured under callgrind, issue #13: a keys() pass ~25k instructions, a
- * get/set/delete ~5k, each forwarded field ~20k more to send): the backend's fields are
- * copied once (the Response made from them) and edited in place.
+ * get/set/delete ~5k, each forwarding field ~20k more to send): one keys() pass over the
+ * backend's fields says whether anything must change; only then are they copied, once
+ * (the Response made from them), and edited in place.
  */
 import type { ProxyBackend, ProxyRoute } from "../config/proxy-config";
 import { canonicalRequestPath, type PathResult } from "../http/path";
@@ -35,6 +36,7 @@ import { onBodyEnd } from "./body";
 import { fetchUpstream, sendsBody, type UpstreamAnswer } from "./upstream-fetch";
 import { beginAttempt, passiveMarks, recordFailure, recordSuccess, releaseTrial, reportPassive, retryBlocker, type FailureKind } from "./failover";
 import { toDownstream, upstreamHeaders } from "../http/forwarding";
+import { isHopByHop } from "../http/hop-by-hop";
 import { routeCovers } from "./match";
 import { holdInFlight, rankBackends } from "./pool";
 import { rewriteRequest, rewriteResponse } from "./rewrite";
@@ -174,12 +176,11 @@ interface Delivery {
 /** The backend's answer as the client gets it; the body counts as in flight until it ends. */
 function respond(route: ProxyRoute, res: Response, d: Delivery): Response {
   // 204/205/304 (and 1xx) cannot carry a body, whatever the backend sent (RFC 9110 §15.3.5, §15.4.5).
-  const body = NULL_BODY.has(res.status) ? null : res.body;
-  // A Response as init copies status, statusText and headers: one native copy of the
-  // fields (the backend's are immutable), edited in place below.
-  const out = new Response(body, res);
-  toDownstream(out.headers, d.hidden);
-  rewriteResponse(route.rewriteResponse, out.headers, (loc) => rewriteLocation(loc, d.backend.url, d.publicOrigin));
+  const dropBody = res.body !== null && NULL_BODY.has(res.status);
+  // Usually nothing needs changing (no hop-by-hop or hidden field, no Location, no response
+  // rules): the backend's answer then goes out as it is, as a bare fetch() would return it,
+  // without a native copy of the Response and its fields (issue #13).
+  const out = dropBody || route.rewriteResponse.length > 0 || needsEdit(res.headers, d.hidden) ? edited(route, res, d, dropBody) : res;
   // Only load-aware balancers read in-flight counts: others need no end-of-body hook, and
   // the backend's body then streams natively (no pipe through a FixedLengthStream).
   if (!LOAD_AWARE.has(route.balancer)) {
@@ -187,4 +188,22 @@ function respond(route: ProxyRoute, res: Response, d: Delivery): Response {
     return out;
   }
   return onBodyEnd(out, d.release, d.ctx);
+}
+
+/** One pass over the field names: does a field go (hop-by-hop, hidden), or is there a Location to rewrite? */
+function needsEdit(headers: Headers, hidden: ReadonlySet<string> | undefined): boolean {
+  for (const name of headers.keys()) {
+    if (name === "location" || isHopByHop(name, hidden)) return true;
+  }
+  return false;
+}
+
+/** The backend's answer with its fields edited for the client. */
+function edited(route: ProxyRoute, res: Response, d: Delivery, dropBody: boolean): Response {
+  // A Response as init copies status, statusText and headers: one native copy of the
+  // fields (the backend's are immutable), edited in place below.
+  const out = new Response(dropBody ? null : res.body, res);
+  toDownstream(out.headers, d.hidden);
+  rewriteResponse(route.rewriteResponse, out.headers, (loc) => rewriteLocation(loc, d.backend.url, d.publicOrigin));
+  return out;
 }
