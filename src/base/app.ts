@@ -24,7 +24,7 @@ import { frontChecks, reservedSpelling, type FrontPath } from "./front";
 import { backendHook, routeHooks, type RouteHooks } from "./routes";
 import { parseProxyRoutes, type ProxyRoute } from "../config/proxy-config";
 import { matchRoute } from "../proxy/match";
-import { proxyRequest } from "../proxy/proxy";
+import { proxyRequest, type ProxyOptions } from "../proxy/proxy";
 import { chooseTargets, withCurrentMirrors, type TargetChoice } from "./targets";
 import { catalogView } from "../mirrors/catalog-view";
 import { parseFarmsConfig } from "../config/farms-config";
@@ -190,11 +190,31 @@ function catchAll(r: BaseRequest): Promise<Response> {
   return route ? proxied(r, route, host) : offloadOrServe(r);
 }
 
-async function proxied(r: BaseRequest, route: ProxyRoute, host: string): Promise<Response> {
+/**
+ * A farm's route first waits for the farm's ranking; any other goes straight to its pool,
+ * without an async frame or object spreads of its own per request (issue #13).
+ */
+function proxied(r: BaseRequest, route: ProxyRoute, host: string): Promise<Response> {
+  if (route.farm) return proxiedByFarm(r, route, host);
+  return proxyRequest(route, r.req, r.ctx, r.env, publicOriginOf(r.base.config), proxyOptions(r, route, host));
+}
+
+/** `route` itself goes on (its hooks and pool state are keyed by the object); the farm gets a narrowed copy. */
+async function proxiedByFarm(r: BaseRequest, route: ProxyRoute, host: string): Promise<Response> {
   const { base, env, ctx, req, path } = r;
-  const ranking = route.farm ? await farmRanking(base.farms, { ...route, farm: route.farm }, req, path.path, env, ctx) : undefined;
+  const options = proxyOptions(r, route, host);
+  options.ranking = await farmRanking(base.farms, { ...route, farm: route.farm! }, req, path.path, env, ctx);
+  return proxyRequest(route, req, ctx, env, publicOriginOf(base.config), options);
+}
+
+/** The route's hook and what the front checks already know (canonical path, host when used). */
+function proxyOptions({ base, req, env, path }: BaseRequest, route: ProxyRoute, host: string): ProxyOptions {
   const hook = backendHook(base.hooks.get(route)!, req, env);
-  return proxyRequest(route, req, ctx, env, publicOriginOf(base.config), { ...hook, path, ...(base.needsHost ? { clientHost: host } : {}), ...(ranking ? { ranking } : {}) });
+  const options: ProxyOptions = { path };
+  if (hook.hidden) options.hidden = hook.hidden;
+  if (hook.onBackendResponse) options.onBackendResponse = hook.onBackendResponse;
+  if (base.needsHost) options.clientHost = host;
+  return options;
 }
 
 /**
