@@ -190,12 +190,22 @@ function respond(route: ProxyRoute, res: Response, d: Delivery): Response {
   return onBodyEnd(out, d.release, d.ctx);
 }
 
-/** One pass over the field names: does a field go (hop-by-hop, hidden), or is there a Location to rewrite? */
+/**
+ * One pass over the field names: does a field go (hop-by-hop, hidden), or is there a
+ * Location to rewrite? Except `Connection: keep-alive` and Keep-Alive, which every
+ * keep-alive backend sends (Node's http does on each answer): the runtime's HTTP server
+ * never passes a worker's Connection or Keep-Alive on to the client (it runs its own
+ * connection; checked in workerd, and HTTP/2 and /3 forbid them outright), so copying the
+ * answer only to delete those two is wasted work. A Connection naming anything else
+ * still takes the edit path, which removes the fields it names.
+ */
 function needsEdit(headers: Headers, hidden: ReadonlySet<string> | undefined): boolean {
+  let connection = false;
   for (const name of headers.keys()) {
-    if (name === "location" || isHopByHop(name, hidden)) return true;
+    if (name === "connection") connection = true;
+    else if (name === "location" || (name === "keep-alive" ? hidden?.has(name) : isHopByHop(name, hidden))) return true;
   }
-  return false;
+  return connection && headers.get("connection")!.trim().toLowerCase() !== "keep-alive";
 }
 
 /** The backend's answer with its fields edited for the client. */
