@@ -4,6 +4,9 @@
  *
  *   base        the real base bundle (wrangler.base.toml) with PROXY_ROUTES; owns the DOs
  *   bench-pass  bare pass-through: fetch(BACKEND + path + query), returned as is
+ *   bench-pass-fwd  the same, doing only what any forwarding proxy must: the client's
+ *               header fields plus the route's four forwarding fields, and a timer on
+ *               the backend's silence (the ceiling of figure 1: no logic, no checks)
  *
  * No Cron Trigger is configured: no health probe ever runs.
  */
@@ -14,6 +17,7 @@ import { bootWorkerd } from "./workerd-boot.mjs";
 
 export const BASE = "base";
 export const PASS = "bench-pass";
+export const PASS_FWD = "bench-pass-fwd";
 
 const BACKEND_CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), "proxy-backend.mjs");
 
@@ -22,6 +26,29 @@ export default {
   fetch(req, env) {
     const url = new URL(req.url);
     return fetch(env.BACKEND + url.pathname + url.search);
+  },
+};`;
+
+// The same four fields the route sends (X-Forwarded-For, -Proto, -Host, Forwarded), from
+// the client's address and PUBLIC_HOST; the client's other fields go on as they came.
+const forwardingPassThrough = `
+export default {
+  async fetch(req, env) {
+    const url = new URL(req.url);
+    const ip = req.headers.get("cf-connecting-ip");
+    const headers = new Headers(req.headers);
+    headers.delete("cf-connecting-ip");
+    headers.set("x-forwarded-for", ip);
+    headers.set("x-forwarded-proto", "http");
+    headers.set("x-forwarded-host", env.PUBLIC_HOST);
+    headers.set("forwarded", "for=" + ip + ";proto=http;host=" + env.PUBLIC_HOST);
+    const silence = new AbortController();
+    const timer = setTimeout(() => silence.abort(), 30000);
+    try {
+      return await fetch(env.BACKEND + url.pathname + url.search, { method: req.method, headers, redirect: "manual", signal: silence.signal });
+    } finally {
+      clearTimeout(timer);
+    }
   },
 };`;
 
@@ -49,10 +76,11 @@ export async function startBackend() {
  * @param {import("../stack/worker-build.mjs").WorkerConfig} o.workerConfig wrangler.base.toml
  * @param {string} o.persistDir
  * @param {Record<string, string>} o.baseVars
- * @param {string} o.passBackend the bare worker's backend URL
+ * @param {string} o.passBackend the bare workers' backend URL
+ * @param {string} o.publicHost the host the forwarding bare worker names (PUBLIC_URL's)
  * @param {() => void} [o.onBoot]
  */
-export async function startProxyStack({ bundlePath, workerConfig, persistDir, baseVars, passBackend, onBoot }) {
+export async function startProxyStack({ bundlePath, workerConfig, persistDir, baseVars, passBackend, publicHost, onBoot }) {
   const direct = [{ host: "127.0.0.1", port: 0 }];
   const common = { modules: true, compatibilityDate: workerConfig.compatibilityDate, compatibilityFlags: workerConfig.compatibilityFlags, unsafeDirectSockets: direct };
   const workers = [
@@ -66,6 +94,7 @@ export async function startProxyStack({ bundlePath, workerConfig, persistDir, ba
       durableObjects: Object.fromEntries(workerConfig.durableObjects.map((d) => [d.binding, { className: d.className, useSQLite: d.sqlite }])),
     },
     { ...common, name: PASS, script: passThrough, bindings: { BACKEND: passBackend } },
+    { ...common, name: PASS_FWD, script: forwardingPassThrough, bindings: { BACKEND: passBackend, PUBLIC_HOST: publicHost } },
   ];
   return bootWorkerd({ workers, persistDir, onBoot });
 }
