@@ -2,10 +2,10 @@ import { Hono } from "hono";
 import { errorAnswer } from "../platform/error-answer";
 import { log, logFailedAnswer } from "../platform/log";
 import { lazyRequestId } from "../http/request-id";
-import { loadConfig } from "./load-config";
+import { loadConfig, type ConfigResult } from "./load-config";
 import type { NodeConfig } from "../config/node-config";
 import { cacheStatus } from "../http/cache-status";
-import { canonicalRequestPath } from "../http/path";
+import { canonicalRequestPath, type PathResult } from "../http/path";
 import { beginGuard } from "../limits/guard";
 import { clientOf, clientOfAnswer } from "../limits/client-key";
 import { passThrough } from "./pass-through";
@@ -20,36 +20,44 @@ import type { ResponseThrottle } from "../throttle";
 export const HEALTH_PATH = "/.well-known/offload/health";
 
 type NodeEnv = { Bindings: Env };
+type Loaded = Extract<ConfigResult, { ok: true }>;
 
-/** The offload node: GET/HEAD <path> serves ORIGIN_URL/<path> from the edge. */
-export function offloadNode(): Hono<NodeEnv> {
+/**
+ * The offload node: GET/HEAD <path> serves ORIGIN_URL/<path> from the edge.
+ *
+ * Downloads (every GET/HEAD but the health path) are answered directly, without a Hono
+ * Context, a router match and a middleware chain per request: on a 1 KiB hit those cost
+ * about as much as the node's own work (issue #13), and no route could answer them but
+ * the catch-all. Hono keeps the health path, the 405 for other methods and its error
+ * handler; a download's error is answered the same way (errorAnswer, stamped).
+ */
+export function offloadNode(): { fetch(req: Request, env: Env, ctx: ExecutionContext): Promise<Response> } {
+  const app = reservedRoutes();
+  return {
+    async fetch(req, env, ctx) {
+      if (req.method !== "GET" && req.method !== "HEAD") return app.fetch(req, env, ctx);
+      const loaded = loadConfig(env);
+      if (!loaded.ok) return headAware(req, badConfig(loaded.error));
+      const path = canonicalRequestPath(req.url);
+      if (path.ok && path.path === HEALTH_PATH) return app.fetch(req, env, ctx);
+      try {
+        return headAware(req, await download(req, env, ctx, loaded, path));
+      } catch (err) {
+        return headAware(req, stamped(errorAnswer(err, "offload node", req.headers), loaded.config, "bypass"));
+      }
+    },
+  };
+}
+
+/** The health path, other methods (405) and Hono's error handler: what goes through the router. */
+function reservedRoutes(): Hono<NodeEnv> {
   const app = new Hono<NodeEnv>();
 
-  // No middleware: on a 1 KiB hit a layer that only loads the config costs measurably
-  // (issue #13), so each route loads it (once per isolate) and stamps its own answer.
   // Polled by the base's health checks; reports this isolate's downloads in flight.
   app.get(HEALTH_PATH, (c) => {
     const loaded = loadConfig(c.env);
     if (!loaded.ok) return badConfig(loaded.error);
     return c.json({ node: loaded.config.nodeId, load: downloadsInFlight(c.env) }, 200, { "cache-control": "no-store", "cache-status": cacheStatus(loaded.config.nodeId, { fwd: "bypass" }) });
-  });
-
-  app.on(["GET", "HEAD"], "*", async (c) => {
-    const loaded = loadConfig(c.env);
-    if (!loaded.ok) return badConfig(loaded.error);
-    const { config, keys, throttle } = loaded;
-    // Hono types its own ExecutionContext; at run time it is the platform's.
-    const ctx = c.executionCtx as unknown as ExecutionContext;
-    const path = canonicalRequestPath(c.req.url);
-    if (!path.ok) return stamped(plain(path.status, `bad request path: ${path.reason}`), config, "bypass");
-    const res = await answer({ config, keys, throttle, env: c.env, ctx, req: c.req.raw, path });
-    logFailedAnswer({ req: c.req.raw, res, worker: config.nodeId, path: path.path });
-    // Offload totals for the admin page: the final answer, after guard and throttle, so a
-    // refusal counts as one and a paced download as served; its body bytes are counted as
-    // the client pulls them (the answer sent is the counted one). Flushed in the background.
-    const req = c.req.raw;
-    const counted = recordServed(c.env, ctx, { path: path.path, req, res, worker: config.nodeId, client: clientOfAnswer(req.headers) });
-    return stamped(counted, config, "bypass");
   });
 
   app.all("*", (c) => {
@@ -65,6 +73,24 @@ export function offloadNode(): Hono<NodeEnv> {
   });
 
   return app;
+}
+
+/** One GET/HEAD of a download path, with the node's loaded config. */
+async function download(req: Request, env: Env, ctx: ExecutionContext, loaded: Loaded, path: PathResult): Promise<Response> {
+  const { config, keys, throttle } = loaded;
+  if (!path.ok) return stamped(plain(path.status, `bad request path: ${path.reason}`), config, "bypass");
+  const res = await answer({ config, keys, throttle, env, ctx, req, path });
+  logFailedAnswer({ req, res, worker: config.nodeId, path: path.path });
+  // Offload totals for the admin page: the final answer, after guard and throttle, so a
+  // refusal counts as one and a paced download as served; its body bytes are counted as
+  // the client pulls them (the answer sent is the counted one). Flushed in the background.
+  const counted = recordServed(env, ctx, { path: path.path, req, res, worker: config.nodeId, client: clientOfAnswer(req.headers) });
+  return stamped(counted, config, "bypass");
+}
+
+/** A HEAD's answer carries the GET answer's fields and no body (RFC 9110 §9.3.2), as Hono answers HEAD. */
+function headAware(req: Request, res: Response): Response {
+  return req.method === "HEAD" && res.body !== null ? new Response(null, res) : res;
 }
 
 /** Wrangler vars cannot be checked before deploy; a bad one answers every request with its name. */
