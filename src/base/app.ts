@@ -36,6 +36,7 @@ import { statsFlushSeconds } from "../config/stats-flush";
 import { recordMirrorRedirect, recordServed, type ServedAnswer } from "../stats/recorder";
 import { log, logFailedAnswer } from "../platform/log";
 import { lazyRequestId, requestId } from "../http/request-id";
+import { headAware } from "../http/head-answer";
 
 interface Loaded {
   config: BaseConfig;
@@ -119,11 +120,6 @@ export function offloadBase<M extends HonoEnv>(mounted: readonly Hono<M>[] = [])
       return headAware(req, res);
     },
   };
-}
-
-/** A HEAD answered as Hono answers it (as every answer was before issue #13 took the catch-all out): the GET answer's fields, no body. */
-function headAware(req: Request, res: Response): Response {
-  return req.method === "HEAD" ? new Response(null, res) : res;
 }
 
 /** /_admin (the mounted apps) and /ath: the paths whose routes alone may answer. */

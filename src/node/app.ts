@@ -6,6 +6,7 @@ import { loadConfig, type ConfigResult } from "./load-config";
 import type { NodeConfig } from "../config/node-config";
 import { cacheStatus } from "../http/cache-status";
 import { canonicalRequestPath, type PathResult } from "../http/path";
+import { headAware } from "../http/head-answer";
 import { beginGuard } from "../limits/guard";
 import { clientOf, clientOfAnswer } from "../limits/client-key";
 import { passThrough } from "./pass-through";
@@ -86,11 +87,6 @@ async function download(req: Request, env: Env, ctx: ExecutionContext, loaded: L
   // the client pulls them (the answer sent is the counted one). Flushed in the background.
   const counted = recordServed(env, ctx, { path: path.path, req, res, worker: config.nodeId, client: clientOfAnswer(req.headers) });
   return stamped(counted, config, "bypass");
-}
-
-/** A HEAD's answer carries the GET answer's fields and no body (RFC 9110 §9.3.2), as Hono answers HEAD. */
-function headAware(req: Request, res: Response): Response {
-  return req.method === "HEAD" && res.body !== null ? new Response(null, res) : res;
 }
 
 /** Wrangler vars cannot be checked before deploy; a bad one answers every request with its name. */

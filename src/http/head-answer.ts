@@ -1,0 +1,8 @@
+/**
+ * A HEAD's answer: the fields the GET would carry and no content (RFC 9110 §9.3.2), as
+ * Hono answers a HEAD. For workers that answer some requests without Hono's router (the
+ * base's catch-all, the node's downloads), so a HEAD there is answered as it was through it.
+ */
+export function headAware(req: Request, res: Response): Response {
+  return req.method === "HEAD" && res.body !== null ? new Response(null, res) : res;
+}
