@@ -30,7 +30,7 @@ type Loaded = Extract<ConfigResult, { ok: true }>;
  * Context, a router match and a middleware chain per request: on a 1 KiB hit those cost
  * about as much as the node's own work (issue #13), and no route could answer them but
  * the catch-all. Hono keeps the health path, the 405 for other methods and its error
- * handler; a download's error is answered the same way (errorAnswer, stamped).
+ * handler; a download's error is answered the same way (uncaught).
  */
 export function offloadNode(): { fetch(req: Request, env: Env, ctx: ExecutionContext): Promise<Response> } {
   const app = reservedRoutes();
@@ -44,7 +44,7 @@ export function offloadNode(): { fetch(req: Request, env: Env, ctx: ExecutionCon
       try {
         return headAware(req, await download(req, env, ctx, loaded, path));
       } catch (err) {
-        return headAware(req, stamped(errorAnswer(err, "offload node", req.headers), loaded.config, "bypass"));
+        return headAware(req, uncaught(err, req.headers, loaded));
       }
     },
   };
@@ -67,11 +67,7 @@ function reservedRoutes(): Hono<NodeEnv> {
     return loaded.ok ? stamped(refused, loaded.config, "method") : badConfig(loaded.error);
   });
 
-  app.onError((err, c) => {
-    const answer = errorAnswer(err, "offload node", c.req.raw.headers);
-    const loaded = loadConfig(c.env);
-    return loaded.ok ? stamped(answer, loaded.config, "bypass") : answer;
-  });
+  app.onError((err, c) => uncaught(err, c.req.raw.headers, loadConfig(c.env)));
 
   return app;
 }
@@ -87,6 +83,12 @@ async function download(req: Request, env: Env, ctx: ExecutionContext, loaded: L
   // the client pulls them (the answer sent is the counted one). Flushed in the background.
   const counted = recordServed(env, ctx, { path: path.path, req, res, worker: config.nodeId, client: clientOfAnswer(req.headers) });
   return stamped(counted, config, "bypass");
+}
+
+/** The answer to an error nothing caught, on either path (the router's or a download's). */
+function uncaught(err: unknown, headers: Headers, loaded: ConfigResult): Response {
+  const answer = errorAnswer(err, "offload node", headers);
+  return loaded.ok ? stamped(answer, loaded.config, "bypass") : answer;
 }
 
 /** Wrangler vars cannot be checked before deploy; a bad one answers every request with its name. */

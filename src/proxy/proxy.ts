@@ -36,7 +36,7 @@ import { onBodyEnd } from "./body";
 import { fetchUpstream, sendsBody, type UpstreamAnswer } from "./upstream-fetch";
 import { beginAttempt, passiveMarks, recordFailure, recordSuccess, releaseTrial, reportPassive, retryBlocker, type FailureKind } from "./failover";
 import { toDownstream, upstreamHeaders } from "../http/forwarding";
-import { isHopByHop } from "../http/hop-by-hop";
+import { connectionOptions, isHopByHop } from "../http/hop-by-hop";
 import { routeCovers } from "./match";
 import { holdInFlight, rankBackends } from "./pool";
 import { rewriteRequest, rewriteResponse } from "./rewrite";
@@ -197,7 +197,8 @@ function respond(route: ProxyRoute, res: Response, d: Delivery): Response {
  * never passes a worker's Connection or Keep-Alive on to the client (it runs its own
  * connection; checked in workerd, and HTTP/2 and /3 forbid them outright), so copying the
  * answer only to delete those two is wasted work. A Connection naming anything else
- * still takes the edit path, which removes the fields it names.
+ * (connectionOptions, as dropHopByHop reads it) still takes the edit path, which removes
+ * the fields it names.
  */
 function needsEdit(headers: Headers, hidden: ReadonlySet<string> | undefined): boolean {
   let connection = false;
@@ -205,7 +206,7 @@ function needsEdit(headers: Headers, hidden: ReadonlySet<string> | undefined): b
     if (name === "connection") connection = true;
     else if (name === "location" || (name === "keep-alive" ? hidden?.has(name) : isHopByHop(name, hidden))) return true;
   }
-  return connection && headers.get("connection")!.trim().toLowerCase() !== "keep-alive";
+  return connection && connectionOptions(headers).some((option) => option !== "keep-alive");
 }
 
 /** The backend's answer with its fields edited for the client. */
