@@ -131,6 +131,7 @@ export default defineConfig({
         test: {
           name: "stack",
           environment: "node",
+          globalSetup: ["./test/stack/bundles.setup.mjs"],
           include: ["test/stack/**/*.test.mjs"],
           testTimeout: 180_000,
           hookTimeout: 180_000,

@@ -14,6 +14,9 @@
  *   HOST         address the nodes listen on (127.0.0.1)
  *   STATE_DIR    where R2, Durable Object and cache state persist (.dev-state)
  *   DEMO_DIR     folder the demo origin serves (demo/), generated on first run
+ *   NODE_BUNDLE, BASE_BUNDLE  bundles already built from this tree by `wrangler deploy
+ *                --dry-run` (the stack tests build them once per run): used instead of
+ *                building them again at every start
  *   and every node variable (see NODE_VARS, defaults from wrangler.toml [vars]) and base
  *   variable (BASE_VARS, defaults from wrangler.base.toml [vars]), with local defaults:
  *     OFFLOAD_NODES   the local nodes
@@ -24,6 +27,7 @@
  *     MIRRORS_ALLOW_PRIVATE   true: mirrors on 127.0.0.1 (the demo origin can act as one)
  */
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -60,6 +64,14 @@ function portFrom(name, fallback) {
   const v = process.env[name]?.trim() || String(fallback);
   if (!/^\d+$/.test(v) || Number(v) > 65535) throw new StartError(`invalid ${name}: "${v}" is not a port number`);
   return Number(v);
+}
+
+/** A bundle named by `name` (NODE_BUNDLE, BASE_BUNDLE), or undefined to build one; a named file must exist. */
+function prebuilt(name) {
+  const file = process.env[name]?.trim();
+  if (!file) return undefined;
+  if (!existsSync(file)) throw new StartError(`invalid ${name}: no bundle at ${file}`);
+  return path.resolve(file);
 }
 
 /** Fail before starting anything if a port is taken, naming the variable that moves it. */
@@ -121,6 +133,8 @@ async function main() {
   if (useDemoFarm && (farmPorts.length < 1 || farmPorts.length > 16 || farmPorts.some((p) => !/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535))) {
     throw new StartError(`invalid FARM_PORTS: "${farmPortsText}" (comma-separated port numbers, e.g. 8090,8091)`);
   }
+  const prebuiltNode = prebuilt("NODE_BUNDLE");
+  const prebuiltBase = prebuilt("BASE_BUNDLE");
 
   // 1. Variables: environment over wrangler.toml [vars]; validated with the node's own parser.
   const workerConfig = await readWorkerConfig(ROOT);
@@ -208,8 +222,8 @@ async function main() {
     // 3. Bundle the worker as a deploy would.
     const building = new AbortController();
     stoppers.push(async () => building.abort());
-    const bundlePath = await buildWorkerBundle({ root: ROOT, outdir: ".wrangler/dev-build", signal: building.signal });
-    const baseBundle = await buildWorkerBundle({ root: ROOT, outdir: ".wrangler/dev-build-base", signal: building.signal, config: "wrangler.base.toml" });
+    const bundlePath = prebuiltNode ?? (await buildWorkerBundle({ root: ROOT, outdir: ".wrangler/dev-build", signal: building.signal }));
+    const baseBundle = prebuiltBase ?? (await buildWorkerBundle({ root: ROOT, outdir: ".wrangler/dev-build-base", signal: building.signal, config: "wrangler.base.toml" }));
 
     // 4-5. Nodes in one Miniflare, each behind an edge front that supplies CF-Connecting-IP.
     const stack = await startNodeStack({

@@ -35,6 +35,7 @@ describe("dev stack: the base's farm, proxy, admin and stats settings are checke
     [{ ATH_TOKEN: "too-short" }, "invalid config ATH_TOKEN"],
     [{ STATS_FLUSH_SECONDS: "-1" }, "STATS_FLUSH_SECONDS"],
     [{ FARM_PORTS: "8090,web2" }, "invalid FARM_PORTS"],
+    [{ NODE_BUNDLE: "/nonexistent/offload-node.js" }, "invalid NODE_BUNDLE: no bundle at /nonexistent/offload-node.js"],
   ])("%o is refused: %s", async (env, message) => {
     const { code, out } = await startExpectingFailure(env);
     expect(code, out).toBe(1);

@@ -67,6 +67,9 @@ describe("local stack (scripts/start)", () => {
       STATE_DIR: path.join(dir, "state"),
       DEMO_DIR: path.join(dir, "demo"),
       MAX_CONNECTIONS_PER_CLIENT: "2",
+      // Bundled by this start, as a user's is (the other stack tests share one build per run).
+      NODE_BUNDLE: "",
+      BASE_BUNDLE: "",
     });
     await stack.ready;
   });

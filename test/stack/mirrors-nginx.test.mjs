@@ -16,6 +16,7 @@ const SIZE = 300_000;
 const MTIME = 1_700_000_000;
 const FILES = ["/pub/a.bin", "/pub/b.bin", "/pub/c.bin"];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const ADMIN_TOKEN = "mirrors-admin-token-0123456789";
 
 /** Every URL an answer names as a place to get the file: Location, Link rel=duplicate, X-Mirrored-By. */
 function named(res) {
@@ -70,7 +71,9 @@ describe.skipIf(!NGINX)(NGINX ? "mirrors on real nginx" : "mirrors on real nginx
       MIRRORS_ALLOW_PRIVATE: "true", // 127.0.0.1 mirrors, where the config checks addresses
       MIRROR_MAX_LAG_FILES: "1",
       MIRROR_MAX_LAG_SECONDS: "0",
-      MIRROR_SCAN_MINUTES: "1",
+      // Passes an hour apart: the pass below is the one the admin's Rescan starts.
+      MIRROR_SCAN_MINUTES: "60",
+      ADMIN_TOKEN,
     });
     await stack.ready;
     // The origin's files, then each mirror's copies.
@@ -131,8 +134,11 @@ describe.skipIf(!NGINX)(NGINX ? "mirrors on real nginx" : "mirrors on real nginx
 
   it("the Cron's scan disables the mirror lagging beyond MIRROR_MAX_LAG_FILES, even for the file it holds current", async () => {
     // outdated: 2 files behind (limit 1); partial: 1 file missing, within the limit. The
-    // first Cron run found no file to scan yet: the next pass starts a MIRROR_SCAN_MINUTES later.
-    for (let i = 0; i < 360 && !stack.output().includes('"msg":"mirror.lag-disabled","requestId":null,"worker":null,"mirror":"outdated"'); i++) await sleep(250);
+    // first Cron run found no file to scan yet (none had been asked for), and the next pass
+    // is MIRROR_SCAN_MINUTES away: the operator's Rescan has the next Cron run start one.
+    const rescan = await fetch(`${base}/_admin/api/mirrors/outdated/rescan`, { method: "POST", headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(rescan.status, await rescan.text()).toBe(200);
+    for (let i = 0; i < 120 && !stack.output().includes('"msg":"mirror.lag-disabled","requestId":null,"worker":null,"mirror":"outdated"'); i++) await sleep(250);
     expect(stack.output()).toContain('"msg":"mirror.lag-disabled","requestId":null,"worker":null,"mirror":"outdated","reason":"lagging: 2 files outdated or missing (limit 1)"');
     expect(stack.output()).not.toContain('"msg":"mirror.lag-disabled","requestId":null,"worker":null,"mirror":"partial"');
     // The isolate's catalog view (which carries the lag states) is refreshed in the background

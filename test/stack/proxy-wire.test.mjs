@@ -12,9 +12,9 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { freePort } from "../../scripts/lib/free-port.mjs";
-import { buildWorkerBundle, readWorkerConfig } from "../../scripts/stack/worker-build.mjs";
+import { readWorkerConfig } from "../../scripts/stack/worker-build.mjs";
 import { startProxyBackends } from "../support/proxy-backends.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -64,7 +64,8 @@ describe("proxy route on the wire (workerd's own socket)", () => {
     const [port, controlPort] = [await freePort(), await freePort()];
     backends = await startProxyBackends({ ports: [port], controlPort });
     backendUrl = `http://127.0.0.1:${port}`;
-    const bundle = await buildWorkerBundle({ root: ROOT, outdir: path.join(tmp, "build"), config: "wrangler.base.toml" });
+    // Built once for this run's stack tests (bundles.setup.mjs), as a deploy builds it.
+    const bundle = inject("stackBundles").BASE_BUNDLE;
     const config = await readWorkerConfig(ROOT, "wrangler.base.toml");
     // Miniflare 5 takes its options in its own shape; this converts the v4 one wrangler documents.
     mf = new Miniflare(convertV4MiniflareOptions({

@@ -4,13 +4,19 @@ import { spawn } from "node:child_process";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { inject } from "vitest";
 import { freePort } from "../../scripts/lib/free-port.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
-/** Starts dev-stack.mjs; `ready` resolves once it has printed its last start-up line. */
+/**
+ * Starts dev-stack.mjs; `ready` resolves once it has printed its last start-up line. It
+ * runs the bundles this run built once (bundles.setup.mjs); `env` may set NODE_BUNDLE and
+ * BASE_BUNDLE to "" to have the stack build its own, as a user's start does.
+ */
 export function startStack(env) {
-  const child = spawn(process.execPath, ["scripts/dev-stack.mjs"], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const bundles = inject("stackBundles");
+  const child = spawn(process.execPath, ["scripts/dev-stack.mjs"], { cwd: ROOT, env: { ...process.env, ...bundles, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let out = "";
   const ready = new Promise((resolve, reject) => {
     const onData = (d) => {
