@@ -64,7 +64,9 @@ export async function coloRun(ctx, path, size, rounds) {
 export async function figureColo(ctx) {
   const { stack, quick, note, chunkSize } = ctx;
   await stack.restart();
-  const rounds = quick ? 1 : 3;
+  // Three alternating rounds even in quick mode (about a second each): one round's ratio
+  // swung 0.37-1.17x between runs on the 2-core host, the median of three far less.
+  const rounds = quick ? 3 : 5;
   const r = await coloRun(ctx, "/colo-768m.bin", COLO_FILE_SIZE, rounds);
   const f = (xs) => xs.map((x) => x.toFixed(0)).join("/");
   note(`8: ${COLO_FILE_SIZE / MiB} MiB file filled cold through "node-fresh" in ${r.fillS.toFixed(1)} s (CHUNK_SIZE ${chunkSize / MiB} MiB, ${r.chunks} chunks), then "${r.tier}"; its R2 chunks deleted so only the colo tier can answer; curl -o /dev/null, ${rounds} alternating round(s), median MB/s (node ${f(r.runs.node)}, bench-cache-seq ${f(r.runs.baseline)}: ${r.chunks} Cache API entries with the node's chunk bytes, read in sequence).`);
