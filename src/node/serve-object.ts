@@ -6,6 +6,8 @@ import { decideRange, type ByteRange } from "../http/range";
 import { shapeRanges } from "../http/range-coalesce";
 import type { OriginHead } from "../store/meta";
 import { Store } from "../store/store";
+import { MetaMemo } from "../store/meta-memo";
+import { perIsolate } from "../platform/per-isolate";
 import { purgeCheck } from "../store/purge-view";
 import { passThrough } from "./pass-through";
 import { plain } from "../http/plain";
@@ -204,5 +206,8 @@ async function storeOf(o: ObjectRequest): Promise<Store> {
   // A named cache only where CACHE_NAME is set (the local stack's nodes, standing for colos).
   const cache = config.cacheName === null ? caches.default : await caches.open(config.cacheName);
   const purges = purgeCheck(o.env, config.purgeCheckSeconds * 1000);
-  return new Store(o.env.STORE, cache, { cacheMaxBytes: config.cacheApiMaxBytes, waitUntil: (p) => o.ctx.waitUntil(p), purges });
+  return new Store(o.env.STORE, cache, { cacheMaxBytes: config.cacheApiMaxBytes, waitUntil: (p) => o.ctx.waitUntil(p), purges, metas: metasOf(o.env) });
 }
+
+/** The metas this isolate's requests share (store/meta-memo.ts). */
+const metasOf = perIsolate((_env: object) => new MetaMemo());

@@ -7,7 +7,8 @@
  */
 import type { ByteRange } from "../http/range";
 import { chunkCount, isChunked } from "./layout";
-import { sameFill, type StoredMeta } from "./meta";
+import { parseMeta, sameFill, type StoredMeta } from "./meta";
+import type { MetaMemo } from "./meta-memo";
 
 const ORIGIN = "https://offload-node.cache.invalid";
 const META_HEADER = "x-offload-meta";
@@ -32,12 +33,16 @@ export interface PointerHit {
 }
 
 export class CacheTier {
-  constructor(private readonly cache: Cache) {}
+  /** `memo`: this isolate's shared metas (a hot file's pointer is then parsed once). */
+  constructor(
+    private readonly cache: Cache,
+    private readonly memo?: MetaMemo,
+  ) {}
 
   async pointer(key: string): Promise<PointerHit | null> {
     const res = await this.cache.match(pointerUrl(key));
     if (!res) return null;
-    const meta = parseMeta(res.headers.get(META_HEADER));
+    const meta = this.metaOf(res);
     if (!meta || meta.key !== key) {
       res.body?.cancel().catch(() => {});
       return null;
@@ -133,7 +138,7 @@ export class CacheTier {
     const whole = from === 0 && to === total;
     const r = await this.cache.match(whole ? url : new Request(url, { headers: { range: `bytes=${from}-${to - 1}` } }));
     if (!r) return null;
-    const seen = parseMeta(r.headers.get(META_HEADER));
+    const seen = fillOf(r.headers.get(META_HEADER));
     const ok = seen !== null && sameFill(seen, meta) && (whole ? r.status === 200 : r.status === 206 && r.headers.get("content-range") === `bytes ${from}-${to - 1}/${total}`);
     if (!ok) {
       r.body?.cancel().catch(() => {});
@@ -141,12 +146,20 @@ export class CacheTier {
     }
     return r.body;
   }
+
+  /** The meta a pointer entry's header carries (shared through the memo when there is one). */
+  private metaOf(res: Response): StoredMeta | null {
+    const text = res.headers.get(META_HEADER);
+    if (!text) return null;
+    return this.memo ? this.memo.parse(text) : parseMeta(text);
+  }
 }
 
-function parseMeta(text: string | null): StoredMeta | null {
+/** The version and fill an entry names (a chunk's header carries only these; a pointer's, its whole meta). */
+function fillOf(text: string | null): Pick<StoredMeta, "version" | "fill"> | null {
   if (!text) return null;
   try {
-    return JSON.parse(text) as StoredMeta;
+    return JSON.parse(text) as Pick<StoredMeta, "version" | "fill">;
   } catch {
     return null;
   }

@@ -70,9 +70,18 @@ export function metaToRecord(m: StoredMeta): Record<string, string> {
   return { meta: JSON.stringify(m) };
 }
 
+/** The meta text of a pointer's record (R2 custom metadata), when it has one. */
+export function metaTextOf(r: Record<string, string> | undefined): string | null {
+  return r?.["meta"] || null;
+}
+
 export function metaFromRecord(r: Record<string, string> | undefined): StoredMeta | null {
-  const text = r?.["meta"];
-  if (!text) return null;
+  const text = metaTextOf(r);
+  return text ? parseMeta(text) : null;
+}
+
+/** A meta from its JSON text (metaToRecord's, or a Cache API pointer's header); null when it is not one. */
+export function parseMeta(text: string): StoredMeta | null {
   try {
     const m = JSON.parse(text) as StoredMeta;
     if (typeof m.version !== "string" || typeof m.length !== "number") return null;

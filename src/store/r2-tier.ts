@@ -6,7 +6,8 @@
  * colo as soon as its put resolves.
  */
 import { chunkKey, dataKey, isChunked, manifestKey, metaKey, versionKeys, type ChunkedMeta, type Manifest } from "./layout";
-import { metaFromRecord, metaToRecord, sameFill, type StoredMeta } from "./meta";
+import { metaFromRecord, metaTextOf, metaToRecord, sameFill, type StoredMeta } from "./meta";
+import type { MetaMemo } from "./meta-memo";
 
 /** The object at metaKey(): what it names (null when unreadable) and its R2 etag. */
 export interface Pointer {
@@ -21,7 +22,11 @@ export interface Pointer {
 export type CommitOutcome = { ok: true; replaced: StoredMeta | null } | { ok: false; current: StoredMeta | null };
 
 export class R2Tier {
-  constructor(private readonly bucket: R2Bucket) {}
+  /** `memo`: this isolate's shared metas (see meta-memo.ts); without one, each read parses its own. */
+  constructor(
+    private readonly bucket: R2Bucket,
+    private readonly memo?: MetaMemo,
+  ) {}
 
   async meta(key: string): Promise<StoredMeta | null> {
     return (await this.pointer(key))?.meta ?? null;
@@ -30,7 +35,8 @@ export class R2Tier {
   async pointer(key: string): Promise<Pointer | null> {
     const head = await this.bucket.head(metaKey(key));
     if (!head) return null;
-    const meta = metaFromRecord(head.customMetadata);
+    const text = metaTextOf(head.customMetadata);
+    const meta = this.memo && text ? this.memo.parse(text) : metaFromRecord(head.customMetadata);
     return { meta: meta && meta.key === key ? meta : null, etag: head.etag };
   }
 

@@ -10,6 +10,7 @@ import { chunkedRange, type ReadChunk } from "./chunk-stream";
 import type { StoredCopy, TierName } from "./copy";
 import { chunkKey, chunkSpan, isChunked } from "./layout";
 import { sameFill, type StoredMeta } from "./meta";
+import type { MetaMemo } from "./meta-memo";
 import type { PurgeCheck } from "./purge-view";
 import { R2Tier, type Pointer } from "./r2-tier";
 
@@ -23,6 +24,8 @@ export interface StoreOptions {
    * check (a store that only purges, or reads no colo pointer).
    */
   purges?: PurgeCheck;
+  /** This isolate's shared metas (meta-memo.ts); absent = every read parses its own. */
+  metas?: MetaMemo;
 }
 
 /** Copies stored before chunking are one object; this colo keeps those up to the old default size. */
@@ -49,8 +52,8 @@ export class Store {
   private readonly seen = new Map<string, Pointer | null>();
 
   constructor(bucket: R2Bucket, cache: Cache, private readonly options: StoreOptions) {
-    this.cache = new CacheTier(cache);
-    this.r2 = new R2Tier(bucket);
+    this.cache = new CacheTier(cache, options.metas);
+    this.r2 = new R2Tier(bucket, options.metas);
     this.stamp = options.purges?.stamp() ?? 0;
   }
 
