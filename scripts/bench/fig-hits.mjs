@@ -45,9 +45,12 @@ export async function figureHitRate(ctx) {
     if (r.status !== 200 || r.bytes !== files.hit.size) throw new Error(`${b} answered ${r.status} with ${r.bytes} bytes`);
   }
 
-  // Short interleaved rounds and medians: other load on a 2-core machine comes and goes.
+  // Short interleaved rounds: other load on a 2-core machine (a VM's neighbours) comes and
+  // goes, so each round's node run is compared with the baseline run right after it, and
+  // the figure is the median of those paired ratios (one slow stretch skews one round's
+  // pair, not every node run against every baseline run).
   const seconds = 2;
-  const rounds = quick ? 2 : 5;
+  const rounds = quick ? 4 : 6;
   const connections = 8;
   // Requests through Cloudflare always name their client (CF-Connecting-IP): each request
   // names the next of this many addresses, so the node counts downloads per client as it
@@ -75,20 +78,22 @@ export async function figureHitRate(ctx) {
     }
   }
   const m = Object.fromEntries(targets.map((t) => [t, median(rps[t])]));
-  note(`1: wrk -t1 -c${connections} -d${seconds}s, every request with CF-Connecting-IP, rotating over ${clients} client addresses (client-addresses.lua), ${rounds} alternating round(s), median; node answers "${status}" (REVALIDATE_SECONDS=31536000, ${heads["node-fresh"]} origin HEADs during its runs) and, with REVALIDATE_SECONDS=0, "${revalStatus}" (${heads.node} origin HEADs for ${requests.node} requests).`);
+  const paired = (node, base) => rps[node].map((x, i) => x / rps[base][i]);
+  const ratios = { hit: paired("node-fresh", "bench-cache"), reval: paired("node", "bench-cache-head") };
+  note(`1: wrk -t1 -c${connections} -d${seconds}s, every request with CF-Connecting-IP, rotating over ${clients} client addresses (client-addresses.lua), ${rounds} alternating round(s); req/s = median per worker, ratio = median of the rounds' paired ratios (1: ${ratios.hit.map((x) => x.toFixed(2)).join("/")}; 1b: ${ratios.reval.map((x) => x.toFixed(2)).join("/")}); node answers "${status}" (REVALIDATE_SECONDS=31536000, ${heads["node-fresh"]} origin HEADs during its runs) and, with REVALIDATE_SECONDS=0, "${revalStatus}" (${heads.node} origin HEADs for ${requests.node} requests).`);
   if (bad.length) note(`1: load errors: ${bad.join("; ")}`);
   const us = (t) => ((cpu[t] * 1000) / requests[t]).toFixed(0);
   note(`1: workerd CPU per request (all its threads, whole runs): node-fresh ${us("node-fresh")} us vs bench-cache ${us("bench-cache")} us; node (REVALIDATE_SECONDS=0) ${us("node")} us vs bench-cache-head ${us("bench-cache-head")} us; req/s per round: ${targets.map((t) => `${t} ${rps[t].map((x) => x.toFixed(0)).join("/")}`).join(", ")}.`);
   return [
     {
       id: "1", what: "1 KiB hit req/s, Cache API (REVALIDATE_SECONDS=31536000: no origin HEAD)",
-      node: m["node-fresh"], baseline: m["bench-cache"], unit: "req/s", ratio: m["node-fresh"] / m["bench-cache"],
-      goal: ">= 0.9", pass: m["node-fresh"] / m["bench-cache"] >= 0.9,
+      node: m["node-fresh"], baseline: m["bench-cache"], unit: "req/s", ratio: median(ratios.hit),
+      goal: ">= 0.9", pass: median(ratios.hit) >= 0.9,
     },
     {
       id: "1b", what: "1 KiB hit req/s, REVALIDATE_SECONDS=0 (conditional HEAD per hit) vs match + HEAD",
-      node: m.node, baseline: m["bench-cache-head"], unit: "req/s", ratio: m.node / m["bench-cache-head"],
-      goal: ">= 0.9", pass: m.node / m["bench-cache-head"] >= 0.9,
+      node: m.node, baseline: m["bench-cache-head"], unit: "req/s", ratio: median(ratios.reval),
+      goal: ">= 0.9", pass: median(ratios.reval) >= 0.9,
     },
   ];
 }
