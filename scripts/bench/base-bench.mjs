@@ -20,6 +20,7 @@ import { buildWorkerBundle, readWorkerConfig } from "../stack/worker-build.mjs";
 import { median, wrk } from "./clients.mjs";
 import { startOrigin } from "./origin.mjs";
 import { installSignalHandlers, onCleanup, runBench } from "./procs.mjs";
+import { ratioText } from "./report.mjs";
 import { ADMIN, BASELINE_307, FULL_307, FULL_307_MIRROR, FULL_307_SIGNED, cpuMs, startBaseStack } from "./base-stack.mjs";
 import { CITIES, DIST_NODES, NODE_IDS, distribute, homeOf, nearestNode, nodesVar, pathStable } from "./base-dist.mjs";
 import { mdTable, pct, rate, textTable } from "./base-report.mjs";
@@ -336,7 +337,7 @@ async function main() {
   let redirectRows = [];
   log("figure 1: redirect req/s (base vs bare 307)...");
   try {
-    redirectRows = (await figureRedirects(ctx)).map((r) => [r.id, r.what, rate(r.base), rate(r.baseline), `${r.ratio.toFixed(2)}x`, r.goal, r.pass]);
+    redirectRows = (await figureRedirects(ctx)).map((r) => [r.id, r.what, rate(r.base), rate(r.baseline), ratioText(r.ratio, r.goal), r.goal, r.pass]);
   } catch (err) {
     redirectRows = [["1", "redirect req/s", "error", "", "", "≥ 0.90", "MISS"]];
     note(`1: could not be measured: ${err instanceof Error ? err.message : err}`);

@@ -11,11 +11,22 @@ function num(v, unit) {
   return `${v.toFixed(digits)} ${unit}`;
 }
 
+/**
+ * Two decimals, rounded towards the goal's failing side (down against ">=", up against
+ * "<="), so the figure shown never contradicts the result column: 0.89995 against ">= 0.9"
+ * reads 0.89x, not 0.90x.
+ */
+export function ratioText(ratio, goal) {
+  const g = goal ?? "";
+  const shown = /^(>=|≥)/.test(g) ? Math.floor(ratio * 100 + 1e-9) / 100 : /^(<=|≤)/.test(g) ? Math.ceil(ratio * 100 - 1e-9) / 100 : ratio;
+  return `${shown.toFixed(2)}x`;
+}
+
 function cells(row) {
   if (row.error) return [row.id, row.what, "error", "", "", row.goal ?? "", "MISS"];
   const ratio = row.ratioIsDelta
     ? `${row.ratio >= 0 ? "+" : ""}${row.ratio.toFixed(1)} ms`
-    : Number.isFinite(row.ratio) ? `${row.ratio.toFixed(2)}x` : "n/a";
+    : Number.isFinite(row.ratio) ? ratioText(row.ratio, row.goal) : "n/a";
   return [row.id, row.what, num(row.node, row.unit), num(row.baseline, row.unit), ratio, row.goal, row.pass === null ? "info" : row.pass ? "pass" : "MISS"];
 }
 
