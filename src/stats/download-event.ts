@@ -65,10 +65,16 @@ export function downloadEvents(env: object): AnalyticsEngineDataset | null {
   return typeof ds?.writeDataPoint === "function" ? (ds as AnalyticsEngineDataset) : null;
 }
 
-/** Writes `e` (a no-op without the binding); a failure is logged and never reaches the answer. */
-export function writeDownloadEvent(env: object, e: DownloadEvent): void {
+/**
+ * Writes the event (a no-op without the binding); a failure is logged and never reaches the
+ * answer. `event` may be a function: it is then called only when a dataset is bound, so an
+ * answer that needs nothing else of request.cf (a mirror redirect) does not read it for
+ * nothing (workerd builds that object on first access).
+ */
+export function writeDownloadEvent(env: object, event: DownloadEvent | (() => DownloadEvent)): void {
   const ds = downloadEvents(env);
   if (!ds) return;
+  const e = typeof event === "function" ? event() : event;
   try {
     ds.writeDataPoint(downloadDataPoint(e));
   } catch (err) {

@@ -275,7 +275,7 @@ export interface MirrorRedirect {
  * its download event: the mirror sends the bytes, so the event has 0 sent and the size.
  */
 export function recordMirrorRedirect(env: object, ctx: ExecutionContext, r: MirrorRedirect): void {
-  writeDownloadEvent(env, { path: r.path, status: r.status, cacheClass: "bypass", ...cfOf(r.req), target: r.mirror, source: "mirror", bytes: 0, declared: r.bytes });
+  writeDownloadEvent(env, () => ({ path: r.path, status: r.status, cacheClass: "bypass", ...cfOf(r.req), target: r.mirror, source: "mirror", bytes: 0, declared: r.bytes }));
   record(env, ctx, (pending, now) => addRedirect(pending, now, r.mirror, r.bytes));
 }
 

@@ -49,4 +49,13 @@ describe("download events", () => {
     writeDownloadEvent(unbound, event);
     expect(errors).not.toHaveBeenCalled();
   });
+
+  it("makes an event given as a function only when a dataset is bound (a mirror redirect reads request.cf for nothing else)", () => {
+    const make = vi.fn(() => ({ ...event, source: "mirror" as const, target: "m1", status: 307, bytes: 0 }));
+    const { DOWNLOAD_EVENTS: _dropped, ...unbound } = env as unknown as Record<string, unknown>;
+    writeDownloadEvent(unbound, make);
+    expect(make).not.toHaveBeenCalled();
+    writeDownloadEvent(env, make);
+    expect(make).toHaveBeenCalledTimes(1);
+  });
 });
