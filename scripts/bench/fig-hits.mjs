@@ -80,6 +80,7 @@ export async function figureHitRate(ctx) {
   const m = Object.fromEntries(targets.map((t) => [t, median(rps[t])]));
   const paired = (node, base) => rps[node].map((x, i) => x / rps[base][i]);
   const ratios = { hit: paired("node-fresh", "bench-cache"), reval: paired("node", "bench-cache-head") };
+  const ratio = { hit: median(ratios.hit), reval: median(ratios.reval) };
   note(`1: wrk -t1 -c${connections} -d${seconds}s, every request with CF-Connecting-IP, rotating over ${clients} client addresses (client-addresses.lua), ${rounds} alternating round(s); req/s = median per worker, ratio = median of the rounds' paired ratios (1: ${ratios.hit.map((x) => x.toFixed(2)).join("/")}; 1b: ${ratios.reval.map((x) => x.toFixed(2)).join("/")}); node answers "${status}" (REVALIDATE_SECONDS=31536000, ${heads["node-fresh"]} origin HEADs during its runs) and, with REVALIDATE_SECONDS=0, "${revalStatus}" (${heads.node} origin HEADs for ${requests.node} requests).`);
   if (bad.length) note(`1: load errors: ${bad.join("; ")}`);
   const us = (t) => ((cpu[t] * 1000) / requests[t]).toFixed(0);
@@ -87,13 +88,13 @@ export async function figureHitRate(ctx) {
   return [
     {
       id: "1", what: "1 KiB hit req/s, Cache API (REVALIDATE_SECONDS=31536000: no origin HEAD)",
-      node: m["node-fresh"], baseline: m["bench-cache"], unit: "req/s", ratio: median(ratios.hit),
-      goal: ">= 0.9", pass: median(ratios.hit) >= 0.9,
+      node: m["node-fresh"], baseline: m["bench-cache"], unit: "req/s", ratio: ratio.hit,
+      goal: ">= 0.9", pass: ratio.hit >= 0.9,
     },
     {
       id: "1b", what: "1 KiB hit req/s, REVALIDATE_SECONDS=0 (conditional HEAD per hit) vs match + HEAD",
-      node: m.node, baseline: m["bench-cache-head"], unit: "req/s", ratio: median(ratios.reval),
-      goal: ">= 0.9", pass: median(ratios.reval) >= 0.9,
+      node: m.node, baseline: m["bench-cache-head"], unit: "req/s", ratio: ratio.reval,
+      goal: ">= 0.9", pass: ratio.reval >= 0.9,
     },
   ];
 }

@@ -35,6 +35,8 @@ const MiB = 1024 ** 2;
 const BIG = 64 * MiB;
 const THROTTLE_SECONDS = QUICK ? 3 : 10;
 const TOLERANCE = 0.05;
+/** The goal of figures 1 and 2: the route at 0.9x of a bare fetch() or better. */
+const GOAL = "≥ 0.90";
 const CLIENT = { "cf-connecting-ip": "192.0.2.10", "user-agent": "bench" };
 const SMALL_PATH = "/p/small";
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",").map((s) => s.trim())) : null;
@@ -125,7 +127,7 @@ async function figureRequests({ stack, backend, note }) {
   const ratio = proxy / bare;
   return {
     rows: [
-      ["1", "1 KiB GET req/s: route (round-robin, 2 ports, forwarding on) vs bare fetch()", `${fmt(proxy)} req/s`, `${fmt(bare)} req/s`, ratioText(ratio, "≥ 0.90"), "≥ 0.90", ratio >= 0.9 ? "pass" : "MISS"],
+      ["1", "1 KiB GET req/s: route (round-robin, 2 ports, forwarding on) vs bare fetch()", `${fmt(proxy)} req/s`, `${fmt(bare)} req/s`, ratioText(ratio, GOAL), GOAL, ratio >= 0.9 ? "pass" : "MISS"],
       ["1c", "ceiling: bare fetch() forwarding as the route does (client's fields + 4 forwarding fields, silence timer), no logic, vs bare fetch()", `${fmt(ceiling)} req/s`, `${fmt(bare)} req/s`, `${(ceiling / bare).toFixed(2)}x`, "info", "info"],
       ["1r", "route vs that ceiling (what the route's own logic costs)", `${fmt(proxy)} req/s`, `${fmt(ceiling)} req/s`, `${(proxy / ceiling).toFixed(2)}x`, "info", "info"],
     ],
@@ -159,7 +161,7 @@ async function figureStream({ stack, note }) {
   note(`2: curl -o /dev/null of ${BIG / MiB} MiB (Content-Length from the backend, streamed in 64 KiB writes), ${rounds} rounds alternating, median; per round: route ${speed[BASE].map((x) => x.toFixed(0)).join("/")}, bare ${speed[PASS].map((x) => x.toFixed(0)).join("/")} MB/s`);
   note(`2: workerd CPU per MiB (median): route ${median(cpu[BASE]).toFixed(2)} ms, bare ${median(cpu[PASS]).toFixed(2)} ms`);
   const ratio = proxy / bare;
-  return ["2", `${BIG / MiB} MiB streamed: route vs bare fetch() (MB/s = 10^6 B/s)`, `${fmt(proxy)} MB/s`, `${fmt(bare)} MB/s`, ratioText(ratio, "≥ 0.90"), "≥ 0.90", ratio >= 0.9 ? "pass" : "MISS"];
+  return ["2", `${BIG / MiB} MiB streamed: route vs bare fetch() (MB/s = 10^6 B/s)`, `${fmt(proxy)} MB/s`, `${fmt(bare)} MB/s`, ratioText(ratio, GOAL), GOAL, ratio >= 0.9 ? "pass" : "MISS"];
 }
 
 /* ------------------------------------------------------------------ figure 3 */

@@ -7,8 +7,8 @@
  */
 import type { ByteRange } from "../http/range";
 import { chunkCount, isChunked } from "./layout";
-import { parseMeta, sameFill, type StoredMeta } from "./meta";
-import type { MetaMemo } from "./meta-memo";
+import { sameFill, type StoredMeta } from "./meta";
+import { metaOf, type MetaMemo } from "./meta-memo";
 
 const ORIGIN = "https://offload-node.cache.invalid";
 const META_HEADER = "x-offload-meta";
@@ -42,7 +42,7 @@ export class CacheTier {
   async pointer(key: string): Promise<PointerHit | null> {
     const res = await this.cache.match(pointerUrl(key));
     if (!res) return null;
-    const meta = this.metaOf(res);
+    const meta = metaOf(res.headers.get(META_HEADER), this.memo);
     if (!meta || meta.key !== key) {
       res.body?.cancel().catch(() => {});
       return null;
@@ -145,13 +145,6 @@ export class CacheTier {
       return null;
     }
     return r.body;
-  }
-
-  /** The meta a pointer entry's header carries (shared through the memo when there is one). */
-  private metaOf(res: Response): StoredMeta | null {
-    const text = res.headers.get(META_HEADER);
-    if (!text) return null;
-    return this.memo ? this.memo.parse(text) : parseMeta(text);
   }
 }
 

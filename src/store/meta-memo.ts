@@ -26,6 +26,12 @@ export class MetaMemo {
   }
 }
 
+/** The meta of a pointer's text (null: none, or not a meta): shared through `memo` when there is one, else parsed for this read. */
+export function metaOf(text: string | null, memo: MetaMemo | undefined): StoredMeta | null {
+  if (!text) return null;
+  return memo ? memo.parse(text) : parseMeta(text);
+}
+
 /** Whether `meta` is a shared one (MetaMemo's): only those live long enough to keep things for. */
 export function isShared(meta: StoredMeta): boolean {
   return Object.isFrozen(meta);

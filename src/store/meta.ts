@@ -75,6 +75,11 @@ export function metaTextOf(r: Record<string, string> | undefined): string | null
   return r?.["meta"] || null;
 }
 
+/**
+ * The meta of a pointer's record, parsed for this caller alone (the tiers read through
+ * meta-memo.ts `metaOf`).
+ * @internal exported for the tests that read R2 pointers themselves.
+ */
 export function metaFromRecord(r: Record<string, string> | undefined): StoredMeta | null {
   const text = metaTextOf(r);
   return text ? parseMeta(text) : null;

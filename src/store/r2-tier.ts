@@ -6,8 +6,8 @@
  * colo as soon as its put resolves.
  */
 import { chunkKey, dataKey, isChunked, manifestKey, metaKey, versionKeys, type ChunkedMeta, type Manifest } from "./layout";
-import { metaFromRecord, metaTextOf, metaToRecord, sameFill, type StoredMeta } from "./meta";
-import type { MetaMemo } from "./meta-memo";
+import { metaTextOf, metaToRecord, sameFill, type StoredMeta } from "./meta";
+import { metaOf, type MetaMemo } from "./meta-memo";
 
 /** The object at metaKey(): what it names (null when unreadable) and its R2 etag. */
 export interface Pointer {
@@ -35,8 +35,7 @@ export class R2Tier {
   async pointer(key: string): Promise<Pointer | null> {
     const head = await this.bucket.head(metaKey(key));
     if (!head) return null;
-    const text = metaTextOf(head.customMetadata);
-    const meta = this.memo && text ? this.memo.parse(text) : metaFromRecord(head.customMetadata);
+    const meta = metaOf(metaTextOf(head.customMetadata), this.memo);
     return { meta: meta && meta.key === key ? meta : null, etag: head.etag };
   }
 

@@ -37,11 +37,10 @@ function representationFields(meta: Pick<StoredMeta, "etag" | "lastModified" | "
 }
 
 /**
- * The fields of a whole-file answer (200) from a shared meta (meta-memo.ts), kept with it:
- * a Response made from a ready Headers object is the cheapest one workerd makes (issue
- * #13; measured on the base's redirects, about a third of one made from a record). Only
- * the Cache-Status value varies per answer (a hit's ttl, once a second): the fields are
- * made again when it changed. Copied by the Response, so never changed once kept.
+ * The fields of a whole-file answer (200) from a shared meta (meta-memo.ts), kept with it
+ * as a ready Headers, so a hot hit builds no field record and no Headers of its own
+ * (issue #13). Only the Cache-Status value varies per answer (a hit's ttl, once a second):
+ * the fields are made again when it changed. Copied by the Response, so never changed once kept.
  */
 const wholeAnswerOf = perIsolate((_meta: StoredMeta) => ({ cacheStatus: "", headers: null as Headers | null }));
 
