@@ -5,9 +5,12 @@
  *      3 node URLs: unsigned and with SIGNING_KEYS, each vs the same bare 307 worker; and
  *      a redirect to a mirror with the mirror inventory consulted (verdict known, catalog
  *      view loaded: issue #14's "no subrequest per redirect").
+ *   1i. figure 1 counted: instructions per request under callgrind (callgrind.mjs), in a
+ *      second workerd; BENCH_CALLGRIND=0 leaves it out.
  *   2. selection distribution per strategy (share per node from Location), and for hash
  *      the paths moved when one of three nodes is removed.
- * Run through `bash scripts/bench-base`; BENCH_QUICK=1 for a shorter run. Everything
+ * Run through `bash scripts/bench-base`; BENCH_QUICK=1 for a shorter run; BENCH_ONLY=1i,2
+ * runs only those figures. Everything
  * runs on temp state, removed at the end; the Markdown goes to bench-results/base.md.
  */
 import { createHash } from "node:crypto";
@@ -21,6 +24,7 @@ import { median, wrk } from "./clients.mjs";
 import { startOrigin } from "./origin.mjs";
 import { installSignalHandlers, onCleanup, runBench } from "./procs.mjs";
 import { ratioText } from "./report.mjs";
+import { CALLGRIND_WANTED, callgrindAvailable, countInstructions, dumpDir, underCallgrind } from "./callgrind.mjs";
 import { ADMIN, BASELINE_307, FULL_307, FULL_307_MIRROR, FULL_307_SIGNED, cpuMs, startBaseStack } from "./base-stack.mjs";
 import { CITIES, DIST_NODES, NODE_IDS, distribute, homeOf, nearestNode, nodesVar, pathStable } from "./base-dist.mjs";
 import { mdTable, pct, rate, textTable } from "./base-report.mjs";
@@ -28,6 +32,8 @@ import { gitDescribe, otherWorkerds } from "./run-info.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const QUICK = process.env.BENCH_QUICK === "1";
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",").map((s) => s.trim())) : null;
+const wanted = (figure) => !ONLY || ONLY.has(figure);
 const MiB = 1024 ** 2;
 const STEADY = { path: "/files/steady.bin", size: 64 * MiB };
 const DIST_PATHS = 1000;
@@ -70,23 +76,29 @@ const headerBytes = (raw) => raw.reduce((n, s, i) => n + s.length + (i % 2 ? 4 :
 
 /* ------------------------------------------------------------------ figure 1 */
 
-async function figureRedirects(ctx) {
-  const { stack, note } = ctx;
+const REDIRECTING = ["base", "base-signed", "base-mirror"];
+/** Figure 1's workers, the bare ones first. */
+const REDIRECT_ORDER = [BASELINE_307, "base", "base-signed", "base-mirror", FULL_307, FULL_307_SIGNED, FULL_307_MIRROR];
+
+/**
+ * Figure 1's set-up on `stack`: the base variants answer what we mean to measure (checked),
+ * and each ceiling worker is given the exact answer its base variant sent.
+ */
+async function prepareRedirects({ stack, origin }, agent) {
   const url = (w) => stack.url(w) + STEADY.path;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   // Steady state: first request learns the size (R2 meta pointer) and loads the health
   // view; the checks below make sure the base answers what we mean to measure.
   const probe = {};
   // The mirror's copy is verified in the background after the first request: wait for the verdict.
   // (HEAD: until then the base serves the 64 MiB file itself.)
   for (let i = 0; i < 100 && (await fetch(url("base-mirror"), { method: "HEAD", redirect: "manual", headers: CLIENT })).status !== 307; i++) await sleep(100);
-  for (const w of ["base", "base-signed", "base-mirror", BASELINE_307]) {
+  for (const w of [...REDIRECTING, BASELINE_307]) {
     const r = await get(agent, url(w), CLIENT);
     probe[w] = r;
     if (r.status !== 307) throw new Error(`${w} answered ${r.status} ${r.headers["cache-status"] ?? ""}, not 307`);
   }
-  if (!probe["base-mirror"].headers.location.startsWith(ctx.origin.url)) throw new Error(`base-mirror: Location ${probe["base-mirror"].headers.location} is not the mirror`);
-  for (const w of ["base", "base-signed", "base-mirror"]) {
+  if (!probe["base-mirror"].headers.location.startsWith(origin.url)) throw new Error(`base-mirror: Location ${probe["base-mirror"].headers.location} is not the mirror`);
+  for (const w of REDIRECTING) {
     const h = probe[w].headers;
     if (!/offload=/.test(h["cache-status"] ?? "")) throw new Error(`${w}: unexpected Cache-Status ${h["cache-status"]}`);
     if (!h["repr-digest"]) throw new Error(`${w}: no Repr-Digest: the size/digest did not come from the R2 meta pointer`);
@@ -104,11 +116,19 @@ async function figureRedirects(ctx) {
     if (check.status !== r.status || check.headers.location !== r.headers.location || headerBytes(check.rawHeaders) !== headerBytes(r.rawHeaders)) throw new Error(`${full} does not answer like ${from}`);
     probe[full] = check;
   }
-  for (const w of ["base", "base-signed", "base-mirror", BASELINE_307]) {
+  return probe;
+}
+
+async function figureRedirects(ctx) {
+  const { stack, note } = ctx;
+  const url = (w) => stack.url(w) + STEADY.path;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  const probe = await prepareRedirects(ctx, agent);
+  for (const w of [...REDIRECTING, BASELINE_307]) {
     const r = probe[w];
     note(`1: ${w} answer: ${r.status}, ${r.rawHeaders.length / 2} header fields, ${headerBytes(r.rawHeaders)} header bytes + ${r.bytes} body bytes; Location ${r.headers.location}`);
   }
-  const order = [BASELINE_307, "base", "base-signed", "base-mirror", FULL_307, FULL_307_SIGNED, FULL_307_MIRROR];
+  const order = REDIRECT_ORDER;
   // Warm every isolate's JIT before timing.
   for (let i = 0; i < 400; i++) for (const w of order) await get(agent, url(w), CLIENT);
   agent.destroy();
@@ -155,6 +175,56 @@ async function figureRedirects(ctx) {
     row("1d", "bare 307 with 1b's exact header fields (no logic) vs a bare 4-field 307", FULL_307_SIGNED, BASELINE_307, "info"),
     row("1e", "redirect req/s to a mirror, inventory consulted (MIRRORS=1, no nodes), vs a bare 307 sending its header fields (1f)", "base-mirror", FULL_307_MIRROR),
     row("1f", "bare 307 with 1e's exact header fields (no logic) vs a bare 4-field 307", FULL_307_MIRROR, BASELINE_307, "info"),
+  ];
+}
+
+/* ------------------------------------------------------------------ figure 1i */
+
+/** Requests per counted window: enough that the young-generation collections they cause average out. */
+const COUNTED_REQUESTS = 700;
+/** Counted windows per worker; the median is reported (a window may hold a late TurboFan compile, ~15k instructions per request). */
+const COUNTED_WINDOWS = 3;
+/** Warm-up rounds before counting: until V8 has optimised the hot functions (callgrind.mjs). */
+const COUNT_WARMUP = 800;
+
+/**
+ * Figure 1 again, counted: instructions per request of each worker under callgrind
+ * (callgrind.mjs), one keep-alive connection, COUNTED_REQUESTS sequential requests after a
+ * warm-up. The ratio is the ceiling's count over the base's: the share of a bare worker's
+ * cost, as the req/s ratio is, but one that identical runs repeat.
+ */
+async function figureInstructions(ctx) {
+  const { stack, note, dumps } = ctx;
+  const url = (w) => stack.url(w) + STEADY.path;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  await prepareRedirects(ctx, agent);
+  for (let i = 0; i < COUNT_WARMUP; i++) for (const w of REDIRECT_ORDER) await get(agent, url(w), CLIENT);
+  const per = {};
+  const windows = {};
+  for (const w of REDIRECT_ORDER) {
+    windows[w] = [];
+    for (let k = 0; k < COUNTED_WINDOWS; k++) {
+      const total = await countInstructions(stack.pid(), dumps.dir, async () => {
+        for (let i = 0; i < COUNTED_REQUESTS; i++) {
+          const r = await get(agent, url(w), CLIENT);
+          if (r.status !== 307) throw new Error(`${w} answered ${r.status} under callgrind`);
+        }
+      }, dumps.kept ? `${w}.${k}` : undefined);
+      windows[w].push(total / COUNTED_REQUESTS);
+    }
+    per[w] = median(windows[w]);
+  }
+  agent.destroy();
+  if (dumps.kept) note(`1i: dumps kept in ${dumps.dir} (<worker>.callgrind)`);
+  note(`1i: callgrind (valgrind --tool=callgrind, no cache simulation) on the whole workerd process, V8 told to optimise sooner and TurboFan on the main thread (callgrind.mjs); ${COUNT_WARMUP} warm-up rounds, then per worker ${COUNTED_WINDOWS} windows of ${COUNTED_REQUESTS} sequential keep-alive requests, counters zeroed before and dumped after each window, the median window reported; instructions per request (windows): ${REDIRECT_ORDER.map((w) => `${w} ${Math.round(per[w] / 1000)}k (${windows[w].map((x) => Math.round(x / 1000)).join("/")})`).join(", ")}`);
+  const row = (id, what, w, against) => {
+    const ratio = per[against] / per[w];
+    return { id, what, base: per[w], baseline: per[against], ratio, goal: "≥ 0.90", pass: ratio >= 0.9 ? "pass" : "MISS" };
+  };
+  return [
+    row("1ai", "1a counted: instructions per redirect, unsigned, ceiling ÷ base (1c's worker)", "base", FULL_307),
+    row("1bi", "1b counted: same, signed token (1d's worker)", "base-signed", FULL_307_SIGNED),
+    row("1ei", "1e counted: same, to a mirror, inventory consulted (1f's worker)", "base-mirror", FULL_307_MIRROR),
   ];
 }
 
@@ -288,15 +358,19 @@ async function main() {
   const workerConfig = await readWorkerConfig(ROOT, "wrangler.base.toml");
   const vars = { ...workerConfig.vars, ORIGIN_URL: origin.url };
   const dist = (balancer, nodes = nodesVar()) => ({ ...vars, BALANCER: balancer, OFFLOAD_NODES: nodes });
+  const redirecting = {
+    base: { ...vars, OFFLOAD_NODES: REDIRECT_NODES, BALANCER: "hash" }, // first: owns the DOs
+    "base-signed": { ...vars, OFFLOAD_NODES: REDIRECT_NODES, BALANCER: "hash", SIGNING_KEYS },
+    // The origin itself stands in for a mirror holding the current copy (same size and date).
+    "base-mirror": { ...vars, OFFLOAD_NODES: "", MIRRORS: JSON.stringify([{ id: "mirror-a", url: origin.url }]), MIRRORS_ALLOW_PRIVATE: "true", BALANCER: "hash" },
+  };
+  const persistDir = path.join(tmp, "state");
   const stack = await startBaseStack({
     bundlePath,
     workerConfig,
-    persistDir: path.join(tmp, "state"),
+    persistDir,
     bases: {
-      base: { ...vars, OFFLOAD_NODES: REDIRECT_NODES, BALANCER: "hash" }, // first: owns the DOs
-      "base-signed": { ...vars, OFFLOAD_NODES: REDIRECT_NODES, BALANCER: "hash", SIGNING_KEYS },
-      // The origin itself stands in for a mirror holding the current copy (same size and date).
-      "base-mirror": { ...vars, OFFLOAD_NODES: "", MIRRORS: JSON.stringify([{ id: "mirror-a", url: origin.url }]), MIRRORS_ALLOW_PRIVATE: "true", BALANCER: "hash" },
+      ...redirecting,
       "dist-hash": dist("hash"),
       "dist-hash-minus-b": dist("hash", nodesVar(DIST_NODES.filter((n) => n.id !== "node-b"))),
       "dist-bounded-hash": dist("bounded-hash"),
@@ -335,30 +409,56 @@ async function main() {
   const ctx = { stack, origin, note, log, paths };
   const redirectHead = ["#", "figure", "base", "baseline", "ratio", "goal", "result"];
   let redirectRows = [];
-  log("figure 1: redirect req/s (base vs bare 307)...");
-  try {
+  if (!wanted("1")) note("1: not run (BENCH_ONLY)");
+  else try {
+    log("figure 1: redirect req/s (base vs bare 307)...");
     redirectRows = (await figureRedirects(ctx)).map((r) => [r.id, r.what, rate(r.base), rate(r.baseline), ratioText(r.ratio, r.goal), r.goal, r.pass]);
   } catch (err) {
     redirectRows = [["1", "redirect req/s", "error", "", "", "≥ 0.90", "MISS"]];
     note(`1: could not be measured: ${err instanceof Error ? err.message : err}`);
   }
-  log("figure 2: selection distribution...");
   const distHead = ["strategy", "setup", "node-a", "node-b", "node-c", "same node per path", "goal", "result"];
   let distRows = [];
-  try {
+  if (!wanted("2")) note("2: not run (BENCH_ONLY)");
+  else try {
+    log("figure 2: selection distribution...");
     distRows = await figureDistribution(ctx);
   } catch (err) {
     distRows = [["error", "", "", "", "", "", "", "MISS"]];
     note(`2: could not be measured: ${err instanceof Error ? err.message : err}`);
   }
+  let countedRows = [];
+  if (!CALLGRIND_WANTED || !wanted("1i")) note(`1i: not run (${CALLGRIND_WANTED ? "BENCH_ONLY" : "BENCH_CALLGRIND=0"})`);
+  else if (!(await callgrindAvailable())) note("1i: not run: valgrind is missing (apt-get install -y valgrind)");
+  else {
+    log("figure 1i: instructions per redirect under callgrind (a second workerd, figure 1's workers only)...");
+    // Same persist dir (the steady file's R2 meta pointer is in it): the first workerd goes first.
+    await stack.close();
+    const dumps = await dumpDir(await mkdtemp(path.join(tmp, "callgrind-")));
+    const restore = await underCallgrind(tmp, dumps.dir);
+    try {
+      const counted = await startBaseStack({ bundlePath, workerConfig, persistDir, bases: redirecting, onBoot: installSignalHandlers });
+      onCleanup(() => counted.close());
+      countedRows = (await figureInstructions({ ...ctx, stack: counted, dumps })).map((r) => [r.id, r.what, `${Math.round(r.base / 1000)}k`, `${Math.round(r.baseline / 1000)}k`, ratioText(r.ratio, r.goal), r.goal, r.pass]);
+      await counted.close();
+    } catch (err) {
+      countedRows = [["1i", "instructions per redirect", "error", "", "", "≥ 0.90", "MISS"]];
+      note(`1i: could not be measured: ${err instanceof Error ? err.message : err}`);
+    } finally {
+      restore();
+    }
+  }
   header.push(`total bench time ${((performance.now() - started) / 1000).toFixed(0)} s; load average at end ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 
   const right1 = new Set([2, 3, 4]);
   const right2 = new Set([2, 3, 4, 5]);
-  console.log(`\n${header.join("\n")}\n\n${textTable(redirectHead, redirectRows, right1)}\n\n${textTable(distHead, distRows, right2)}\n\nNotes:\n${notes.map((n) => `- ${n}`).join("\n")}\n`);
+  const countedHead = ["#", "figure", "base", "ceiling", "ratio", "goal", "result"];
+  const counted = countedRows.length ? `\n\n${textTable(countedHead, countedRows, right1)}` : "";
+  console.log(`\n${header.join("\n")}\n\n${textTable(redirectHead, redirectRows, right1)}${counted}\n\n${textTable(distHead, distRows, right2)}\n\nNotes:\n${notes.map((n) => `- ${n}`).join("\n")}\n`);
   const md = [
     "# Offload base benchmark", "", ...header.map((h) => `- ${h}`), "",
     "## Redirects", "", mdTable(redirectHead, redirectRows, right1), "",
+    ...(countedRows.length ? ["## Redirects, counted (instructions per request, callgrind)", "", mdTable(countedHead, countedRows, right1), ""] : []),
     "## Selection distribution", "", mdTable(distHead, distRows, right2), "",
     "## Notes", "", ...notes.map((n) => `- ${n}`), "",
   ].join("\n");
@@ -367,7 +467,7 @@ async function main() {
   await writeFile(path.join(outDir, ".gitignore"), "*\n");
   await writeFile(path.join(outDir, "base.md"), md);
   log("wrote bench-results/base.md");
-  return [...redirectRows, ...distRows].some((r) => r.at(-1) === "MISS" && r[2] === "error") ? 1 : 0;
+  return [...redirectRows, ...countedRows, ...distRows].some((r) => r.at(-1) === "MISS" && r[2] === "error") ? 1 : 0;
 }
 
 await runBench(main, log, "workerd and the origin");

@@ -8,6 +8,8 @@ import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { INSPECTOR_PORT, PROFILE_WORKER, startProfile } from "./profile.mjs";
 export { cpuMs } from "./procs.mjs";
 
+const ALL_LOGS = process.env.BENCH_WORKERD_LOG === "all";
+
 /** Miniflare options every bench uses: loopback, persisted state, workerd's warnings and errors on stderr. */
 export function benchMiniflareOptions(workers, persistDir) {
   return convertV4MiniflareOptions({
@@ -15,7 +17,8 @@ export function benchMiniflareOptions(workers, persistDir) {
     port: 0,
     ...(INSPECTOR_PORT ? { inspectorPort: INSPECTOR_PORT } : {}),
     resourcePersistencePath: path.resolve(persistDir),
-    handleStructuredLogs: (l) => { if (l.level === "error" || l.level === "warn") process.stderr.write(`[workerd ${l.level}] ${l.message}\n`); },
+    // BENCH_WORKERD_LOG=all: every line workerd logs, e.g. V8's with MINIFLARE_WORKERD_V8_FLAGS="--trace-opt --trace-deopt".
+    handleStructuredLogs: (l) => { if (ALL_LOGS || l.level === "error" || l.level === "warn") process.stderr.write(`[workerd ${l.level}] ${l.message}\n`); },
     workers,
   });
 }
@@ -66,7 +69,8 @@ export async function workerdChildren() {
       const stat = await readFile(`/proc/${entry}/stat`, "utf8");
       const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
       const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === process.pid && comm.startsWith("workerd")) out.push(Number(entry));
+      // Under BENCH_CALLGRIND the process is valgrind's tool (callgrind.mjs).
+      if (ppid === process.pid && (comm.startsWith("workerd") || comm.startsWith("callgrind"))) out.push(Number(entry));
     } catch { /* gone */ }
   }
   return out;

@@ -1,0 +1,102 @@
+/**
+ * Instructions per request, counted by valgrind's callgrind in the workerd process: a
+ * figure that does not move with what else this machine runs (request rates here vary
+ * ±10–20 % between identical runs; instruction counts for the same binary, inputs and
+ * state repeat). Not a rate: cache misses and syscalls cost time callgrind does not weigh,
+ * so it stands beside the req/s figures, not in their place.
+ *
+ * How: Miniflare starts workerd through MINIFLARE_WORKERD_PATH, pointed at a wrapper that
+ * runs it under `valgrind --tool=callgrind`; for each worker measured, `callgrind_control
+ * --zero` before its requests and `--dump` after, and the dump's summary line is the
+ * count for exactly those requests (every thread of the process, the worker's background
+ * work that fell inside the window included). Under valgrind workerd runs ~30–50× slower
+ * on the wall clock, so timers (view refreshes, flushes) fire more often per request than
+ * in production: small against the requests, and the same for every variant of one run.
+ */
+import { execFile } from "node:child_process";
+import { chmod, mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { promisify } from "node:util";
+
+const exec = promisify(execFile);
+
+/** BENCH_CALLGRIND=0 leaves the counted figures out (they need valgrind and add about three minutes). */
+export const CALLGRIND_WANTED = process.env.BENCH_CALLGRIND !== "0";
+
+/** Whether valgrind and callgrind_control are installed (Debian: apt-get install -y valgrind). */
+export async function callgrindAvailable() {
+  try {
+    await exec("valgrind", ["--version"]);
+    await exec("callgrind_control", ["-h"]).catch((e) => { if (e.code === "ENOENT") throw e; });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Under valgrind V8's background TurboFan jobs were seen to start and never finish (Maglev's
+ * did), which would leave hot functions in Maglev or the interpreter, where a busy isolate
+ * in production does not stay: TurboFan compiles on the main thread here instead. And V8
+ * optimises after ~3000 calls with stable feedback, while a few thousand requests per
+ * worker take minutes under valgrind: a tenth of those counts gets every hot function to
+ * its optimised code within the warm-up (code V8 would make later anyway).
+ */
+const TIER_UP_SOONER = "--no-concurrent-recompilation --invocation-count-for-maglev=40 --invocation-count-for-turbofan=300 --minimum-invocations-after-ic-update=50";
+
+/**
+ * Points Miniflare's next workerd start at a callgrind wrapper written to `scratch`, its
+ * dumps going to `dumps`; returns a function that restores the previous settings.
+ */
+export async function underCallgrind(scratch, dumps) {
+  // The binary Miniflare itself would start (the workerd package's default export).
+  const binary = createRequire(import.meta.url)("workerd").default;
+  const wrapper = path.join(scratch, "workerd-callgrind.sh");
+  await writeFile(wrapper, [
+    "#!/bin/sh",
+    // No cache or branch simulation, no per-line data: only the instruction count, fastest.
+    `exec valgrind --tool=callgrind --callgrind-out-file=${path.join(dumps, "callgrind.%p")} --dump-line=no --dump-instr=no --cache-sim=no --branch-sim=no ${JSON.stringify(binary)} "$@"`,
+    "",
+  ].join("\n"));
+  await chmod(wrapper, 0o755);
+  const saved = { MINIFLARE_WORKERD_PATH: process.env.MINIFLARE_WORKERD_PATH, MINIFLARE_WORKERD_V8_FLAGS: process.env.MINIFLARE_WORKERD_V8_FLAGS };
+  process.env.MINIFLARE_WORKERD_PATH = wrapper;
+  process.env.MINIFLARE_WORKERD_V8_FLAGS = [saved.MINIFLARE_WORKERD_V8_FLAGS, TIER_UP_SOONER].filter(Boolean).join(" ");
+  return () => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+}
+
+/**
+ * Where the dumps go: BENCH_CALLGRIND_DUMPS=<dir> keeps them, one `<worker>.callgrind` per
+ * worker measured, for `callgrind_annotate` (workerd's own functions are named: its binary
+ * is not stripped; JIT-compiled JavaScript shows as unnamed addresses). Else `fallback`.
+ */
+export async function dumpDir(fallback) {
+  const keep = process.env.BENCH_CALLGRIND_DUMPS;
+  if (!keep) return { dir: fallback, kept: false };
+  await mkdir(keep, { recursive: true });
+  return { dir: path.resolve(keep), kept: true };
+}
+
+/**
+ * Instructions the process `pid` (workerd under callgrind, dumps in `dir`) ran while
+ * `work` did; with `name`, the dump is kept as `<name>.callgrind`.
+ */
+export async function countInstructions(pid, dir, work, name) {
+  await exec("callgrind_control", ["--zero", String(pid)]);
+  await work();
+  const before = new Set(await readdir(dir));
+  await exec("callgrind_control", ["--dump", String(pid)]);
+  const dump = (await readdir(dir)).find((f) => !before.has(f) && f.startsWith(`callgrind.${pid}.`));
+  if (!dump) throw new Error(`callgrind wrote no dump for pid ${pid}`);
+  const text = await readFile(path.join(dir, dump), "utf8");
+  const m = /^summary: (\d+)/m.exec(text) ?? /^totals: (\d+)/m.exec(text);
+  if (!m) throw new Error(`no summary line in ${dump}`);
+  if (name) await rename(path.join(dir, dump), path.join(dir, `${name}.callgrind`));
+  return Number(m[1]);
+}
