@@ -36,7 +36,10 @@ import { statsFlushSeconds } from "../config/stats-flush";
 import { recordMirrorRedirect, recordServed, type ServedAnswer } from "../stats/recorder";
 import { log, logFailedAnswer } from "../platform/log";
 import { lazyRequestId, requestId } from "../http/request-id";
-import { headAware } from "../http/head-answer";
+import { headAwareFor } from "../http/head-answer";
+import { andThen, type Soon } from "../platform/soon";
+import type { HealthRecord } from "../health/registry";
+import type { Catalog } from "../mirrors/catalog";
 
 interface Loaded {
   config: BaseConfig;
@@ -100,24 +103,32 @@ const load = perIsolate((env: object): Parsed<Loaded> => {
  * and no route or middleware there could answer it, so it is answered directly, without
  * a Hono Context, a router match and a middleware chain per redirect (issue #13).
  */
-export function offloadBase<M extends HonoEnv>(mounted: readonly Hono<M>[] = []): { fetch: (req: Request, env: Env, ctx: ExecutionContext) => Promise<Response> } {
+export function offloadBase<M extends HonoEnv>(mounted: readonly Hono<M>[] = []): { fetch: (req: Request, env: Env, ctx: ExecutionContext) => Soon<Response> } {
   const routes = reservedRoutes(mounted);
   return {
-    async fetch(req, env, ctx) {
+    // Not async: a redirect whose facts this isolate holds is answered without a promise
+    // (src/platform/soon.ts); the request's method and headers are read from it once.
+    fetch(req, env, ctx) {
+      const method = req.method;
       const l = load(env);
-      if (!l.ok) return headAware(req, plain(500, l.error.message));
+      if (!l.ok) return headAwareFor(method, plain(500, l.error.message));
       const front = frontChecks(req.url);
-      if (!front.ok) return headAware(req, front.res);
+      if (!front.ok) return headAwareFor(method, front.res);
       if (front.reserved) return routes.fetch(req, env, ctx);
       const path = front.path;
-      let res: Response;
-      try {
-        res = await catchAll({ base: l, env, ctx, req, path, requestId: lazyRequestId(req.headers) });
+      const headers = req.headers;
+      const finish = (res: Response): Response => {
         logFailedAnswer({ req, res, worker: l.config.baseId, path: path.path });
+        return headAwareFor(method, res);
+      };
+      const failed = (err: unknown): Response => headAwareFor(method, errorAnswer(err, "offload base", headers));
+      let out: Soon<Response>;
+      try {
+        out = catchAll({ base: l, env, ctx, req, method, headers, now: Date.now(), path, requestId: lazyRequestId(headers) });
       } catch (err) {
-        res = errorAnswer(err, "offload base", req.headers);
+        return failed(err);
       }
-      return headAware(req, res);
+      return out instanceof Promise ? out.then(finish, failed) : finish(out);
     },
   };
 }
@@ -164,6 +175,11 @@ interface BaseRequest {
   env: Env;
   ctx: ExecutionContext;
   req: Request;
+  /** `req.method` and `req.headers`, read once: each read is a call into the runtime. */
+  method: string;
+  headers: Headers;
+  /** The request's one clock reading (memo expiry, token expiry). */
+  now: number;
   /** Canonical path and raw query (http/path.ts). */
   path: FrontPath;
   /** One id for the request's error answer and every log line about it (made on first use). */
@@ -175,10 +191,10 @@ function notReserved(path: FrontPath): Response {
 }
 
 /** Everything not under /_admin or /ath: a proxy route's pool, else offload or serve locally. */
-function catchAll(r: BaseRequest): Promise<Response> {
+function catchAll(r: BaseRequest): Soon<Response> {
   const { base, req, path } = r;
   // Defence in depth: the routes own these; nothing under them goes to the origin.
-  if (reservedSpelling(path.path)) return Promise.resolve(notReserved(path));
+  if (reservedSpelling(path.path)) return notReserved(path);
   // mod_proxy_core: a configured route sends the request to its backend pool instead.
   // The URL is parsed for its host only when a route or rewrite rule can use it (issue #13).
   const host = base.needsHost ? new URL(req.url).host : "";
@@ -223,21 +239,31 @@ function publicOriginOf(config: BaseConfig): string {
 }
 
 /** mod_offload's base: the request's and the file's rules decide; offloaded files get a redirect (or a Metalink, or a mirror page). */
-async function offloadOrServe(r: BaseRequest): Promise<Response> {
-  const { base, env, req, path } = r;
+function offloadOrServe(r: BaseRequest): Soon<Response> {
+  const { base, env, method, headers, path } = r;
   const { config } = base;
-  const ask = askedPage(req.method, path.path, path.query);
+  const ask = askedPage(method, path.path, path.query);
   if (ask instanceof Response) return ask;
-  const filePath = ask.file;
-  const byRequest = requestDecision(config, req.method, filePath, req.headers);
+  const byRequest = requestDecision(config, method, ask.file, headers);
   if (!byRequest.offload) return notOffloaded(r, ask, byRequest.reason);
-  const info = await objectInfo(config, env, filePath, { requestId: r.requestId });
-  const byObject = objectDecision(config, info);
+  return andThen(objectInfo(config, env, ask.file, { requestId: r.requestId, now: r.now }), (info) => offloadKnown(r, ask, info));
+}
+
+/** The file's facts are known (or the origin could not give them): its rules decide. */
+function offloadKnown(r: BaseRequest, ask: PageAsk, info: ObjectInfo | null): Soon<Response> {
+  const { path } = r;
+  const byObject = objectDecision(r.base.config, info);
   if (!byObject.offload) return notOffloaded(r, ask, byObject.reason);
-  // The origin's own <file>.sha256 is served as it is (src/base/mirror-pages.ts).
-  if (ask.page === "sha256") return ask.byQuery || !(await originHasOwn(config, env, path.path)) ? sha256Answer(filePath, info!, req.method) : servedHere(r, null);
+  // objectDecision offloads only a file whose facts are known.
+  if (ask.page === "sha256") return sha256Page(r, ask, info!);
   // A page flag leaves the query (the rest is the file's, as a redirect carries it).
-  return offload(ask.query === path.query ? r : { ...r, path: { ...path, query: ask.query } }, { filePath, info: info!, page: ask.page });
+  return offload(ask.query === path.query ? r : { ...r, path: { ...path, query: ask.query } }, { filePath: ask.file, info: info!, page: ask.page });
+}
+
+/** The origin's own <file>.sha256 is served as it is (src/base/mirror-pages.ts). */
+async function sha256Page(r: BaseRequest, ask: PageAsk, info: ObjectInfo): Promise<Response> {
+  const { base, env, method, path } = r;
+  return ask.byQuery || !(await originHasOwn(base.config, env, path.path)) ? sha256Answer(ask.file, info, method) : servedHere(r, null);
 }
 
 /** A file the base serves itself: a page named by a path suffix is the origin's name, a query-form page a plain 404. */
@@ -273,42 +299,78 @@ function bypassStatus(config: BaseConfig, detail: string): string {
   return cacheStatus(config.baseId, { fwd: "bypass", detail });
 }
 
+interface OffloadFile {
+  filePath: string;
+  info: ObjectInfo;
+  page: "meta4" | "mirrorlist" | null;
+}
+
 /** An offloadable file: a Metalink, the base itself while under OFFLOAD_WHEN_BUSY, or a redirect to the best target. */
-async function offload(r: BaseRequest, file: { filePath: string; info: ObjectInfo; page: "meta4" | "mirrorlist" | null }): Promise<Response> {
-  const { base, env, ctx, req, path } = r;
+function offload(r: BaseRequest, file: OffloadFile): Soon<Response> {
+  const { base, env, ctx, now } = r;
+  // Loaded views come back as they are; only an isolate's first redirect waits for them.
+  const health = healthView(env, () => env.HEALTH.get(base.healthId), ctx, now);
+  const catalog = catalogView(env, base.config.mirrors, ctx, now);
+  if (health instanceof Promise || catalog instanceof Promise) return Promise.all([health, catalog]).then(([h, c]) => offloadAmong(r, file, h, c));
+  return offloadAmong(r, file, health, catalog);
+}
+
+function offloadAmong(r: BaseRequest, file: OffloadFile, health: Record<string, HealthRecord>, catalog: Catalog): Soon<Response> {
+  const { base, env, ctx, req, path, headers, now } = r;
   const { config } = base;
   const { filePath, info } = file;
-  const health = await healthView(env, () => env.HEALTH.get(base.healthId), ctx);
-  const catalog = await catalogView(env, config.mirrors, ctx);
   const ranked = chooseTargets(env, config, { path: filePath, health, req, catalog });
   // Mirrors only where they hold the current version (issue #14; nodes are current by construction).
-  const choice = withCurrentMirrors(ranked, { env, config, path: filePath, info, ctx, catalog });
+  const choice = withCurrentMirrors(ranked, { env, config, path: filePath, info, ctx, catalog, now });
   // Every target URL (nodes, mirrors, fallback) carries the client's query without any
   // offload_token it sent: only the token we sign below ever reaches a node.
   const { query } = partitionTokenQuery(path.query);
-  const urlOf = await targetUrls(env, config, base.signer, filePath, query, req.headers);
+  return andThen(targetUrls(env, config, base.signer, { path: filePath, query, headers, now }), (urlOf) => offloadTo(r, file, { choice, query, urlOf }));
+}
+
+/** Where the file may be fetched from (ranked, current), and each place's URL. */
+interface Places {
+  choice: TargetChoice;
+  /** The client's query without any token. */
+  query: string;
+  urlOf: (t: TargetSpec) => string;
+}
+
+function offloadTo(r: BaseRequest, file: OffloadFile, places: Places): Soon<Response> {
+  const { base, method, headers } = r;
+  const { config } = base;
+  const { filePath, info } = file;
+  const { choice, urlOf } = places;
   const metalinkUrl = `${publicOriginOf(config)}${filePath}.meta4`;
-  const wantReprDigest = req.headers.get("want-repr-digest");
+  const wantReprDigest = headers.get("want-repr-digest");
   // Made for each answer that sends it (a redirect may take its fields from redirectFields).
   const extra = () => mirrorHeaders({ ranked: choice.ranked, urlOf, info, metalinkUrl, wantReprDigest, maxLinks: config.maxLinks });
 
-  if (file.page === "meta4" || (file.page === null && wantsMetalink(req.headers.get("accept")))) return metalinkResponse(filePath, info, choice, urlOf, req.method, extra());
+  if (file.page === "meta4" || (file.page === null && wantsMetalink(headers.get("accept")))) return metalinkResponse(filePath, info, choice, urlOf, method, extra());
   if (file.page === "mirrorlist") {
-    return mirrorListAnswer({ path: filePath, info, ranked: choice.ranked, urlOf, configured: config.nodes.length + config.mirrors.length, publicOrigin: publicOriginOf(config), method: req.method });
+    return mirrorListAnswer({ path: filePath, info, ranked: choice.ranked, urlOf, configured: config.nodes.length + config.mirrors.length, publicOrigin: publicOriginOf(config), method });
   }
-
   // Threshold mode: serve it ourselves while fewer than OFFLOAD_WHEN_BUSY downloads are in flight.
-  if (config.busyThreshold > 0 && req.method === "GET") {
-    const gauge = env.BUSY.get(env.BUSY.idFromName("base-downloads"));
-    const slot = await acquireLease(gauge, config.busyThreshold, config.leaseSeconds * 1000, ctx);
-    if (slot.ok) {
-      const headers = extra();
-      headers.set("cache-status", bypassStatus(config, "under-threshold"));
-      const res = holdWhileStreaming(slot.lease, await serveLocally(config, localRequest(r), headers));
-      return recordServed(env, ctx, servedAnswer(r, res));
-    }
-  }
+  if (config.busyThreshold > 0 && method === "GET") return underThresholdOr(r, file, places, extra, wantReprDigest);
+  return redirected(r, file, places, extra, wantReprDigest);
+}
 
+async function underThresholdOr(r: BaseRequest, file: OffloadFile, places: Places, extra: () => Headers, wantReprDigest: string | null): Promise<Response> {
+  const { base: { config }, env, ctx } = r;
+  const gauge = env.BUSY.get(env.BUSY.idFromName("base-downloads"));
+  const slot = await acquireLease(gauge, config.busyThreshold, config.leaseSeconds * 1000, ctx);
+  if (!slot.ok) return redirected(r, file, places, extra, wantReprDigest);
+  const headers = extra();
+  headers.set("cache-status", bypassStatus(config, "under-threshold"));
+  const res = holdWhileStreaming(slot.lease, await serveLocally(config, localRequest(r), headers));
+  return recordServed(env, ctx, servedAnswer(r, res));
+}
+
+/** A redirect to the best target; the fallback URL or the base itself when none is healthy. */
+function redirected(r: BaseRequest, file: OffloadFile, { choice, query, urlOf }: Places, extra: () => Headers, wantReprDigest: string | null): Soon<Response> {
+  const { base, env, ctx, req } = r;
+  const { config } = base;
+  const { filePath, info } = file;
   const chosen = choice.ranked[0];
   if (chosen?.kind === "mirror") recordMirrorRedirect(env, ctx, { mirror: chosen.id, path: filePath, bytes: info.size ?? 0, req, status: config.redirectStatus });
   if (chosen) {
@@ -330,22 +392,20 @@ async function offload(r: BaseRequest, file: { filePath: string; info: ObjectInf
  * nodes. `query` is canonical and token-free (signing/token-query.ts): exactly what a node
  * keys on, so with CACHE_KEY_QUERY the token signs it and one token buys one cache key.
  */
-async function targetUrls(env: object, config: BaseConfig, signer: Loaded["signer"], path: string, query: string, headers: Headers): Promise<(t: TargetSpec) => string> {
+function targetUrls(env: object, config: BaseConfig, signer: Loaded["signer"], file: { path: string; query: string; headers: Headers; now: number }): Soon<(t: TargetSpec) => string> {
+  const { path, query, headers, now } = file;
   // Plain concatenation: target URLs were validated at config time, the path is canonical,
   // and a canonical query holds only characters a URI reference may (http/query.ts).
   const plainTail = path + (query ? `?${query}` : "");
-  let signedTail = plainTail;
-  if (signer) {
-    const claims = {
-      path,
-      expires: Math.floor(Date.now() / 1000) + config.tokenTtlSeconds,
-      ...(config.signClient ? { client: clientOf(headers).key } : {}),
-      ...(config.cacheKeyQuery ? { query } : {}),
-    };
-    signedTail = `${path}?${withTokenMember(query, await tokenFor(env, signer, claims))}`;
-  }
-  // Mirrors are other people's servers: they get no token (and could not check it).
-  return (t) => t.url + (t.kind === "node" ? signedTail : plainTail);
+  if (!signer) return (t) => t.url + plainTail;
+  const claims: TokenClaims = { path, expires: Math.floor(now / 1000) + config.tokenTtlSeconds };
+  if (config.signClient) claims.client = clientOf(headers).key;
+  if (config.cacheKeyQuery) claims.query = query;
+  return andThen(tokenFor(env, signer, claims), (token) => {
+    const signedTail = `${path}?${withTokenMember(query, token)}`;
+    // Mirrors are other people's servers: they get no token (and could not check it).
+    return (t: TargetSpec) => t.url + (t.kind === "node" ? signedTail : plainTail);
+  });
 }
 
 /** Tokens signed per env for one expiry second: the HMAC dominated a signed redirect's CPU (issue #13). */
@@ -358,7 +418,7 @@ const MAX_TOKENS_PER_SECOND = 1000;
  * (path, query, client) gets the same bytes again without another HMAC; the memo holds
  * only the current second's tokens, so it never outlives them.
  */
-async function tokenFor(env: object, signer: NonNullable<Loaded["signer"]>, claims: TokenClaims): Promise<string> {
+function tokenFor(env: object, signer: NonNullable<Loaded["signer"]>, claims: TokenClaims): Soon<string> {
   const memo = signedThisSecond(env);
   if (memo.expires !== claims.expires) {
     memo.expires = claims.expires;
@@ -367,9 +427,11 @@ async function tokenFor(env: object, signer: NonNullable<Loaded["signer"]>, clai
   const id = `${claims.path}\n${claims.query ?? "(path only)"}\n${claims.client ?? ""}`;
   const known = memo.tokens.get(id);
   if (known !== undefined) return known;
-  const token = await signToken(signer.key, claims, signer.imported);
-  if (memo.tokens.size < MAX_TOKENS_PER_SECOND) memo.tokens.set(id, token);
-  return token;
+  return signToken(signer.key, claims, signer.imported).then((token) => {
+    // Still this second's memo (a later second cleared it and must not get this token).
+    if (memo.expires === claims.expires && memo.tokens.size < MAX_TOKENS_PER_SECOND) memo.tokens.set(id, token);
+    return token;
+  });
 }
 
 /** `h`: the mirror metadata, taken over (its Link gives way to the document itself). */

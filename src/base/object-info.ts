@@ -31,15 +31,20 @@ const memoryOf = perIsolate((_env: object) => new Map<string, Remembered>());
 /**
  * Size, type and digest of a file, from the nodes' shared store (R2 meta pointer, which
  * also carries the SHA-256 computed while filling) or else from a HEAD to the origin;
- * remembered for INFO_CACHE_SECONDS so the base does not ask on every request.
+ * remembered for INFO_CACHE_SECONDS so the base does not ask on every request. What is
+ * remembered comes back as it is, not as a promise: the redirect path goes on without
+ * awaiting it (issue #13).
  */
-export async function objectInfo(config: BaseConfig, env: Env, key: string, opts: { requestId?: () => string; now?: number } = {}): Promise<ObjectInfo | null> {
+export function objectInfo(config: BaseConfig, env: Env, key: string, opts: { requestId?: () => string; now?: number } = {}): ObjectInfo | Promise<ObjectInfo | null> {
   const ctxNow = opts.now ?? Date.now();
-  const map = memoryOf(env);
-  const hit = map.get(key);
+  const hit = memoryOf(env).get(key);
   if (hit && hit.until > ctxNow) return hit.info;
+  return learn(config, env, key, ctxNow, opts.requestId);
+}
 
-  const info = (await fromStore(env, key)) ?? (await fromOrigin(config, key, opts.requestId));
+async function learn(config: BaseConfig, env: Env, key: string, ctxNow: number, requestId?: () => string): Promise<ObjectInfo | null> {
+  const map = memoryOf(env);
+  const info = (await fromStore(env, key)) ?? (await fromOrigin(config, key, requestId));
   if (!info) return null;
   if (map.size >= MAX_REMEMBERED) map.delete(map.keys().next().value as string);
   map.delete(key);

@@ -150,7 +150,7 @@ function rank(p: Prepared, { path, health, req }: ChoiceInput): TargetChoice {
  * while its copy of this version of the file is known current; our nodes are current by
  * construction. Unknown verdicts are fetched in the background (mirrors/view.ts).
  */
-export function withCurrentMirrors(choice: TargetChoice, { env, config, path, info, ctx, catalog }: { env: Env; config: BaseConfig; path: string; info: ObjectInfo; ctx: ExecutionContext; catalog: Catalog }): TargetChoice {
+export function withCurrentMirrors(choice: TargetChoice, { env, config, path, info, ctx, catalog, now }: { env: Env; config: BaseConfig; path: string; info: ObjectInfo; ctx: ExecutionContext; catalog: Catalog; now?: number }): TargetChoice {
   const mirrors = choice.ranked.filter((t) => t.kind === "mirror");
   if (mirrors.length === 0) return choice;
   // Mirrors the lag policy disabled are out for every file, even those they hold current
@@ -161,7 +161,7 @@ export function withCurrentMirrors(choice: TargetChoice, { env, config, path, in
     origin: { size: info.size, lastModified: info.lastModified, etag: info.etag, sha256: info.sha256 },
     mirrors: mirrors.map((m) => ({ id: m.id, url: m.url, originEtags: m.originEtags ?? false })),
     ...config.mirrorChecks,
-  }, ctx);
+  }, ctx, now);
   const keep = choice.ranked.map((t) => t.kind !== "mirror" || (!disabled.has(t.id) && verdicts[t.id]?.verdict === "current"));
   // All kept: the same choice object, so what is kept per choice (base/redirect.ts) stays valid.
   if (keep.every(Boolean)) return choice;

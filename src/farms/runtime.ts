@@ -29,7 +29,7 @@ export function farmRegistry(env: FarmsEnv): DurableObjectStub<FarmRegistry> {
 }
 
 export function farmRecords(env: FarmsEnv, ctx: ExecutionContext): Promise<Record<string, MemberRecord>> {
-  return sharedView(env, "farms", () => farmRegistry(env).snapshot(), ctx, FARM_VIEW_TTL_MS, () => ({}));
+  return Promise.resolve(sharedView(env, "farms", () => farmRegistry(env).snapshot(), ctx, FARM_VIEW_TTL_MS, () => ({})));
 }
 
 /** After this isolate changed the registry, its next read sees the change. */

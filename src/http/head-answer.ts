@@ -4,5 +4,10 @@
  * base's catch-all, the node's downloads), so a HEAD there is answered as it was through it.
  */
 export function headAware(req: Request, res: Response): Response {
-  return req.method === "HEAD" && res.body !== null ? new Response(null, res) : res;
+  return headAwareFor(req.method, res);
+}
+
+/** headAware for a caller that has read the request's method already. */
+export function headAwareFor(method: string, res: Response): Response {
+  return method === "HEAD" && res.body !== null ? new Response(null, res) : res;
 }

@@ -22,7 +22,7 @@ export function inventoryOf(env: InventoryEnv): DurableObjectStub<MirrorInventor
 }
 
 /** The catalog as this isolate last saw it; version -1: the seed alone (the object did not answer). */
-export function catalogView(env: InventoryEnv, seed: TargetSpec[], ctx: ExecutionContext, now = Date.now()): Promise<Catalog> {
+export function catalogView(env: InventoryEnv, seed: TargetSpec[], ctx: ExecutionContext, now = Date.now()): Catalog | Promise<Catalog> {
   const fallback = (): Catalog => ({ version: -1, mirrors: seed.map((spec) => ({ spec, enabled: true, source: "seed", edited: false })) });
   return sharedView(env, VIEW, () => inventoryOf(env).catalog(seed) as Promise<Catalog>, ctx, CATALOG_VIEW_TTL_MS, fallback, now);
 }

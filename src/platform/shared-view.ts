@@ -14,15 +14,22 @@ interface Entry<T> {
 
 const viewsOf = perIsolate((_env: object) => new Map<string, Entry<unknown>>());
 
-/** `empty`: what to balance on when the first load fails; a function, so hot paths build nothing once the view is loaded. */
-export async function sharedView<T>(env: object, name: string, load: () => Promise<T>, ctx: ExecutionContext, ttlMs: number, empty: () => T, now = Date.now()): Promise<T> {
+/**
+ * `empty`: what to balance on when the first load fails; a function, so hot paths build
+ * nothing once the view is loaded. The copy itself once loaded, not a promise of it: a hot
+ * path that has it goes on without awaiting (an await is a suspension and a microtask per
+ * request, issue #13); only the first call waits for the load.
+ */
+export function sharedView<T>(env: object, name: string, load: () => Promise<T>, ctx: ExecutionContext, ttlMs: number, empty: () => T, now = Date.now()): T | Promise<T> {
   const byName = viewsOf(env);
   const entry = byName.get(name) as Entry<T> | undefined;
   if (!entry) {
     // An object that cannot answer must not fail the request: balance on the defaults.
-    const value = await load().catch(empty);
-    byName.set(name, { at: now, value, refreshing: null });
-    return value;
+    return (async () => {
+      const value = await load().catch(empty);
+      byName.set(name, { at: now, value, refreshing: null });
+      return value;
+    })();
   }
   if (now - entry.at > ttlMs && !entry.refreshing) {
     entry.refreshing = load()
