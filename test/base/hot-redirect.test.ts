@@ -1,0 +1,89 @@
+// Issue #13: once an isolate holds a file's facts, the health and catalog views (and this
+// second's token), the base answers the redirect without a promise (src/platform/soon.ts).
+// These tests call the worker's fetch directly, as workerd does, and look at what it returns.
+import { env } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import worker from "../../src/base-index";
+import { putFile, uniquePath } from "../support/origin";
+
+/** A deployment of its own (per-env memos start empty), with `vars` changed. */
+function deployment(vars: Record<string, string>): Env {
+  return { ...(env as object), ...vars } as unknown as Env;
+}
+
+function get(path: string, method = "GET"): Request<unknown, IncomingRequestCfProperties> {
+  return new Request(`http://base.test${path}`, { method, headers: { "cf-connecting-ip": "198.51.100.9" }, redirect: "manual" }) as Request<unknown, IncomingRequestCfProperties>;
+}
+
+const fieldsOf = (res: Response) => [...res.headers].sort(([a], [b]) => a.localeCompare(b));
+
+describe("base: a hot redirect is answered at once", () => {
+  it("waits for the first redirect's facts, then answers the same redirect without a promise", async () => {
+    const path = uniquePath("hot.bin");
+    await putFile(path, 300_000);
+    const d = deployment({ SIGNING_KEYS: "" });
+    const ctx = createExecutionContext();
+    const first = worker.fetch(get(path), d, ctx);
+    expect(first).toBeInstanceOf(Promise);
+    const cold = await first;
+    expect(cold.status).toBe(307);
+
+    const hot = worker.fetch(get(path), d, ctx);
+    expect(hot).toBeInstanceOf(Response);
+    const res = hot as Response;
+    expect(res.status).toBe(307);
+    expect(fieldsOf(res)).toEqual(fieldsOf(cold));
+    expect(await res.text()).toBe(await cold.text());
+    await waitOnExecutionContext(ctx);
+  });
+
+  it("answers a hot HEAD at once too, with the GET's fields and no content", async () => {
+    const path = uniquePath("hot-head.bin");
+    await putFile(path, 300_000);
+    const d = deployment({ SIGNING_KEYS: "" });
+    const ctx = createExecutionContext();
+    const get307 = await worker.fetch(get(path), d, ctx);
+    const head = worker.fetch(get(path, "HEAD"), d, ctx);
+    expect(head).toBeInstanceOf(Response);
+    expect((head as Response).status).toBe(307);
+    expect((head as Response).body).toBeNull();
+    expect((head as Response).headers.get("location")).toBe(get307.headers.get("location"));
+    await get307.text();
+    await waitOnExecutionContext(ctx);
+  });
+
+  it("signs a token once per second: a redirect in the same second is answered at once with the same Location", async () => {
+    const path = uniquePath("hot-signed.bin");
+    await putFile(path, 300_000);
+    const d = deployment({ SIGNING_KEYS: "k1:node-test-secret-0001" });
+    const ctx = createExecutionContext();
+    await (await worker.fetch(get(path), d, ctx)).text();
+    // Until two requests fall in one second (each second's first request signs, so waits).
+    let pair: [Response, Response | Promise<Response>] | null = null;
+    for (let i = 0; i < 5 && !pair; i++) {
+      const a = await worker.fetch(get(path), d, ctx);
+      const second = Math.floor(Date.now() / 1000);
+      const b = worker.fetch(get(path), d, ctx);
+      if (Math.floor(Date.now() / 1000) === second) pair = [a, b];
+      else await b;
+    }
+    expect(pair).not.toBeNull();
+    const [a, b] = pair!;
+    expect(b).toBeInstanceOf(Response);
+    expect((b as Response).headers.get("location")).toBe(a.headers.get("location"));
+    expect(a.headers.get("location")).toContain("offload_token=k1.");
+    await waitOnExecutionContext(ctx);
+  });
+
+  it("answers concurrent first redirects alike while the views load", async () => {
+    const path = uniquePath("hot-first.bin");
+    await putFile(path, 300_000);
+    const d = deployment({ SIGNING_KEYS: "" });
+    const ctx = createExecutionContext();
+    const answers = await Promise.all(Array.from({ length: 4 }, () => worker.fetch(get(path), d, ctx)));
+    expect(answers.map((r) => r.status)).toEqual([307, 307, 307, 307]);
+    expect(new Set(answers.map((r) => r.headers.get("location"))).size).toBe(1);
+    await waitOnExecutionContext(ctx);
+  });
+});
