@@ -20,11 +20,11 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildWorkerBundle, readWorkerConfig } from "../stack/worker-build.mjs";
-import { median, wrk } from "./clients.mjs";
+import { agentGet, median, wrk } from "./clients.mjs";
 import { startOrigin } from "./origin.mjs";
 import { installSignalHandlers, onCleanup, runBench } from "./procs.mjs";
 import { ratioText } from "./report.mjs";
-import { CALLGRIND_WANTED, callgrindAvailable, countInstructions, dumpDir, underCallgrind } from "./callgrind.mjs";
+import { CALLGRIND_WANTED, callgrindAvailable, countedWindows, dumpDir, underCallgrind } from "./callgrind.mjs";
 import { ADMIN, BASELINE_307, FULL_307, FULL_307_MIRROR, FULL_307_SIGNED, cpuMs, startBaseStack } from "./base-stack.mjs";
 import { CITIES, DIST_NODES, NODE_IDS, distribute, homeOf, nearestNode, nodesVar, pathStable } from "./base-dist.mjs";
 import { mdTable, pct, rate, textTable } from "./base-report.mjs";
@@ -56,22 +56,6 @@ async function sparseFile(root, p, size) {
   await fh.close();
 }
 
-/** One GET (keep-alive agent given), body drained. */
-function get(agent, url, headers = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent, headers }, (res) => {
-      const chunks = [];
-      res.on("data", (d) => chunks.push(d));
-      res.on("end", () => {
-        const body = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, bytes: body.length, body: body.toString("utf8") });
-      });
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-  });
-}
-
 const headerBytes = (raw) => raw.reduce((n, s, i) => n + s.length + (i % 2 ? 4 : 0), 0);
 
 /* ------------------------------------------------------------------ figure 1 */
@@ -93,7 +77,7 @@ async function prepareRedirects({ stack, origin }, agent) {
   // (HEAD: until then the base serves the 64 MiB file itself.)
   for (let i = 0; i < 100 && (await fetch(url("base-mirror"), { method: "HEAD", redirect: "manual", headers: CLIENT })).status !== 307; i++) await sleep(100);
   for (const w of [...REDIRECTING, BASELINE_307]) {
-    const r = await get(agent, url(w), CLIENT);
+    const r = await agentGet(agent, url(w), CLIENT);
     probe[w] = r;
     if (r.status !== 307) throw new Error(`${w} answered ${r.status} ${r.headers["cache-status"] ?? ""}, not 307`);
   }
@@ -112,7 +96,7 @@ async function prepareRedirects({ stack, origin }, agent) {
     for (let i = 0; i < r.rawHeaders.length; i += 2) if (!/^(content-length|transfer-encoding|date|connection|keep-alive)$/i.test(r.rawHeaders[i])) headers.push([r.rawHeaders[i], r.rawHeaders[i + 1]]);
     const put = await fetch(stack.url(full), { method: "PUT", body: JSON.stringify({ target: STEADY.path, status: r.status, headers, body: r.body }) });
     if (!put.ok) throw new Error(`${full}: template not accepted (${put.status})`);
-    const check = await get(agent, url(full), CLIENT);
+    const check = await agentGet(agent, url(full), CLIENT);
     if (check.status !== r.status || check.headers.location !== r.headers.location || headerBytes(check.rawHeaders) !== headerBytes(r.rawHeaders)) throw new Error(`${full} does not answer like ${from}`);
     probe[full] = check;
   }
@@ -130,7 +114,7 @@ async function figureRedirects(ctx) {
   }
   const order = REDIRECT_ORDER;
   // Warm every isolate's JIT before timing.
-  for (let i = 0; i < 400; i++) for (const w of order) await get(agent, url(w), CLIENT);
+  for (let i = 0; i < 400; i++) for (const w of order) await agentGet(agent, url(w), CLIENT);
   agent.destroy();
 
   const seconds = QUICK ? 2 : 3;
@@ -198,28 +182,21 @@ async function figureInstructions(ctx) {
   const url = (w) => stack.url(w) + STEADY.path;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   await prepareRedirects(ctx, agent);
-  for (let i = 0; i < COUNT_WARMUP; i++) for (const w of REDIRECT_ORDER) await get(agent, url(w), CLIENT);
-  const per = {};
-  const windows = {};
-  const compiling = {};
-  for (const w of REDIRECT_ORDER) {
-    windows[w] = [];
-    compiling[w] = [];
-    for (let k = 0; k < COUNTED_WINDOWS; k++) {
-      const counted = await countInstructions(stack.pid(), dumps.dir, async () => {
-        for (let i = 0; i < COUNTED_REQUESTS; i++) {
-          const r = await get(agent, url(w), CLIENT);
-          if (r.status !== 307) throw new Error(`${w} answered ${r.status} under callgrind`);
-        }
-      }, dumps.kept ? `${w}.${k}` : undefined);
-      windows[w].push((counted.total - counted.compiling) / COUNTED_REQUESTS);
-      compiling[w].push(counted.compiling / COUNTED_REQUESTS);
-    }
-    per[w] = median(windows[w]);
-  }
+  const { per, text } = await countedWindows({
+    pid: stack.pid(),
+    dumps,
+    workers: Object.fromEntries(REDIRECT_ORDER.map((w) => [w, url(w)])),
+    async ask(u) {
+      const r = await agentGet(agent, u, CLIENT);
+      if (r.status !== 307) throw new Error(`${u} answered ${r.status} under callgrind`);
+    },
+    warmup: COUNT_WARMUP,
+    windows: COUNTED_WINDOWS,
+    requests: COUNTED_REQUESTS,
+  });
   agent.destroy();
-  if (dumps.kept) note(`1i: dumps kept in ${dumps.dir} (<worker>.callgrind)`);
-  note(`1i: callgrind (valgrind --tool=callgrind, no cache simulation) on the whole workerd process, V8 told to optimise sooner and TurboFan on the main thread (callgrind.mjs); ${COUNT_WARMUP} warm-up rounds, then per worker ${COUNTED_WINDOWS} windows of ${COUNTED_REQUESTS} sequential keep-alive requests, counters zeroed before and dumped after each window, the median window reported; V8's optimising compilers left out (callgrind.mjs COMPILING: they run by the wall clock, ~50× slower here, so each recompile lands on ~50× fewer requests than in production); instructions per request (windows; compiling left out): ${REDIRECT_ORDER.map((w) => `${w} ${Math.round(per[w] / 1000)}k (${windows[w].map((x) => Math.round(x / 1000)).join("/")}; ${compiling[w].map((x) => Math.round(x / 1000)).join("/")})`).join(", ")}`);
+  if (dumps.kept) note(`1i: dumps kept in ${dumps.dir} (<worker>.<window>.callgrind)`);
+  note(`1i: callgrind (valgrind --tool=callgrind, no cache simulation) on the whole workerd process, V8 told to optimise sooner and TurboFan on the main thread (callgrind.mjs); ${COUNT_WARMUP} warm-up rounds, then per worker ${COUNTED_WINDOWS} windows of ${COUNTED_REQUESTS} sequential keep-alive requests, counters zeroed before and dumped after each window, the median window reported; V8's optimising compilers left out (callgrind.mjs COMPILING: they run by the wall clock, ~50× slower here, so each recompile lands on ~50× fewer requests than in production); instructions per request (windows; compiling left out): ${text}`);
   const row = (id, what, w, against) => {
     const ratio = per[against] / per[w];
     return { id, what, base: per[w], baseline: per[against], ratio, goal: "≥ 0.90", pass: ratio >= 0.9 ? "pass" : "MISS" };

@@ -4,6 +4,7 @@
  * and, for geo, by request.cf sent as JSON in MF-CF-Blob (direct sockets honour it).
  */
 import http from "node:http";
+import { agentGet } from "./clients.mjs";
 
 /** The three bench nodes: locations for geo (Frankfurt, Ashburn, Singapore). */
 export const DIST_NODES = [
@@ -42,18 +43,6 @@ export function nodesVar(nodes = DIST_NODES, weights = {}) {
 
 const idByHost = new Map(DIST_NODES.map((n) => [new URL(n.url).host, n.id]));
 
-/** GET through a keep-alive agent; resolves with status and headers (body drained). */
-function get(agent, url, headers) {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent, headers }, (res) => {
-      res.resume();
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-  });
-}
-
 /**
  * Sends `requests` GETs over `paths` (request i -> paths[i % M]) with `concurrency` in
  * flight; returns per node counts, per path the nodes seen, and per request the city.
@@ -72,7 +61,7 @@ export async function distribute(baseUrl, paths, { requests, concurrency = 8, ge
       const city = CITIES[i % CITIES.length];
       const headers = { "cf-connecting-ip": `198.51.${(i >> 8) & 255}.${i & 255}` };
       if (geo) headers["mf-cf-blob"] = JSON.stringify({ latitude: city.latitude, longitude: city.longitude, country: city.country, continent: city.continent, city: city.name });
-      const r = await get(agent, baseUrl + p, headers);
+      const r = await agentGet(agent, baseUrl + p, headers);
       const loc = r.headers.location;
       const id = r.status === 307 && loc ? idByHost.get(new URL(loc).host) : undefined;
       if (!id) {

@@ -56,7 +56,7 @@ export async function underCallgrind(scratch, dumps) {
   await writeFile(wrapper, [
     "#!/bin/sh",
     // No cache or branch simulation, no per-line data: only the instruction count, fastest.
-    `exec valgrind --tool=callgrind --callgrind-out-file=${path.join(dumps, "callgrind.%p")} --dump-line=no ${process.env.CG_INSTR ? "--dump-instr=yes" : "--dump-instr=no"} --cache-sim=no --branch-sim=no ${JSON.stringify(binary)} "$@"`,
+    `exec valgrind --tool=callgrind --callgrind-out-file=${path.join(dumps, "callgrind.%p")} --dump-line=no --dump-instr=no --cache-sim=no --branch-sim=no ${JSON.stringify(binary)} "$@"`,
     "",
   ].join("\n"));
   await chmod(wrapper, 0o755);
@@ -137,4 +137,33 @@ export async function countInstructions(pid, dir, work, name) {
   const counts = dumpCounts(await readFile(path.join(dir, dump), "utf8"));
   if (name) await rename(path.join(dir, dump), path.join(dir, `${name}.callgrind`));
   return { total: counts.total, compiling: counts.within };
+}
+
+/**
+ * The counted figure's loop, one worker at a time in `workers` (name -> URL): `warmup`
+ * rounds over all of them, then per worker `windows` windows of `requests` requests, each
+ * counted on its own; `ask(url, i)` makes request i and throws on a wrong answer. Returns
+ * per worker the median window's instructions per request (compiling left out), and each
+ * window's figures for the notes.
+ */
+export async function countedWindows({ pid, dumps, workers, ask, warmup, windows, requests }) {
+  for (let i = 0; i < warmup; i++) for (const url of Object.values(workers)) await ask(url, i);
+  const per = {};
+  const each = {};
+  const compiling = {};
+  for (const [name, url] of Object.entries(workers)) {
+    each[name] = [];
+    compiling[name] = [];
+    for (let k = 0; k < windows; k++) {
+      const counted = await countInstructions(pid, dumps.dir, async () => {
+        for (let i = 0; i < requests; i++) await ask(url, i);
+      }, dumps.kept ? `${name}.${k}` : undefined);
+      each[name].push((counted.total - counted.compiling) / requests);
+      compiling[name].push(counted.compiling / requests);
+    }
+    per[name] = [...each[name]].sort((a, b) => a - b)[Math.floor(windows / 2)];
+  }
+  const k = (x) => Math.round(x / 1000);
+  const text = Object.keys(workers).map((w) => `${w} ${k(per[w])}k (${each[w].map(k).join("/")}; ${compiling[w].map(k).join("/")})`).join(", ");
+  return { per, text };
 }

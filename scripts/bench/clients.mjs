@@ -40,6 +40,22 @@ export function httpGet(url, headers = {}, { hash = false } = {}) {
   });
 }
 
+/** One GET through `agent` (keep-alive, the caller's), its body read whole (as text too). */
+export function agentGet(agent, url, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent, headers }, (res) => {
+      const chunks = [];
+      res.on("data", (d) => chunks.push(d));
+      res.on("end", () => {
+        const body = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, bytes: body.length, body: body.toString("utf8") });
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+  });
+}
+
 /**
  * A GET that discards its body and can be stopped: `bytes` grows as the body arrives,
  * `done` resolves at the end (or when stopped), stop() closes the connection.

@@ -6,7 +6,9 @@
  *   2. bulk hit throughput of the big object from R2 vs a bare worker reading the same
  *      chunk objects from R2 in sequence (bench-r2-seq)
  */
-import { curlDownload, httpGet, median, sampleRss, steadyRss, wrk } from "./clients.mjs";
+import http from "node:http";
+import { agentGet, curlDownload, httpGet, median, sampleRss, steadyRss, wrk } from "./clients.mjs";
+import { CALLGRIND_WANTED, callgrindAvailable, countedWindows, dumpDir, underCallgrind } from "./callgrind.mjs";
 import { cpuMs } from "./stack.mjs";
 import { chunkObjects } from "./cold-util.mjs";
 
@@ -19,11 +21,12 @@ async function cacheStatusOf(url, headers = {}) {
   return `${r.status} ${r.headers.get("cache-status") ?? ""}`;
 }
 
-export async function figureHitRate(ctx) {
-  const { stack, origin, files, quick, note } = ctx;
-  await stack.restart(); // no background work left over from the figure before
+/**
+ * The node answers `files.hit` from the Cache API, and the bare cache worker has its own
+ * entry with the same bytes and validators; returns the node's Cache-Status lines.
+ */
+async function primeHits({ stack, origin, files }) {
   const path = files.hit.path;
-
   // Node: miss (fill) -> R2 hit (warms the Cache API in waitUntil) -> Cache API hits.
   let status = "";
   for (let i = 0; i < 10 && !status.includes("cache-api"); i++) {
@@ -44,6 +47,14 @@ export async function figureHitRate(ctx) {
     const r = await httpGet(stack.url(b) + path);
     if (r.status !== 200 || r.bytes !== files.hit.size) throw new Error(`${b} answered ${r.status} with ${r.bytes} bytes`);
   }
+  return { status, revalStatus };
+}
+
+export async function figureHitRate(ctx) {
+  const { stack, origin, files, quick, note } = ctx;
+  await stack.restart(); // no background work left over from the figure before
+  const path = files.hit.path;
+  const { status, revalStatus } = await primeHits(ctx);
 
   // Short interleaved rounds: other load on a 2-core machine (a VM's neighbours) comes and
   // goes, so each round's node run is compared with the baseline run right after it, and
@@ -156,4 +167,50 @@ export function fmtSize(bytes) {
   if (bytes >= 1024 ** 3 && bytes % 1024 ** 3 === 0) return `${bytes / 1024 ** 3} GiB`;
   if (bytes >= 1024 ** 2) return `${+(bytes / 1024 ** 2).toFixed(2)} MiB`;
   return `${+(bytes / 1024).toFixed(2)} KiB`;
+}
+
+/** Time-driven node work, stretched by valgrind's ~50× slower clock (callgrind.mjs). */
+const SLOWED_CLOCK_VARS = { STATS_FLUSH_SECONDS: "500", PURGE_CHECK_SECONDS: "100" };
+
+/**
+ * Figure 1 counted: instructions per 1 KiB Cache API hit under callgrind (callgrind.mjs),
+ * node-fresh against the bare caches.default.match worker, in a workerd of their own
+ * (restarted under valgrind, then restarted plainly for the figures after it).
+ */
+export async function figureHitCounted(ctx) {
+  const { stack, files, note, tmp } = ctx;
+  if (!CALLGRIND_WANTED) return note("1i: not run (BENCH_CALLGRIND=0)"), [];
+  if (!(await callgrindAvailable())) return note("1i: not run: valgrind is missing (apt-get install -y valgrind)"), [];
+  const dumps = await dumpDir(tmp);
+  const restore = await underCallgrind(tmp, dumps.dir);
+  try {
+    await stack.restart({ nodeVars: SLOWED_CLOCK_VARS });
+  } finally {
+    restore();
+  }
+  try {
+    const { status } = await primeHits(ctx);
+    const path = files.hit.path;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const { per, text } = await countedWindows({
+      pid: stack.pid(),
+      dumps,
+      workers: { "node-fresh": stack.url("node-fresh") + path, "bench-cache": stack.url("bench-cache") + path },
+      // As figure 1: every request names one of 300 client addresses (RFC 5737 ranges).
+      async ask(url, i) {
+        const n = i % 300;
+        const r = await agentGet(agent, url, { "cf-connecting-ip": `${["192.0.2.", "198.51.100.", "203.0.113."][n >> 8]}${n & 255}` });
+        if (r.status !== 200 || r.bytes !== files.hit.size) throw new Error(`${url} answered ${r.status} with ${r.bytes} bytes under callgrind`);
+      },
+      warmup: 800,
+      windows: 3,
+      requests: 700,
+    });
+    agent.destroy();
+    note(`1i: callgrind on the whole workerd process (node answers "${status}", ${JSON.stringify(SLOWED_CLOCK_VARS)} for valgrind's slower clock), V8 told to optimise sooner and TurboFan on the main thread, its optimising compilers left out (callgrind.mjs); 800 warm-up rounds, then per worker 3 windows of 700 sequential keep-alive requests over 300 client addresses, the median window reported; instructions per request (windows; compiling left out): ${text}`);
+    const ratio = per["bench-cache"] / per["node-fresh"];
+    return [{ id: "1i", what: "1 counted: instructions per 1 KiB Cache API hit, bare match ÷ node", node: per["node-fresh"] / 1000, baseline: per["bench-cache"] / 1000, unit: "k instr", ratio, goal: ">= 0.9", pass: ratio >= 0.9 }];
+  } finally {
+    await stack.restart({ nodeVars: {} });
+  }
 }

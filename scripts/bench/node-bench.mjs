@@ -21,7 +21,7 @@ import { buildWorkerBundle, readWorkerConfig } from "../stack/worker-build.mjs";
 import { startOrigin } from "./origin.mjs";
 import { installSignalHandlers, onCleanup, runBench } from "./procs.mjs";
 import { startBenchStack } from "./stack.mjs";
-import { figureBigHit, figureHitRate, fmtSize } from "./fig-hits.mjs";
+import { figureBigHit, figureHitCounted, figureHitRate, fmtSize } from "./fig-hits.mjs";
 import { figureSlowClients } from "./fig-memory.mjs";
 import { figureFillMemory, figureFirstByte } from "./fig-fills.mjs";
 import { figureCrowd } from "./fig-crowd.mjs";
@@ -120,7 +120,7 @@ async function main() {
   });
   onCleanup(() => stack.close());
   const table = (t) => tables.push(t);
-  const ctx = { stack, origin, files, quick: QUICK, note, log, chunkSize, extraVars, table };
+  const ctx = { stack, origin, files, quick: QUICK, note, log, chunkSize, extraVars, table, tmp };
 
   // [id, title, function, timing-sensitive]; order matters: 4 stores the big object 2 reads.
   const figures = [
@@ -132,6 +132,8 @@ async function main() {
     ["1", "1 KiB hit req/s", figureHitRate, true],
     ["2", `${fmtSize(files.big.size)} hit throughput`, figureBigHit, true],
     ["3", "RSS per in-flight download", figureSlowClients, false],
+    // Under valgrind in a workerd of its own, after the timed figures.
+    ["1i", "1 KiB hit, instructions per request (callgrind)", figureHitCounted, false],
     // Long (two fills per size): only when asked for.
     ...(process.env.BENCH_CHUNK_SIZES ? [["9", "CHUNK_SIZE sweep", figureSweep, true]] : []),
   ];
