@@ -287,8 +287,8 @@ async function servedHere(r: BaseRequest, reason: string | null, extra?: Headers
 }
 
 /** What the offload totals count of an answer the base gives itself. */
-function servedAnswer({ base, req, path }: BaseRequest, res: Response): ServedAnswer {
-  return { path: path.path, req, res, worker: base.config.baseId, client: clientOfAnswer(req.headers) };
+function servedAnswer({ base, req, method, headers, path }: BaseRequest, res: Response): ServedAnswer {
+  return { path: path.path, req, method, res, worker: base.config.baseId, client: clientOfAnswer(headers) };
 }
 
 function localRequest({ base, req, ctx, path, requestId }: BaseRequest): LocalRequest {

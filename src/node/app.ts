@@ -6,7 +6,7 @@ import { loadConfig, type ConfigResult } from "./load-config";
 import type { NodeConfig } from "../config/node-config";
 import { cacheStatus } from "../http/cache-status";
 import { canonicalRequestPath, type PathResult } from "../http/path";
-import { headAware } from "../http/head-answer";
+import { headAwareFor } from "../http/head-answer";
 import { beginGuard } from "../limits/guard";
 import { clientOf, clientOfAnswer } from "../limits/client-key";
 import { passThrough } from "./pass-through";
@@ -36,15 +36,18 @@ export function offloadNode(): { fetch(req: Request, env: Env, ctx: ExecutionCon
   const app = reservedRoutes();
   return {
     async fetch(req, env, ctx) {
-      if (req.method !== "GET" && req.method !== "HEAD") return app.fetch(req, env, ctx);
+      // Read once: each read of a Request's method or headers is a call into the runtime.
+      const method = req.method;
+      if (method !== "GET" && method !== "HEAD") return app.fetch(req, env, ctx);
       const loaded = loadConfig(env);
-      if (!loaded.ok) return headAware(req, badConfig(loaded.error));
+      if (!loaded.ok) return headAwareFor(method, badConfig(loaded.error));
       const path = canonicalRequestPath(req.url);
       if (path.ok && path.path === HEALTH_PATH) return app.fetch(req, env, ctx);
+      const headers = req.headers;
       try {
-        return headAware(req, await download(req, env, ctx, loaded, path));
+        return headAwareFor(method, await download({ req, method, headers }, env, ctx, loaded, path));
       } catch (err) {
-        return headAware(req, uncaught(err, req.headers, loaded));
+        return headAwareFor(method, uncaught(err, headers, loaded));
       }
     },
   };
@@ -72,16 +75,23 @@ function reservedRoutes(): Hono<NodeEnv> {
   return app;
 }
 
+/** A download request with its method and headers, read once. */
+interface Asked {
+  req: Request;
+  method: string;
+  headers: Headers;
+}
+
 /** One GET/HEAD of a download path, with the node's loaded config. */
-async function download(req: Request, env: Env, ctx: ExecutionContext, loaded: Loaded, path: PathResult): Promise<Response> {
+async function download({ req, method, headers }: Asked, env: Env, ctx: ExecutionContext, loaded: Loaded, path: PathResult): Promise<Response> {
   const { config, keys, throttle } = loaded;
   if (!path.ok) return stamped(plain(path.status, `bad request path: ${path.reason}`), config, "bypass");
-  const res = await answer({ config, keys, throttle, env, ctx, req, path });
+  const res = await answer({ config, keys, throttle, env, ctx, req, headers, path });
   logFailedAnswer({ req, res, worker: config.nodeId, path: path.path });
   // Offload totals for the admin page: the final answer, after guard and throttle, so a
   // refusal counts as one and a paced download as served; its body bytes are counted as
   // the client pulls them (the answer sent is the counted one). Flushed in the background.
-  const counted = recordServed(env, ctx, { path: path.path, req, res, worker: config.nodeId, client: clientOfAnswer(req.headers) });
+  const counted = recordServed(env, ctx, { path: path.path, req, method, res, worker: config.nodeId, client: clientOfAnswer(headers) });
   return stamped(counted, config, "bypass");
 }
 
@@ -112,15 +122,17 @@ interface NodeRequest {
   env: Env;
   ctx: ExecutionContext;
   req: Request;
+  /** `req.headers`, read once. */
+  headers: Headers;
   /** The canonical path and the raw query (http/path.ts). */
   path: { path: string; query: string };
 }
 
 /** One GET/HEAD of a checked path: signed-URL check, credentials, guard, object, pacing. */
-async function answer({ config, keys, throttle, env, ctx, req, path }: NodeRequest): Promise<Response> {
+async function answer({ config, keys, throttle, env, ctx, req, headers, path }: NodeRequest): Promise<Response> {
   const policy = { required: config.requireSignedUrls, keys, queryKeyed: config.cacheKeyQuery, maxTtlSeconds: config.tokenMaxTtlSeconds, requireClient: config.requireTokenClient };
-  const id = lazyRequestId(req.headers);
-  const signed = await checkSignedUrl(policy, path.path, path.query, req.headers);
+  const id = lazyRequestId(headers);
+  const signed = await checkSignedUrl(policy, path.path, path.query, headers);
   if (!signed.ok) {
     // The path only: the query holds the token that was refused.
     log.warn("signed-url.refused", { requestId: id(), worker: config.nodeId, path: path.path, status: signed.status, reason: signed.reason });
@@ -128,7 +140,7 @@ async function answer({ config, keys, throttle, env, ctx, req, path }: NodeReque
   }
   const key = path.path + (config.cacheKeyQuery && signed.query ? `?${signed.query}` : "");
   // RFC 9111 §3.5: a shared cache does not store answers to authenticated requests.
-  const credentialed = config.forwardCredentials && (req.headers.has("cookie") || req.headers.has("authorization"));
+  const credentialed = config.forwardCredentials && (headers.has("cookie") || headers.has("authorization"));
 
   // One limiter per client and canonical path, never the query or the credentials: a new
   // query is a new cache key but not a new file to the client's download accelerator.

@@ -67,6 +67,8 @@ export interface ServedAnswer {
   /** The canonical request path (http/path.ts), never the URL: its query may carry a token. */
   path: string;
   req: Request;
+  /** `req.method`, as the caller read it (each read is a call into the runtime). */
+  method: string;
   res: Response;
   /** The writer's id: NODE_ID or BASE_ID. */
   worker: string;
@@ -107,7 +109,7 @@ export function recordServed(env: object, ctx: ExecutionContext, a: ServedAnswer
     });
     return a.res;
   }
-  const counted = countedBody(a.res, a.req.method);
+  const counted = countedBody(a.res, a.method);
   const { sent, declared } = counted;
   if (typeof sent === "number") {
     const id = idNow(env, a);
@@ -174,7 +176,7 @@ function delivered(env: object, ctx: ExecutionContext, d: Delivered, id: string 
   const cf = cfOf(a.req);
   const where = { node: a.worker, country: COUNTRY.test(cf.country) ? cf.country : "XX", class: d.profile.cacheClass };
   // A HEAD is no download (no event, no id); every GET answer of a file is one, or part of one.
-  const download = a.req.method === "GET";
+  const download = a.method === "GET";
   if (download) writeDownloadEvent(env, { path: a.path, status: a.res.status, cacheClass: where.class, ...cf, target: a.worker, source: kind, bytes, declared: d.declared ?? 0 });
   record(env, ctx, (pending, now) => {
     addServed(pending, now, a.path, { kind, bytes });
@@ -206,7 +208,7 @@ const RECENT_CLIENTS = 1000;
  * here (or the request names no address); undefined when the half must be computed first.
  */
 function idNow(env: object, a: ServedAnswer): string | null | undefined {
-  if (a.req.method !== "GET" || statsNamespace(env) === null) return null;
+  if (a.method !== "GET" || statsNamespace(env) === null) return null;
   const { address } = a.client;
   // No address (never on Cloudflare, which always sends one): nothing to tell clients
   // apart by, so each answer is its own download, and nothing to hash.

@@ -67,10 +67,13 @@ export async function respondFromCopy(req: Request, copy: StoredCopy, answer: Co
   const { meta, body } = copy;
   // Made only for the answers that are not a whole file (those have kept fields, below).
   const fields = () => representationFields(meta, cacheStatus);
-  const head = req.method === "HEAD";
+  // Read once: each read of a Request's method or headers is a call into the runtime.
+  const method = req.method;
+  const asked = req.headers;
+  const head = method === "HEAD";
   const validators = { etag: meta.etag, lastModified: meta.lastModified };
 
-  const pre = evaluatePreconditions(req.method, req.headers, validators);
+  const pre = evaluatePreconditions(method, asked, validators);
   if (pre !== "proceed") {
     body.dispose();
     const headers = fields();
@@ -84,7 +87,7 @@ export async function respondFromCopy(req: Request, copy: StoredCopy, answer: Co
     return plain(412, "precondition failed: If-Match / If-Unmodified-Since did not match the stored copy", errorHeaders(headers));
   }
 
-  const range = ifRangeAllows(req.headers, validators) ? req.headers.get("range") : null;
+  const range = ifRangeAllows(asked, validators) ? asked.get("range") : null;
   const decided = decideRange(range, meta.length);
   const decision = decided.kind === "partial" ? shapeRanges(decided.ranges, maxRanges) : decided;
 

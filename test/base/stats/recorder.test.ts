@@ -22,7 +22,7 @@ function answer(status: number, params: CacheStatusParams, length: number): Resp
  */
 async function recordServed(e: object, ctx: ExecutionContext, path: string, res: Response): Promise<void> {
   const req = new Request(`http://base.test${path}`, { headers: { "cf-connecting-ip": "198.51.100.1" } });
-  const sent = record(e, ctx, { path, req, res, worker: "test-base", client: { address: "198.51.100.1", key: () => "198.51.100.1" } });
+  const sent = record(e, ctx, { path, req, method: req.method, res, worker: "test-base", client: { address: "198.51.100.1", key: () => "198.51.100.1" } });
   await sent.body?.pipeTo(new WritableStream());
 }
 const COPY: CacheStatusParams = { hit: true, ttl: 10, detail: "cache-api" };
