@@ -36,7 +36,7 @@ import { statsFlushSeconds } from "../config/stats-flush";
 import { recordMirrorRedirect, recordServed, type ServedAnswer } from "../stats/recorder";
 import { log, logFailedAnswer } from "../platform/log";
 import { lazyRequestId, requestId } from "../http/request-id";
-import { headAwareFor } from "../http/head-answer";
+import { headAware } from "../http/head-answer";
 import { andThen, type Soon } from "../platform/soon";
 import type { HealthRecord } from "../health/registry";
 import type { Catalog } from "../mirrors/catalog";
@@ -111,24 +111,25 @@ export function offloadBase<M extends HonoEnv>(mounted: readonly Hono<M>[] = [])
     fetch(req, env, ctx) {
       const method = req.method;
       const l = load(env);
-      if (!l.ok) return headAwareFor(method, plain(500, l.error.message));
+      if (!l.ok) return headAware(method, plain(500, l.error.message));
       const front = frontChecks(req.url);
-      if (!front.ok) return headAwareFor(method, front.res);
+      if (!front.ok) return headAware(method, front.res);
       if (front.reserved) return routes.fetch(req, env, ctx);
       const path = front.path;
       const headers = req.headers;
       const finish = (res: Response): Response => {
         logFailedAnswer({ req, res, worker: l.config.baseId, path: path.path });
-        return headAwareFor(method, res);
+        return headAware(method, res);
       };
-      const failed = (err: unknown): Response => headAwareFor(method, errorAnswer(err, "offload base", headers));
+      const failed = (err: unknown): Response => headAware(method, errorAnswer(err, "offload base", headers));
       let out: Soon<Response>;
       try {
         out = catchAll({ base: l, env, ctx, req, method, headers, now: Date.now(), path, requestId: lazyRequestId(headers) });
+        if (!(out instanceof Promise)) return finish(out);
       } catch (err) {
         return failed(err);
       }
-      return out instanceof Promise ? out.then(finish, failed) : finish(out);
+      return out.then(finish).catch(failed);
     },
   };
 }

@@ -6,7 +6,7 @@ import { loadConfig, type ConfigResult } from "./load-config";
 import type { NodeConfig } from "../config/node-config";
 import { cacheStatus } from "../http/cache-status";
 import { canonicalRequestPath, type PathResult } from "../http/path";
-import { headAwareFor } from "../http/head-answer";
+import { headAware } from "../http/head-answer";
 import { beginGuard } from "../limits/guard";
 import { clientOf, clientOfAnswer } from "../limits/client-key";
 import { passThrough } from "./pass-through";
@@ -40,14 +40,14 @@ export function offloadNode(): { fetch(req: Request, env: Env, ctx: ExecutionCon
       const method = req.method;
       if (method !== "GET" && method !== "HEAD") return app.fetch(req, env, ctx);
       const loaded = loadConfig(env);
-      if (!loaded.ok) return headAwareFor(method, badConfig(loaded.error));
+      if (!loaded.ok) return headAware(method, badConfig(loaded.error));
       const path = canonicalRequestPath(req.url);
       if (path.ok && path.path === HEALTH_PATH) return app.fetch(req, env, ctx);
       const headers = req.headers;
       try {
-        return headAwareFor(method, await download({ req, method, headers }, env, ctx, loaded, path));
+        return headAware(method, await download({ req, method, headers }, env, ctx, loaded, path));
       } catch (err) {
-        return headAwareFor(method, uncaught(err, headers, loaded));
+        return headAware(method, uncaught(err, headers, loaded));
       }
     },
   };

@@ -18,12 +18,16 @@ function get(path: string, method = "GET"): Request<unknown, IncomingRequestCfPr
 
 const fieldsOf = (res: Response) => [...res.headers].sort(([a], [b]) => a.localeCompare(b));
 
+/** A big file at the origin, a deployment of its own and an execution context. */
+async function setup(name: string, signingKeys = "") {
+  const path = uniquePath(name);
+  await putFile(path, 300_000);
+  return { path, d: deployment({ SIGNING_KEYS: signingKeys }), ctx: createExecutionContext() };
+}
+
 describe("base: a hot redirect is answered at once", () => {
   it("waits for the first redirect's facts, then answers the same redirect without a promise", async () => {
-    const path = uniquePath("hot.bin");
-    await putFile(path, 300_000);
-    const d = deployment({ SIGNING_KEYS: "" });
-    const ctx = createExecutionContext();
+    const { path, d, ctx } = await setup("hot.bin");
     const first = worker.fetch(get(path), d, ctx);
     expect(first).toBeInstanceOf(Promise);
     const cold = await first;
@@ -39,10 +43,7 @@ describe("base: a hot redirect is answered at once", () => {
   });
 
   it("answers a hot HEAD at once too, with the GET's fields and no content", async () => {
-    const path = uniquePath("hot-head.bin");
-    await putFile(path, 300_000);
-    const d = deployment({ SIGNING_KEYS: "" });
-    const ctx = createExecutionContext();
+    const { path, d, ctx } = await setup("hot-head.bin");
     const get307 = await worker.fetch(get(path), d, ctx);
     const head = worker.fetch(get(path, "HEAD"), d, ctx);
     expect(head).toBeInstanceOf(Response);
@@ -54,10 +55,7 @@ describe("base: a hot redirect is answered at once", () => {
   });
 
   it("signs a token once per second: a redirect in the same second is answered at once with the same Location", async () => {
-    const path = uniquePath("hot-signed.bin");
-    await putFile(path, 300_000);
-    const d = deployment({ SIGNING_KEYS: "k1:node-test-secret-0001" });
-    const ctx = createExecutionContext();
+    const { path, d, ctx } = await setup("hot-signed.bin", "k1:node-test-secret-0001");
     await (await worker.fetch(get(path), d, ctx)).text();
     // Until two requests fall in one second (each second's first request signs, so waits).
     let pair: [Response, Response | Promise<Response>] | null = null;
@@ -77,10 +75,7 @@ describe("base: a hot redirect is answered at once", () => {
   });
 
   it("answers concurrent first redirects alike while the views load", async () => {
-    const path = uniquePath("hot-first.bin");
-    await putFile(path, 300_000);
-    const d = deployment({ SIGNING_KEYS: "" });
-    const ctx = createExecutionContext();
+    const { path, d, ctx } = await setup("hot-first.bin");
     const answers = await Promise.all(Array.from({ length: 4 }, () => worker.fetch(get(path), d, ctx)));
     expect(answers.map((r) => r.status)).toEqual([307, 307, 307, 307]);
     expect(new Set(answers.map((r) => r.headers.get("location"))).size).toBe(1);
