@@ -72,8 +72,8 @@ export async function underCallgrind(scratch, dumps) {
 }
 
 /**
- * Where the dumps go: BENCH_CALLGRIND_DUMPS=<dir> keeps them, one `<worker>.callgrind` per
- * worker measured, for `callgrind_annotate` (workerd's own functions are named: its binary
+ * Where the dumps go: BENCH_CALLGRIND_DUMPS=<dir> keeps them, `<worker>.<window>.callgrind`
+ * per window counted, for `callgrind_annotate` (workerd's own functions are named: its binary
  * is not stripped; JIT-compiled JavaScript shows as unnamed addresses). Else `fallback`.
  */
 export async function dumpDir(fallback) {
@@ -93,7 +93,7 @@ export async function dumpDir(fallback) {
 const COMPILING = /^v8::internal::(Compiler::CompileOptimized\(|Compiler::Finalize\w*CompilationJob|maglev::MaglevConcurrentDispatcher::JobTask::Run|Compiler::CompileOptimizedOSR)/;
 
 /** Instructions in `text` (a callgrind dump): the summary, and those inside the functions `inside` matches (inclusive; they must not call each other). */
-export function dumpCounts(text, inside = COMPILING) {
+function dumpCounts(text, inside = COMPILING) {
   const m = /^summary: (\d+)/m.exec(text) ?? /^totals: (\d+)/m.exec(text);
   if (!m) throw new Error("no summary line in the callgrind dump");
   // Name compression (callgrind format): "(id) name" on first use, "(id)" after.
@@ -127,7 +127,7 @@ export function dumpCounts(text, inside = COMPILING) {
  * `work` did, and how many of them were V8 compiling (see COMPILING); with `name`, the
  * dump is kept as `<name>.callgrind`.
  */
-export async function countInstructions(pid, dir, work, name) {
+async function countInstructions(pid, dir, work, name) {
   await exec("callgrind_control", ["--zero", String(pid)]);
   await work();
   const before = new Set(await readdir(dir));

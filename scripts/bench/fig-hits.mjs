@@ -207,6 +207,7 @@ export async function figureHitCounted(ctx) {
       requests: 700,
     });
     agent.destroy();
+    if (dumps.kept) note(`1i: dumps kept in ${dumps.dir} (<worker>.<window>.callgrind)`);
     note(`1i: callgrind on the whole workerd process (node answers "${status}", ${JSON.stringify(SLOWED_CLOCK_VARS)} for valgrind's slower clock), V8 told to optimise sooner and TurboFan on the main thread, its optimising compilers left out (callgrind.mjs); 800 warm-up rounds, then per worker 3 windows of 700 sequential keep-alive requests over 300 client addresses, the median window reported; instructions per request (windows; compiling left out): ${text}`);
     const ratio = per["bench-cache"] / per["node-fresh"];
     return [{ id: "1i", what: "1 counted: instructions per 1 KiB Cache API hit, bare match ÷ node", node: per["node-fresh"] / 1000, baseline: per["bench-cache"] / 1000, unit: "k instr", ratio, goal: ">= 0.9", pass: ratio >= 0.9 }];
