@@ -8,10 +8,25 @@ import { acquireLease, holdWhileStreaming, type LeaseResult } from "./lease";
 import { downloadStarted } from "./load-gauge";
 import { log } from "../platform/log";
 import { requestId } from "../http/request-id";
+import { factsOf, type AnswerFacts } from "../platform/answer-facts";
+import type { Soon } from "../platform/soon";
+
+/** The request a guard is begun for, with what the node loaded for it. */
+export interface GuardedRequest {
+  config: NodeConfig;
+  ns: DurableObjectNamespace<ConcurrencyLimiter>;
+  env: object;
+  /** The request's method and headers, as the caller read them (each read is a call into the runtime). */
+  method: string;
+  headers: Headers;
+  /** The canonical request path (http/path.ts), without the query. */
+  path: string;
+  ctx: ExecutionContext;
+}
 
 export interface PendingGuard {
-  /** Apply the guard to the answer: count it (or refuse it with 503), or let it pass. */
-  finish(res: Response): Promise<Response>;
+  /** Apply the guard to the answer: count it (or refuse it with 503), or let it pass (at once: most hits are small). */
+  finish(res: Response): Soon<Response>;
   /** The download's size is known (before the answer is ready): ask for the slot now if it counts. */
   sizeKnown(length: number): void;
   /** No answer after all (an error): give back an early slot. */
@@ -37,20 +52,12 @@ export interface PendingGuard {
  * Refusal is 503 + Retry-After, not 429: aria2c retries a 503 (--retry-wait) and
  * completes with fewer connections, but gives up for good on a 429.
  */
-export function beginGuard(
-  config: NodeConfig,
-  ns: DurableObjectNamespace<ConcurrencyLimiter>,
-  env: object,
-  req: Request,
-  /** The canonical request path (http/path.ts), without the query. */
-  path: string,
-  ctx: ExecutionContext,
-): PendingGuard {
-  if (req.method !== "GET" || config.maxConnectionsPerClient === 0) return { finish: async (res) => res, abandon: () => {}, sizeKnown: () => {} };
+export function beginGuard({ config, ns, env, method, headers, path, ctx }: GuardedRequest): PendingGuard {
+  if (method !== "GET" || config.maxConnectionsPerClient === 0) return { finish: (res) => res, abandon: () => {}, sizeKnown: () => {} };
   // Who the client is (and whether the allowlist exempts it) matters only for a download
   // that counts: the answer of a small file, most hits, never parses the address (issue #13).
   let identity: ClientIdentity | undefined;
-  const client = () => (identity ??= clientOf(req.headers));
+  const client = () => (identity ??= clientOf(headers));
   const allowlisted = () => isAllowlisted(client().ip, config.connectionAllowlist);
 
   // The object's complete length, once told (meta or the origin's HEAD).
@@ -62,52 +69,58 @@ export function beginGuard(
     if (early) ctx.waitUntil(early.then((s) => (s.ok ? s.lease.release() : undefined), () => {}));
   };
 
+  /** A download that counts: its slot (asked early or now), or a refusal. */
+  const countedAnswer = async (res: Response): Promise<Response> => {
+    const { unidentified, key } = client();
+    if (unidentified) {
+      giveBack();
+      log.warn("guard.refused", { requestId: requestId(headers), worker: config.nodeId, path, status: 400, reason: "no-client-address", detail: unidentified });
+      await res.body?.cancel();
+      return plain(400, `no client address for the download limit: ${unidentified}`, {
+        "cache-status": cacheStatus(config.nodeId, { detail: "no-client-address" }),
+      });
+    }
+    const slot = await (early ?? acquire()).catch(acquire);
+    if (!slot.ok) {
+      await res.body?.cancel();
+      log.warn("guard.refused", { requestId: requestId(headers), worker: config.nodeId, path, status: 503, reason: "concurrency-limit", client: key, active: slot.active, limit: config.maxConnectionsPerClient });
+      return plain(
+        503,
+        `too many simultaneous downloads of this file from your address (${slot.active} of ${config.maxConnectionsPerClient}); retry later or use fewer connections`,
+        { "retry-after": String(config.retryAfterSeconds), "cache-status": cacheStatus(config.nodeId, { detail: "concurrency-limit" }) },
+      );
+    }
+    return holdWhileStreaming(slot.lease, res, downloadStarted(env));
+  };
+
   return {
     abandon: giveBack,
     sizeKnown(length) {
       told = length;
       if (early || length < config.guardMinBytes) return;
-      const likelyDownload = !req.headers.has("if-none-match") && !req.headers.has("if-modified-since");
+      const likelyDownload = !headers.has("if-none-match") && !headers.has("if-modified-since");
       if (!likelyDownload || client().unidentified || allowlisted()) return;
       early = acquire();
       // A failed early request is retried in finish(); its rejection must not go unhandled.
       early.catch(() => {});
     },
-    async finish(res) {
+    finish(res) {
       // An object of unknown size counts (it may be big).
-      const length = objectLength(res) ?? told;
-      const counted = res.body !== null && (res.status === 200 || res.status === 206) && !(length !== undefined && length < config.guardMinBytes);
+      const facts = factsOf(res);
+      const length = objectLength(facts) ?? told;
+      const counted = (facts.status === 200 || facts.status === 206) && facts.hasBody && !(length !== undefined && length < config.guardMinBytes);
       if (!counted || allowlisted()) {
         giveBack();
         return res;
       }
-      const { unidentified, key } = client();
-      if (unidentified) {
-        giveBack();
-        log.warn("guard.refused", { requestId: requestId(req.headers), worker: config.nodeId, path, status: 400, reason: "no-client-address", detail: unidentified });
-        await res.body?.cancel();
-        return plain(400, `no client address for the download limit: ${unidentified}`, {
-          "cache-status": cacheStatus(config.nodeId, { detail: "no-client-address" }),
-        });
-      }
-      const slot = await (early ?? acquire()).catch(acquire);
-      if (!slot.ok) {
-        await res.body?.cancel();
-        log.warn("guard.refused", { requestId: requestId(req.headers), worker: config.nodeId, path, status: 503, reason: "concurrency-limit", client: key, active: slot.active, limit: config.maxConnectionsPerClient });
-        return plain(
-          503,
-          `too many simultaneous downloads of this file from your address (${slot.active} of ${config.maxConnectionsPerClient}); retry later or use fewer connections`,
-          { "retry-after": String(config.retryAfterSeconds), "cache-status": cacheStatus(config.nodeId, { detail: "concurrency-limit" }) },
-        );
-      }
-      return holdWhileStreaming(slot.lease, res, downloadStarted(env));
+      return countedAnswer(res);
     },
   };
 }
 
 /** The complete length of the object an answer is about (RFC 9110 §8.6, §14.4), if it says. */
-function objectLength(res: Response): number | undefined {
-  if (res.status === 206) return completeLength(res.headers.get("content-range"));
-  const length = res.headers.get("content-length");
+function objectLength(res: AnswerFacts): number | undefined {
+  if (res.status === 206) return completeLength(res.get("content-range"));
+  const length = res.get("content-length");
   return length !== null && /^\d{1,16}$/.test(length) ? Number(length) : undefined;
 }

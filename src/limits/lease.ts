@@ -1,4 +1,5 @@
 import { contentLength } from "../http/content-length";
+import { factsOf, sameFacts } from "../platform/answer-facts";
 import { watchedBody } from "../platform/body-progress";
 import type { ConcurrencyLimiter } from "./concurrency-limiter";
 
@@ -68,5 +69,5 @@ export function holdWhileStreaming(lease: HeldLease, res: Response, onEnd?: () =
     onEnd?.();
     return res;
   }
-  return new Response(lease.track(res.body, contentLength(res.headers), onEnd), res);
+  return sameFacts(res, new Response(lease.track(res.body, contentLength(factsOf(res)), onEnd), res));
 }

@@ -7,6 +7,7 @@ import type { NodeConfig } from "../config/node-config";
 import { cacheStatus } from "../http/cache-status";
 import { canonicalRequestPath, type PathResult } from "../http/path";
 import { headAware } from "../http/head-answer";
+import { factsOf } from "../platform/answer-facts";
 import { beginGuard } from "../limits/guard";
 import { clientOf, clientOfAnswer } from "../limits/client-key";
 import { passThrough } from "./pass-through";
@@ -86,7 +87,7 @@ interface Asked {
 async function download({ req, method, headers }: Asked, env: Env, ctx: ExecutionContext, loaded: Loaded, path: PathResult): Promise<Response> {
   const { config, keys, throttle } = loaded;
   if (!path.ok) return stamped(plain(path.status, `bad request path: ${path.reason}`), config, "bypass");
-  const res = await answer({ config, keys, throttle, env, ctx, req, headers, path });
+  const res = await answer({ config, keys, throttle, env, ctx, req, method, headers, path });
   logFailedAnswer({ req, res, worker: config.nodeId, path: path.path });
   // Offload totals for the admin page: the final answer, after guard and throttle, so a
   // refusal counts as one and a paced download as served; its body bytes are counted as
@@ -108,7 +109,7 @@ function badConfig(error: Error): Response {
 
 /** RFC 9211: every answer says what the cache did, refusals included. */
 function stamped(res: Response, config: NodeConfig, fwd: "bypass" | "method"): Response {
-  if (res.headers.has("cache-status")) return res;
+  if (factsOf(res).get("cache-status") !== null) return res;
   const headers = new Headers(res.headers);
   headers.set("cache-status", cacheStatus(config.nodeId, { fwd }));
   return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
@@ -122,17 +123,20 @@ interface NodeRequest {
   env: Env;
   ctx: ExecutionContext;
   req: Request;
-  /** `req.headers`, read once. */
+  /** `req.method` and `req.headers`, read once. */
+  method: string;
   headers: Headers;
   /** The canonical path and the raw query (http/path.ts). */
   path: { path: string; query: string };
 }
 
 /** One GET/HEAD of a checked path: signed-URL check, credentials, guard, object, pacing. */
-async function answer({ config, keys, throttle, env, ctx, req, headers, path }: NodeRequest): Promise<Response> {
+async function answer({ config, keys, throttle, env, ctx, req, method, headers, path }: NodeRequest): Promise<Response> {
   const policy = { required: config.requireSignedUrls, keys, queryKeyed: config.cacheKeyQuery, maxTtlSeconds: config.tokenMaxTtlSeconds, requireClient: config.requireTokenClient };
   const id = lazyRequestId(headers);
-  const signed = await checkSignedUrl(policy, path.path, path.query, headers);
+  // At once unless a token is to be verified: no await (a microtask turn) for an unsigned hit.
+  const checked = checkSignedUrl(policy, path.path, path.query, headers);
+  const signed = checked instanceof Promise ? await checked : checked;
   if (!signed.ok) {
     // The path only: the query holds the token that was refused.
     log.warn("signed-url.refused", { requestId: id(), worker: config.nodeId, path: path.path, status: signed.status, reason: signed.reason });
@@ -144,17 +148,18 @@ async function answer({ config, keys, throttle, env, ctx, req, headers, path }: 
 
   // One limiter per client and canonical path, never the query or the credentials: a new
   // query is a new cache key but not a new file to the client's download accelerator.
-  const guard = beginGuard(config, env.CONCURRENCY, env, req, path.path, ctx);
+  const guard = beginGuard({ config, ns: env.CONCURRENCY, env, method, headers, path: path.path, ctx });
   let res: Response;
   try {
     res = credentialed
       ? await passThrough(config, { req, target: key, cacheStatus: cacheStatus(config.nodeId, { fwd: "request", detail: "credentials" }), requestId: id })
-      : await serveObject({ req, key, config, env, ctx, sizeKnown: (n) => guard.sizeKnown(n), requestId: id });
+      : await serveObject({ req, asked: { method, headers }, key, config, env, ctx, sizeKnown: (n) => guard.sizeKnown(n), requestId: id });
   } catch (e) {
     guard.abandon();
     throw e;
   }
-  const guarded = await guard.finish(res);
+  const finished = guard.finish(res);
+  const guarded = finished instanceof Promise ? await finished : finished;
   // mod_dialup per node download: the paced body still holds its download slot.
   return throttle && (guarded.status === 200 || guarded.status === 206) ? throttle(guarded) : guarded;
 }

@@ -8,17 +8,20 @@ import type { OriginHead } from "../store/meta";
 import { Store } from "../store/store";
 import { MetaMemo } from "../store/meta-memo";
 import { perIsolate } from "../platform/per-isolate";
+import type { Soon } from "../platform/soon";
 import { purgeCheck } from "../store/purge-view";
 import { passThrough } from "./pass-through";
 import { plain } from "../http/plain";
 import { opaqueError } from "../http/request-id";
-import { respondFromCopy } from "../store/respond";
+import { respondFromCopy, type Asked } from "../store/respond";
 import { againstCopy, revalidate, type Revalidation } from "./revalidate";
 import type { StoredCopy } from "../store/copy";
 import { log } from "../platform/log";
 
 export interface ObjectRequest {
   req: Request;
+  /** `req`'s method and headers, as the caller read them once. */
+  asked: Asked;
   /** Cache key, equal to the origin target (canonical path, plus query when keyed). */
   key: string;
   config: NodeConfig;
@@ -44,7 +47,9 @@ interface OriginVersion {
 export async function serveObject(o: ObjectRequest): Promise<Response> {
   const { config, key } = o;
   const node = config.nodeId;
-  const store = await storeOf(o);
+  // At once for the default cache (production's); a named one is opened first.
+  const opened = storeOf(o);
+  const store = opened instanceof Promise ? await opened : opened;
   const cache = store.cache;
 
   // REVALIDATE_SECONDS=0 asks the origin on every request. Once this colo holds no
@@ -63,7 +68,7 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
     const fresh = ageMs < config.revalidateSeconds * 1000 || (await cache.validatedRecently(key, copy.meta.version));
     if (fresh) {
       const ttl = Math.max(0, config.revalidateSeconds - Math.floor(ageMs / 1000));
-      const served = await respondFromCopy(o.req, copy, { cacheStatus: cacheStatus(node, { hit: true, ttl, detail: copy.tier }), maxRanges: o.config.maxRanges });
+      const served = await respondFromCopy(o.asked, copy, { cacheStatus: hitStatus(config, ttl, copy.tier), maxRanges: o.config.maxRanges });
       if (served) return served;
     }
   }
@@ -73,7 +78,7 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
   switch (check.kind) {
     case "unchanged": {
       o.ctx.waitUntil(cache.markValidated(key, copy!.meta.version, config.revalidateSeconds).catch(() => {}));
-      const served = await respondFromCopy(o.req, copy!, { cacheStatus: cacheStatus(node, { fwd: "stale", fwdStatus: check.fwdStatus, detail: copy!.tier }), maxRanges: o.config.maxRanges });
+      const served = await respondFromCopy(o.asked, copy!, { cacheStatus: cacheStatus(node, { fwd: "stale", fwdStatus: check.fwdStatus, detail: copy!.tier }), maxRanges: o.config.maxRanges });
       if (served) return served;
       // The copy's bytes are gone (the store took a broken pointer down, or dropped this
       // colo's stale one): refill rather than fail forever.
@@ -88,7 +93,7 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
       const elsewhere = copy && store.pointerSeen(key) === undefined ? await store.visibleInR2(key) : null;
       if (elsewhere?.version === check.version) {
         store.warmPointer(elsewhere);
-        const served = await respondFromCopy(o.req, store.copy(elsewhere), { cacheStatus: cacheStatus(node, { fwd: "miss", fwdStatus: 200, detail: "r2" }), maxRanges: o.config.maxRanges });
+        const served = await respondFromCopy(o.asked, store.copy(elsewhere), { cacheStatus: cacheStatus(node, { fwd: "miss", fwdStatus: 200, detail: "r2" }), maxRanges: o.config.maxRanges });
         if (served) return served;
       }
       return missing(o, store, check);
@@ -110,7 +115,7 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
     case "error": {
       if (copy) {
         // RFC 5861 §4 stale-if-error: a copy we have beats an error.
-        const served = await respondFromCopy(o.req, copy, { cacheStatus: cacheStatus(node, { fwd: "stale", fwdStatus: check.fwdStatus, detail: "stale-if-error" }), maxRanges: o.config.maxRanges });
+        const served = await respondFromCopy(o.asked, copy, { cacheStatus: cacheStatus(node, { fwd: "stale", fwdStatus: check.fwdStatus, detail: "stale-if-error" }), maxRanges: o.config.maxRanges });
         if (served) return served;
       }
       return originError(o, check.status, check.reason, cacheStatus(node, { fwd: "miss", fwdStatus: check.fwdStatus, detail: "origin-error" }));
@@ -125,10 +130,10 @@ export async function serveObject(o: ObjectRequest): Promise<Response> {
  * stored copy, without joining a fill. Every other GET joins the version's fill.
  */
 async function missing(o: ObjectRequest, store: Store, v: OriginVersion): Promise<Response> {
-  const wanted = bytesWanted(o.req, v.head, o.config.maxRanges);
+  const wanted = bytesWanted(o.asked, v.head, o.config.maxRanges);
   if (wanted !== "none") return cold(o, store, v, wanted);
   const status = cacheStatus(o.config.nodeId, { fwd: "miss", fwdStatus: 200 });
-  const answered = await respondFromCopy(o.req, headOnly(o.key, v), { cacheStatus: status, maxRanges: o.config.maxRanges });
+  const answered = await respondFromCopy(o.asked, headOnly(o.key, v), { cacheStatus: status, maxRanges: o.config.maxRanges });
   // Unreachable (bytesWanted said no byte is read); joining the fill is still a right answer.
   return answered ?? cold(o, store, v, null);
 }
@@ -149,12 +154,12 @@ async function cold(o: ObjectRequest, store: Store, v: OriginVersion, window: By
   if (r.kind === "stored") {
     // Stored meanwhile (by another node, or before our lookup missed it): this colo learns it, as from a lookup.
     store.warmPointer(r.meta);
-    const served = await respondFromCopy(o.req, store.copy(r.meta), { cacheStatus: cacheStatus(node, { fwd: "miss", fwdStatus: 200, collapsed: true, detail: "r2" }), maxRanges: o.config.maxRanges });
+    const served = await respondFromCopy(o.asked, store.copy(r.meta), { cacheStatus: cacheStatus(node, { fwd: "miss", fwdStatus: 200, collapsed: true, detail: "r2" }), maxRanges: o.config.maxRanges });
     return served ?? plain(503, "stored copy changed while being read; retry", { "retry-after": "1" });
   }
   const status = cacheStatus(node, { fwd: "miss", fwdStatus: 200, stored: r.filling, collapsed: !r.filling, detail: "fill" });
   try {
-    const served = await respondFromCopy(o.req, r.copy, { cacheStatus: status, maxRanges: o.config.maxRanges });
+    const served = await respondFromCopy(o.asked, r.copy, { cacheStatus: status, maxRanges: o.config.maxRanges });
     if (served) return served;
   } catch (e) {
     // The fill failed before the answer's first byte: still time for a proper status.
@@ -169,9 +174,9 @@ async function cold(o: ObjectRequest, store: Store, v: OriginVersion, window: By
  * (preconditions, If-Range, Range, coalescing): null = all of them, "none" = the answer
  * carries no content (HEAD, 304, 412, 416), so a cold one needs no fill.
  */
-function bytesWanted(req: Request, head: OriginHead & { length: number }, maxRanges: number): ByteRange | null | "none" {
-  if (req.method === "HEAD" || evaluatePreconditions(req.method, req.headers, head) !== "proceed") return "none";
-  const range = ifRangeAllows(req.headers, head) ? req.headers.get("range") : null;
+function bytesWanted({ method, headers }: Asked, head: OriginHead & { length: number }, maxRanges: number): ByteRange | null | "none" {
+  if (method === "HEAD" || evaluatePreconditions(method, headers, head) !== "proceed") return "none";
+  const range = ifRangeAllows(headers, head) ? headers.get("range") : null;
   const decided = decideRange(range, head.length);
   if (decided.kind === "unsatisfiable") return "none";
   const shaped = decided.kind === "partial" ? shapeRanges(decided.ranges, maxRanges) : decided;
@@ -201,13 +206,32 @@ function originError(o: ObjectRequest, status: number, reason: string, cacheStat
   return opaqueError(status, reason, id, { "cache-status": cacheStatusValue });
 }
 
-async function storeOf(o: ObjectRequest): Promise<Store> {
+function storeOf(o: ObjectRequest): Soon<Store> {
   const { config } = o;
+  const store = (cache: Cache) => {
+    const purges = purgeCheck(o.env, config.purgeCheckSeconds * 1000);
+    return new Store(o.env.STORE, cache, { cacheMaxBytes: config.cacheApiMaxBytes, waitUntil: (p) => o.ctx.waitUntil(p), purges, metas: metasOf(o.env) });
+  };
   // A named cache only where CACHE_NAME is set (the local stack's nodes, standing for colos).
-  const cache = config.cacheName === null ? caches.default : await caches.open(config.cacheName);
-  const purges = purgeCheck(o.env, config.purgeCheckSeconds * 1000);
-  return new Store(o.env.STORE, cache, { cacheMaxBytes: config.cacheApiMaxBytes, waitUntil: (p) => o.ctx.waitUntil(p), purges, metas: metasOf(o.env) });
+  return config.cacheName === null ? store(caches.default) : caches.open(config.cacheName).then(store);
 }
+
+/**
+ * A hit's Cache-Status (RFC 9211) from `tier` with `ttl` seconds left: made once per
+ * second and tier, not per hit, and the same string while it holds, so the answer fields
+ * kept with a shared meta (store/respond.ts) are found again by identity (issue #13).
+ */
+function hitStatus(config: NodeConfig, ttl: number, tier: StoredCopy["tier"]): string {
+  const byTier = hitStatusesOf(config);
+  let kept = byTier.get(tier);
+  if (kept?.ttl !== ttl) {
+    kept = { ttl, value: cacheStatus(config.nodeId, { hit: true, ttl, detail: tier }) };
+    byTier.set(tier, kept);
+  }
+  return kept.value;
+}
+
+const hitStatusesOf = perIsolate((_config: NodeConfig) => new Map<string, { ttl: number; value: string }>());
 
 /** The metas this isolate's requests share (store/meta-memo.ts). */
 const metasOf = perIsolate((_env: object) => new MetaMemo());

@@ -2,6 +2,7 @@ import type { SigningKey } from "../signing/redirect-token";
 import { TOKEN_PARAM, verifyToken } from "../signing/redirect-token";
 import { mayHoldToken, partitionTokenQuery } from "../signing/token-query";
 import { clientOf } from "../limits/client-key";
+import type { Soon } from "../platform/soon";
 
 /** `query`: the canonical, token-free query when the policy keys on it; "" otherwise (unused). */
 export type SignedCheck = { ok: true; query: string } | { ok: false; status: 400 | 403; reason: string };
@@ -35,13 +36,13 @@ const CLOCK_SKEW_SECONDS = 30;
  * Every request comes here: when nothing keys on the query or asks for a token, and the
  * query cannot hold one in any spelling, it is not canonicalised at all.
  */
-export async function checkSignedUrl(policy: SignedPolicy, path: string, rawQuery: string, headers: Headers): Promise<SignedCheck> {
+export function checkSignedUrl(policy: SignedPolicy, path: string, rawQuery: string, headers: Headers): Soon<SignedCheck> {
   if (!policy.required && !policy.queryKeyed && !mayHoldToken(rawQuery)) return { ok: true, query: "" };
   const { query: canonical, tokens } = partitionTokenQuery(rawQuery);
   const query = policy.queryKeyed ? canonical : "";
   if (tokens.length > 1) return { ok: false, status: 400, reason: `bad request: ${tokens.length} ${TOKEN_PARAM} parameters, at most one is allowed` };
   if (!policy.required) return { ok: true, query };
-  const check = await verifyToken(policy.keys, tokens[0] ?? null, {
+  const verified = verifyToken(policy.keys, tokens[0] ?? null, {
     path,
     // A "q" token signs the query even at a node that does not key on it.
     query: canonical,
@@ -51,5 +52,5 @@ export async function checkSignedUrl(policy: SignedPolicy, path: string, rawQuer
     requireClient: policy.requireClient,
     client: clientOf(headers).key,
   });
-  return check.ok ? { ok: true, query } : { ok: false, status: 403, reason: `forbidden: this node serves only links from the base (${check.reason}: ${check.detail})` };
+  return verified.then((check) => (check.ok ? { ok: true, query } : { ok: false, status: 403, reason: `forbidden: this node serves only links from the base (${check.reason}: ${check.detail})` }));
 }

@@ -23,6 +23,7 @@
  */
 import { progressOf, watchedBody } from "./body-progress";
 import { contentCoded, contentLength } from "../http/content-length";
+import { factsOf, sameFacts } from "./answer-facts";
 
 /** Bodies up to this size with a Content-Length are counted by their length, unwrapped. */
 const COUNT_BY_LENGTH_MAX = 64 * 1024;
@@ -44,18 +45,21 @@ export interface CountedAnswer {
 
 /** `res` for a request of `method`, with a promise of the body bytes its client pulls. */
 export function countedBody(res: Response, method: string): CountedAnswer {
-  const declared = contentLength(res.headers);
-  if (res.body === null || method === "HEAD") return { res, sent: 0, declared };
+  // Fields as the answer's maker told them (platform/answer-facts.ts): no reads of its headers on a hit.
+  const facts = factsOf(res);
+  const declared = contentLength(facts);
+  if (!facts.hasBody || method === "HEAD") return { res, sent: 0, declared };
   if (declared !== null && declared <= COUNT_BY_LENGTH_MAX) return { res, sent: declared, declared };
-  if (contentCoded(res.headers)) return { res, sent: declared ?? 0, declared };
-  const known = progressOf(res.body);
+  if (contentCoded(facts)) return { res, sent: declared ?? 0, declared };
+  const body = res.body!;
+  const known = progressOf(body);
   if (known) return { res, sent: settled(known), declared };
   if (declared !== null) {
-    const { readable, progress } = watchedBody(res.body, declared);
-    return { res: new Response(readable, res), sent: settled(progress), declared };
+    const { readable, progress } = watchedBody(body, declared);
+    return { res: sameFacts(res, new Response(readable, res)), sent: settled(progress), declared };
   }
   const pair = new IdentityTransformStream();
-  return { res: new Response(pair.readable, res), sent: pump(res.body, pair.writable), declared };
+  return { res: sameFacts(res, new Response(pair.readable, res)), sent: pump(body, pair.writable), declared };
 }
 
 /** The bytes taken once the body ended, failed or was abandoned; never rejects. */

@@ -19,6 +19,7 @@
  */
 
 import { REQUEST_ID_HEADER, requestId } from "../http/request-id";
+import { factsOf } from "./answer-facts";
 
 type LogLevel = "error" | "warn" | "info";
 
@@ -100,7 +101,10 @@ interface FailedAnswer {
  * own refusals where they are worth a line.
  */
 export function logFailedAnswer({ req, res, worker, path }: FailedAnswer): void {
-  if (res.status < 500 || (res.status === 503 && res.headers.has("retry-after"))) return;
-  const id = res.headers.get(REQUEST_ID_HEADER) ?? requestId(req.headers);
-  log.error("answer.error", { requestId: id, worker, method: req.method, path, status: res.status, cacheStatus: res.headers.get("cache-status") });
+  // Its facts, not the Response: a hit's status is then no call into the runtime (platform/answer-facts.ts).
+  const facts = factsOf(res);
+  const status = facts.status;
+  if (status < 500 || (status === 503 && facts.get("retry-after") !== null)) return;
+  const id = facts.get(REQUEST_ID_HEADER) ?? requestId(req.headers);
+  log.error("answer.error", { requestId: id, worker, method: req.method, path, status, cacheStatus: facts.get("cache-status") });
 }

@@ -26,7 +26,7 @@ const HALF_HEX = 16;
  * Last-Modified with the full length (Content-Range's complete-length of a 206, else
  * Content-Length), else the path alone. Ranges of one version share it.
  */
-export function versionOf(path: string, headers: Headers): string {
+export function versionOf(path: string, headers: Pick<Headers, "get">): string {
   const etag = headers.get("etag");
   if (etag) return `${path}\n${etag}`;
   const range = /\/(\d+)\s*$/.exec(headers.get("content-range") ?? "");

@@ -15,6 +15,7 @@ import { log } from "../platform/log";
 import { countedBody } from "../platform/counted-body";
 import { cfOf, downloadEvents, writeDownloadEvent } from "./download-event";
 import { clientPart, downloadId, importSalt, randomClientPart, versionOf } from "./download-id";
+import { factsOf, type AnswerFacts } from "../platform/answer-facts";
 
 /** The one object every writer reports to. */
 export const STATS_OBJECT_NAME = "offload-stats";
@@ -98,7 +99,9 @@ export function recordServed(env: object, ctx: ExecutionContext, a: ServedAnswer
   const stats = statsNamespace(env) !== null;
   const events = downloadEvents(env) !== null;
   if (!stats && !events) return a.res; // nothing to count into: the answer is untouched
-  const profile = profileOf(env, a.res);
+  // The answer's status and fields as its maker told them (platform/answer-facts.ts): a hit reads none back.
+  const facts = factsOf(a.res);
+  const profile = profileOf(env, facts);
   const kind = profile.kind;
   if (kind !== "copy" && kind !== "origin") {
     // A refusal or an answer that moved no file bytes: counted now, nothing to watch.
@@ -139,21 +142,30 @@ type Profiled = AnswerProfile & { events: CountedEvent[] };
 /**
  * This isolate's profiles by status and Cache-Status value: a node's answers carry a few
  * distinct values (a hit's ttl changes once a second), so the header is parsed and the
- * counter keys built once per value, not per answer. Bounded: emptied past PROFILES.
+ * counter keys built once per value, not per answer. By status, then by value: a hit's
+ * value is the same string each time (told, node/serve-object.ts), whose hash V8 keeps,
+ * where a joined key would be a new string to hash per answer. Bounded: emptied past PROFILES.
  */
-const profilesOf = perIsolate((_env: object) => new Map<string, Profiled>());
+const profilesOf = perIsolate((_env: object) => ({ size: 0, byStatus: new Map<number, Map<string, Profiled>>() }));
 const PROFILES = 256;
 
-function profileOf(env: object, res: Response): Profiled {
-  const value = res.headers.get("cache-status");
+function profileOf(env: object, res: AnswerFacts): Profiled {
+  const status = res.status;
+  const value = res.get("cache-status");
   const memo = profilesOf(env);
-  const key = `${res.status} ${value ?? ""}`;
-  let p = memo.get(key);
+  let byValue = memo.byStatus.get(status);
+  if (!byValue) memo.byStatus.set(status, (byValue = new Map()));
+  let p = byValue.get(value ?? "");
   if (!p) {
-    const profile = answerProfile(res.status, value);
-    p = { ...profile, events: fixedEvents(profile, res.status) };
-    if (memo.size >= PROFILES) memo.clear();
-    memo.set(key, p);
+    const profile = answerProfile(status, value);
+    p = { ...profile, events: fixedEvents(profile, status) };
+    if (memo.size >= PROFILES) {
+      memo.byStatus.clear();
+      memo.byStatus.set(status, (byValue = new Map()));
+      memo.size = 0;
+    }
+    byValue.set(value ?? "", p);
+    memo.size++;
   }
   return p;
 }
@@ -177,7 +189,7 @@ function delivered(env: object, ctx: ExecutionContext, d: Delivered, id: string 
   const where = { node: a.worker, country: COUNTRY.test(cf.country) ? cf.country : "XX", class: d.profile.cacheClass };
   // A HEAD is no download (no event, no id); every GET answer of a file is one, or part of one.
   const download = a.method === "GET";
-  if (download) writeDownloadEvent(env, { path: a.path, status: a.res.status, cacheClass: where.class, ...cf, target: a.worker, source: kind, bytes, declared: d.declared ?? 0 });
+  if (download) writeDownloadEvent(env, { path: a.path, status: factsOf(a.res).status, cacheClass: where.class, ...cf, target: a.worker, source: kind, bytes, declared: d.declared ?? 0 });
   record(env, ctx, (pending, now) => {
     addServed(pending, now, a.path, { kind, bytes });
     // A HEAD moves no bytes and starts no download: nothing to break down.
@@ -213,7 +225,7 @@ function idNow(env: object, a: ServedAnswer): string | null | undefined {
   // No address (never on Cloudflare, which always sends one): nothing to tell clients
   // apart by, so each answer is its own download, and nothing to hash.
   const part = address === null ? randomClientPart() : idsOf(env).clients.get(address);
-  return part === undefined ? undefined : downloadId(part, versionOf(a.path, a.res.headers));
+  return part === undefined ? undefined : downloadId(part, versionOf(a.path, factsOf(a.res)));
 }
 
 /** The download id of `a` (as idNow), computing and keeping its client's half when needed. */
@@ -223,7 +235,7 @@ async function idLater(env: object, a: ServedAnswer): Promise<string | null> {
   const ns = statsNamespace(env);
   const { address } = a.client;
   if (!ns || address === null) return null; // idNow answered these
-  const version = versionOf(a.path, a.res.headers);
+  const version = versionOf(a.path, factsOf(a.res));
   const client = a.client.key();
   // An address that is not one (never on Cloudflare): its own download, as without one.
   if (client === null) return downloadId(randomClientPart(), version);

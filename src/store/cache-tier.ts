@@ -42,17 +42,20 @@ export class CacheTier {
   async pointer(key: string): Promise<PointerHit | null> {
     const res = await this.cache.match(pointerUrl(key));
     if (!res) return null;
-    const meta = metaOf(res.headers.get(META_HEADER), this.memo);
+    // Read once: each read of a Response's headers or body is a call into the runtime (issue #13).
+    const headers = res.headers;
+    const body = res.body;
+    const meta = metaOf(headers.get(META_HEADER), this.memo);
     if (!meta || meta.key !== key) {
-      res.body?.cancel().catch(() => {});
+      body?.cancel().catch(() => {});
       return null;
     }
-    const stamp = Number(res.headers.get(STAMP_HEADER) ?? 0) || 0;
-    if (res.headers.get(INLINE_HEADER) !== "1") {
-      res.body?.cancel().catch(() => {});
+    const stamp = Number(headers.get(STAMP_HEADER) ?? 0) || 0;
+    if (headers.get(INLINE_HEADER) !== "1") {
+      body?.cancel().catch(() => {});
       return { meta, body: null, stamp };
     }
-    return { meta, body: res.body, stamp };
+    return { meta, body, stamp };
   }
 
   /** Bytes [from, to) of the inline body of `meta`'s pointer, or null. */

@@ -7,6 +7,7 @@
  * await in workerd), so at expiry a few concurrent hits may each read the small log.
  */
 import { perIsolate } from "../platform/per-isolate";
+import type { Soon } from "../platform/soon";
 import { purgedSince, readPurgeLog, type PurgeLog } from "./purge-log";
 
 interface Held {
@@ -19,28 +20,31 @@ const heldOf = perIsolate((_env: object): Held => ({ log: null, at: 0 }));
 export interface PurgeCheck {
   /** The generation a pointer learnt now is stamped with: the last one this isolate read (0 before any). */
   stamp(): number;
-  /** Whether a colo pointer of `key` stamped `stamp` names a purged copy. */
-  purged(key: string, stamp: number): Promise<boolean>;
+  /** Whether a colo pointer of `key` stamped `stamp` names a purged copy: at once while the held log is fresh (a hit's case). */
+  purged(key: string, stamp: number): Soon<boolean>;
 }
 
 export function purgeCheck(env: { STORE: R2Bucket }, maxAgeMs: number): PurgeCheck {
   const held = heldOf(env);
   return {
     stamp: () => Math.max(0, held.log?.gen ?? 0),
-    async purged(key, stamp) {
+    purged(key, stamp) {
       const now = Date.now();
-      if (!held.log || now - held.at >= maxAgeMs) {
-        // Unreadable now: no copy here can be vouched for; the caller reads R2 instead.
-        const log = await readPurgeLog(env.STORE).catch(() => null);
-        if (!log) return true;
-        // Another request may have read a newer log meanwhile; generations only grow
-        // (a lost or unreadable log reads as -1 and is taken as it is).
-        if (!held.log || log.gen < 0 || log.gen >= held.log.gen) {
-          held.log = log;
-          held.at = now;
-        }
-      }
-      return purgedSince(held.log, key, stamp);
+      if (held.log && now - held.at < maxAgeMs) return purgedSince(held.log, key, stamp);
+      return refreshed(env, held, now).then((log) => (log ? purgedSince(log, key, stamp) : true));
     },
   };
+}
+
+/** The log read again from R2 and held (null: unreadable now, so no copy here can be vouched for). */
+async function refreshed(env: { STORE: R2Bucket }, held: Held, now: number): Promise<PurgeLog | null> {
+  const log = await readPurgeLog(env.STORE).catch(() => null);
+  if (!log) return null;
+  // Another request may have read a newer log meanwhile; generations only grow
+  // (a lost or unreadable log reads as -1 and is taken as it is).
+  if (!held.log || log.gen < 0 || log.gen >= held.log.gen) {
+    held.log = log;
+    held.at = now;
+  }
+  return held.log;
 }

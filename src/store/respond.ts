@@ -10,6 +10,7 @@ import { multipartBody } from "./multipart-body";
 import type { StoredCopy } from "./copy";
 import { isShared } from "./meta-memo";
 import { perIsolate } from "../platform/per-isolate";
+import { toldAnswer, type FieldRecord } from "../platform/answer-facts";
 
 export interface CopyAnswer {
   /** Cache-Status value (RFC 9211) of the answer. */
@@ -19,6 +20,12 @@ export interface CopyAnswer {
 }
 
 type Fields = Record<string, string>;
+
+/**
+ * What a request asks: a Request, or its method and headers as the caller read them once
+ * (each read of a Request's method or headers is a call into the runtime).
+ */
+export type Asked = Pick<Request, "method" | "headers">;
 
 /**
  * Fields every answer about a stored representation carries, as a plain record: the
@@ -38,21 +45,24 @@ function representationFields(meta: Pick<StoredMeta, "etag" | "lastModified" | "
 
 /**
  * The fields of a whole-file answer (200) from a shared meta (meta-memo.ts), kept with it
- * as a ready Headers, so a hot hit builds no field record and no Headers of its own
- * (issue #13). Only the Cache-Status value varies per answer (a hit's ttl, once a second):
- * the fields are made again when it changed. Copied by the Response, so never changed once kept.
+ * as a record and a ready Headers, so a hot hit builds no field record and no Headers of
+ * its own (issue #13). Only the Cache-Status value varies per answer (a hit's ttl, once a
+ * second): the fields are made again when it changed. Copied by the Response and told as
+ * its facts (platform/answer-facts.ts), so never changed once kept.
  */
-const wholeAnswerOf = perIsolate((_meta: StoredMeta) => ({ cacheStatus: "", headers: null as Headers | null }));
+const wholeAnswerOf = perIsolate((_meta: StoredMeta) => ({ cacheStatus: "", fields: null as FieldRecord | null, headers: null as Headers | null }));
 
-function wholeAnswerFields(meta: StoredMeta, cacheStatus: string): Headers | Fields {
+/** A whole-file answer (200) with `body`, its fields kept with a shared meta. */
+function wholeAnswer(meta: StoredMeta, cacheStatus: string, body: ReadableStream<Uint8Array> | null): Response {
   const fields = () => ({ ...representationFields(meta, cacheStatus), "content-length": String(meta.length) });
-  if (!isShared(meta)) return fields();
+  if (!isShared(meta)) return toldAnswer(body, 200, fields());
   const kept = wholeAnswerOf(meta);
-  if (kept.headers === null || kept.cacheStatus !== cacheStatus) {
-    kept.headers = new Headers(fields());
+  if (kept.fields === null || kept.headers === null || kept.cacheStatus !== cacheStatus) {
+    kept.fields = fields();
+    kept.headers = new Headers(kept.fields);
     kept.cacheStatus = cacheStatus;
   }
-  return kept.headers;
+  return toldAnswer(body, 200, kept.fields, kept.headers);
 }
 
 /**
@@ -62,14 +72,12 @@ function wholeAnswerFields(meta: StoredMeta, cacheStatus: string): Headers | Fie
  * storage reads as their order allows. Returns null when the copy disappeared between
  * lookup and read (the caller then tries elsewhere).
  */
-export async function respondFromCopy(req: Request, copy: StoredCopy, answer: CopyAnswer): Promise<Response | null> {
+export async function respondFromCopy(req: Asked, copy: StoredCopy, answer: CopyAnswer): Promise<Response | null> {
   const { cacheStatus, maxRanges = DEFAULT_MAX_RANGES } = answer;
   const { meta, body } = copy;
   // Made only for the answers that are not a whole file (those have kept fields, below).
   const fields = () => representationFields(meta, cacheStatus);
-  // Read once: each read of a Request's method or headers is a call into the runtime.
-  const method = req.method;
-  const asked = req.headers;
+  const { method, headers: asked } = req;
   const head = method === "HEAD";
   const validators = { etag: meta.etag, lastModified: meta.lastModified };
 
@@ -82,12 +90,14 @@ export async function respondFromCopy(req: Request, copy: StoredCopy, answer: Co
       delete headers["content-type"];
       delete headers["accept-ranges"];
       delete headers["repr-digest"];
-      return new Response(null, { status: 304, headers });
+      return toldAnswer(null, 304, headers);
     }
     return plain(412, "precondition failed: If-Match / If-Unmodified-Since did not match the stored copy", errorHeaders(headers));
   }
 
-  const range = ifRangeAllows(asked, validators) ? asked.get("range") : null;
+  // If-Range (RFC 9110 §13.1.5) matters only with a Range: most requests read one field, not two.
+  const asksRange = asked.get("range");
+  const range = asksRange !== null && ifRangeAllows(asked, validators) ? asksRange : null;
   const decided = decideRange(range, meta.length);
   const decision = decided.kind === "partial" ? shapeRanges(decided.ranges, maxRanges) : decided;
 
@@ -99,13 +109,14 @@ export async function respondFromCopy(req: Request, copy: StoredCopy, answer: Co
   }
 
   if (decision.kind === "full") {
-    const whole = wholeAnswerFields(meta, cacheStatus);
     if (head) {
       body.dispose();
-      return new Response(null, { status: 200, headers: whole });
+      return wholeAnswer(meta, cacheStatus, null);
     }
-    const stream = await body.full();
-    return stream ? new Response(stream, { status: 200, headers: whole }) : null;
+    // No await for a body already open (a hit's inline one): each is a microtask turn.
+    const opened = body.full();
+    const stream = opened instanceof Promise ? await opened : opened;
+    return stream ? wholeAnswer(meta, cacheStatus, stream) : null;
   }
 
   // nginx advertises Accept-Ranges on 200 only; a 206 already shows ranges work.
@@ -117,10 +128,10 @@ export async function respondFromCopy(req: Request, copy: StoredCopy, answer: Co
     headers["content-length"] = String(only.end - only.start + 1);
     if (head) {
       body.dispose();
-      return new Response(null, { status: 206, headers });
+      return toldAnswer(null, 206, headers);
     }
     const stream = await body.range(only);
-    return stream ? new Response(stream, { status: 206, headers }) : null;
+    return stream ? toldAnswer(stream, 206, headers) : null;
   }
 
   const plan = multipartPlan(decision.ranges, meta.length, meta.contentType, multipartBoundary());
@@ -128,11 +139,11 @@ export async function respondFromCopy(req: Request, copy: StoredCopy, answer: Co
   headers["content-length"] = String(plan.contentLength);
   if (head) {
     body.dispose();
-    return new Response(null, { status: 206, headers });
+    return toldAnswer(null, 206, headers);
   }
   // Not disposed: a live copy still needs its fill's progress while the parts are read.
   const spans = planReads(decision.ranges);
-  return new Response(multipartBody(plan, spans, (r: ByteRange) => body.range(r)), { status: 206, headers });
+  return toldAnswer(multipartBody(plan, spans, (r: ByteRange) => body.range(r)), 206, headers);
 }
 
 /** As nginx: an error about the representation does not describe it (no validators or type). */

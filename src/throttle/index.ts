@@ -8,6 +8,8 @@
  * delays bytes, it never adds or drops any.
  */
 import { parseRate } from "./presets";
+import { contentLength } from "../http/content-length";
+import { factsOf, sameFacts } from "../platform/answer-facts";
 import { createThrottle, type ThrottleOptions } from "./throttle-stream";
 
 export { findPreset, MODEM_PRESETS, parseRate, type ModemPreset, type ParsedRate } from "./presets";
@@ -36,18 +38,11 @@ export function responseThrottle(rate: RateSpec, burstBytes = 0, pacing: PacingO
     // Content-Length unless the stream states its length (expectedLength, see
     // throttle-stream.ts), which also holds the body to it. No FixedLengthStream behind
     // it: that would be one more native stage, and its buffers, per paced download.
-    const body = wrap(res.body, contentLength(res.headers));
+    const body = wrap(res.body, contentLength(factsOf(res)) ?? undefined);
     // A Response as init copies status, statusText and headers (and, in workerd, the
     // webSocket, cf and encodeBody fields): only the body changes.
-    return new Response(body, res);
+    return sameFacts(res, new Response(body, res));
   };
-}
-
-/** Content-Length (RFC 9110 §8.6: 1*DIGIT) as a number, if present and usable. */
-function contentLength(headers: Headers): number | undefined {
-  const v = headers.get("content-length");
-  if (v === null || !/^\d{1,15}$/.test(v)) return undefined;
-  return Number(v);
 }
 
 /** One-off form of responseThrottle(rate, burstBytes)(res). */
