@@ -11,10 +11,15 @@ import { sameFill, type StoredMeta } from "./meta";
 import { metaOf, type MetaMemo } from "./meta-memo";
 
 const ORIGIN = "https://offload-node.cache.invalid";
+/**
+ * A chunk entry's version and fill (JSON); a pointer's `<stamp> <i|-> <meta JSON>`: the
+ * purge-log generation it was learnt under (purge-log.ts), whether the body is inline,
+ * and the meta. One field, so a hit reads one header of the pointer, not three (issue #13).
+ */
 const META_HEADER = "x-offload-meta";
-const INLINE_HEADER = "x-offload-inline";
-/** The purge-log generation the pointer was learnt under (purge-log.ts); absent on older pointers = 0. */
-const STAMP_HEADER = "x-offload-purge-gen";
+/** Pointers put before the one-field form carry the meta JSON alone and these two (an absent stamp = 0). */
+const LEGACY_INLINE_HEADER = "x-offload-inline";
+const LEGACY_STAMP_HEADER = "x-offload-purge-gen";
 const YEAR = 31_536_000;
 /** A colo warms a chunk once per this many seconds, however many clients miss it together. */
 const WARMING_SECONDS = 60;
@@ -43,19 +48,18 @@ export class CacheTier {
     const res = await this.cache.match(pointerUrl(key));
     if (!res) return null;
     // Read once: each read of a Response's headers or body is a call into the runtime (issue #13).
-    const headers = res.headers;
     const body = res.body;
-    const meta = metaOf(headers.get(META_HEADER), this.memo);
-    if (!meta || meta.key !== key) {
+    const fields = pointerFields(res.headers);
+    const meta = fields && metaOf(fields.text, this.memo);
+    if (!fields || !meta || meta.key !== key) {
       body?.cancel().catch(() => {});
       return null;
     }
-    const stamp = Number(headers.get(STAMP_HEADER) ?? 0) || 0;
-    if (headers.get(INLINE_HEADER) !== "1") {
+    if (!fields.inline) {
       body?.cancel().catch(() => {});
-      return { meta, body: null, stamp };
+      return { meta, body: null, stamp: fields.stamp };
     }
-    return { meta, body, stamp };
+    return { meta, body, stamp: fields.stamp };
   }
 
   /** Bytes [from, to) of the inline body of `meta`'s pointer, or null. */
@@ -68,8 +72,7 @@ export class CacheTier {
    * `stamp`: the purge-log generation known before the R2 read that found `meta`.
    */
   async putPointer(meta: StoredMeta, body: ReadableStream<Uint8Array> | Uint8Array | null, stamp = 0): Promise<void> {
-    const headers = new Headers({ "cache-control": `public, max-age=${YEAR}`, [META_HEADER]: JSON.stringify(meta), [STAMP_HEADER]: String(stamp) });
-    if (body !== null) headers.set(INLINE_HEADER, "1");
+    const headers = { "cache-control": `public, max-age=${YEAR}`, [META_HEADER]: `${stamp} ${body !== null ? "i" : "-"} ${JSON.stringify(meta)}` };
     await this.cache.put(pointerUrl(meta.key), new Response(body ?? "", { headers }));
   }
 
@@ -152,11 +155,37 @@ export class CacheTier {
 }
 
 /** The version and fill an entry names (a chunk's header carries only these; a pointer's, its whole meta). */
-function fillOf(text: string | null): Pick<StoredMeta, "version" | "fill"> | null {
+function fillOf(value: string | null): Pick<StoredMeta, "version" | "fill"> | null {
+  // A chunk entry's JSON, or a pointer's (its inline body read by range): the JSON part of either form.
+  const text = value?.startsWith("{") ? value : pointerFieldsOf(value)?.text;
   if (!text) return null;
   try {
     return JSON.parse(text) as Pick<StoredMeta, "version" | "fill">;
   } catch {
     return null;
   }
+}
+
+/** A pointer's meta text, stamp and inline flag, in the one-field form or the legacy one; null when not a pointer. */
+function pointerFields(headers: Headers): PointerFields | null {
+  const value = headers.get(META_HEADER);
+  if (value?.startsWith("{")) {
+    return { text: value, stamp: Number(headers.get(LEGACY_STAMP_HEADER) ?? 0) || 0, inline: headers.get(LEGACY_INLINE_HEADER) === "1" };
+  }
+  return pointerFieldsOf(value);
+}
+
+interface PointerFields {
+  text: string;
+  stamp: number;
+  inline: boolean;
+}
+
+/** The one-field form `<stamp> <i|-> <meta JSON>`; null when `value` is not one. */
+function pointerFieldsOf(value: string | null | undefined): PointerFields | null {
+  if (!value) return null;
+  const first = value.indexOf(" ");
+  const second = value.indexOf(" ", first + 1);
+  if (first < 0 || second < 0) return null;
+  return { text: value.slice(second + 1), stamp: Number(value.slice(0, first)) || 0, inline: value.slice(first + 1, second) === "i" };
 }
