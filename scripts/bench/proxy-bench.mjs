@@ -8,8 +8,10 @@
  *      alternating rounds, median.
  *   2. 64 MiB streamed through the route vs the bare worker (curl, MB/s), alternating.
  *   3. throttle accuracy through routes throttled at V.92, 64000 and 1000000 B/s.
+ *   1i. figure 1 counted: instructions per request under callgrind (callgrind.mjs), in a
+ *      second workerd started under valgrind; BENCH_CALLGRIND=0 leaves it out.
  * Run through `bash scripts/bench-proxy`; BENCH_QUICK=1 for shorter runs (3 s throttle
- * windows); BENCH_ONLY=1,2 runs only those figures; BENCH_BUNDLE=path/index.js measures a
+ * windows); BENCH_ONLY=1,2,1i runs only those figures; BENCH_BUNDLE=path/index.js measures a
  * prebuilt base bundle (a patched copy of src/; then no Markdown is written).
  * Temp state removed at the end; the Markdown goes to bench-results/proxy.md.
  */
@@ -22,7 +24,8 @@ import { buildWorkerBundle, readWorkerConfig } from "../stack/worker-build.mjs";
 import { cpuMs } from "./base-stack.mjs";
 import { mdTable, textTable } from "./base-report.mjs";
 import { ratioText } from "./report.mjs";
-import { curlDownload, median, wrk } from "./clients.mjs";
+import { agentGet, curlDownload, median, wrk } from "./clients.mjs";
+import { CALLGRIND_WANTED, callgrindAvailable, countedWindows, dumpDir, underCallgrind } from "./callgrind.mjs";
 import { startNoiseMonitor } from "./noise.mjs";
 import { installSignalHandlers, onCleanup, runBench } from "./procs.mjs";
 import { BASE, PASS, PASS_FWD, startBackend, startProxyStack } from "./proxy-stack.mjs";
@@ -47,18 +50,6 @@ const log = (msg) => process.stderr.write(`[bench-proxy ${((performance.now() - 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "n/a");
 
-function get(agent, url, headers = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent, headers }, (res) => {
-      const chunks = [];
-      res.on("data", (d) => chunks.push(d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-  });
-}
-
 /* ------------------------------------------------------------------ figure 1 */
 
 async function figureRequests({ stack, backend, note }) {
@@ -66,7 +57,7 @@ async function figureRequests({ stack, backend, note }) {
   const url = (w) => stack.url(w) + SMALL_PATH;
 
   // What the backend receives through the route: forwarding headers, both ports in turn.
-  const echo = JSON.parse((await get(agent, stack.url(BASE) + "/p/echo", CLIENT)).body.toString());
+  const echo = JSON.parse((await agentGet(agent, stack.url(BASE) + "/p/echo", CLIENT)).body);
   const h = echo.headers;
   const problems = [];
   if (h["x-forwarded-for"] !== CLIENT["cf-connecting-ip"]) problems.push(`X-Forwarded-For ${h["x-forwarded-for"]}`);
@@ -77,24 +68,24 @@ async function figureRequests({ stack, backend, note }) {
 
   await fetch(backend.urls[0] + "/__reset");
   for (let i = 0; i < 100; i++) {
-    const r = await get(agent, url(BASE), CLIENT);
-    if (r.status !== 200 || r.body.length !== 1024) throw new Error(`route answered ${r.status} with ${r.body.length} bytes`);
+    const r = await agentGet(agent, url(BASE), CLIENT);
+    if (r.status !== 200 || r.bytes !== 1024) throw new Error(`route answered ${r.status} with ${r.bytes} bytes`);
   }
   const split = await (await fetch(backend.urls[0] + "/__stats")).json();
   const perPort = backend.ports.map((p) => split[p] ?? 0);
   if (perPort.some((n) => n !== 50)) throw new Error(`round-robin over 2 ports gave ${perPort.join("/")} of 100`);
   for (const w of [PASS, PASS_FWD]) {
-    const r = await get(agent, url(w), CLIENT);
-    if (r.status !== 200 || r.body.length !== 1024) throw new Error(`${w} answered ${r.status} with ${r.body.length} bytes`);
+    const r = await agentGet(agent, url(w), CLIENT);
+    if (r.status !== 200 || r.bytes !== 1024) throw new Error(`${w} answered ${r.status} with ${r.bytes} bytes`);
   }
   // The ceiling must send what the route sends, or it is not the route's ceiling.
-  const fwd = JSON.parse((await get(agent, stack.url(PASS_FWD) + "/p/echo", CLIENT)).body.toString()).headers;
+  const fwd = JSON.parse((await agentGet(agent, stack.url(PASS_FWD) + "/p/echo", CLIENT)).body).headers;
   const differ = ["x-forwarded-for", "forwarded", "x-forwarded-proto", "x-forwarded-host"].filter((k) => fwd[k] !== h[k]);
   if (differ.length) throw new Error(`${PASS_FWD} does not forward as the route does: ${differ.join(", ")}`);
   note(`1: 100 sequential GETs through the route reached the ports ${perPort.join(" / ")} (round-robin); all three workers answer 200 with 1024 body bytes`);
 
   const workers = [BASE, PASS, PASS_FWD];
-  for (let i = 0; i < 300; i++) for (const w of workers) await get(agent, url(w), CLIENT);
+  for (let i = 0; i < 300; i++) for (const w of workers) await agentGet(agent, url(w), CLIENT);
   agent.destroy();
 
   const connections = 8;
@@ -132,6 +123,46 @@ async function figureRequests({ stack, backend, note }) {
       ["1r", "route vs that ceiling (what the route's own logic costs)", `${fmt(proxy)} req/s`, `${fmt(ceiling)} req/s`, `${(proxy / ceiling).toFixed(2)}x`, "info", "info"],
     ],
   };
+}
+
+/* ------------------------------------------------------------------ figure 1i */
+
+/** Requests per counted window, windows per worker (median reported), warm-up rounds: as bench-base's. */
+const COUNTED_REQUESTS = 700;
+const COUNTED_WINDOWS = 3;
+const COUNT_WARMUP = 800;
+
+/**
+ * Figure 1 again, counted: instructions per request of the route, the bare fetch() and the
+ * bare forwarding worker, one keep-alive connection, sequential requests after a warm-up,
+ * in a workerd under callgrind (callgrind.mjs). The backend is another process, so only
+ * workerd's side of each request is counted, as only workerd's CPU is the product's cost.
+ */
+async function figureInstructions({ stack, note, dumps }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const url = (w) => stack.url(w) + SMALL_PATH;
+  const { per, text } = await countedWindows({
+    pid: stack.pid(),
+    dumps,
+    workers: { [BASE]: url(BASE), [PASS]: url(PASS), [PASS_FWD]: url(PASS_FWD) },
+    async ask(u) {
+      const r = await agentGet(agent, u, CLIENT);
+      if (r.status !== 200 || r.bytes !== 1024) throw new Error(`${u} answered ${r.status} with ${r.bytes} bytes under callgrind`);
+    },
+    warmup: COUNT_WARMUP,
+    windows: COUNTED_WINDOWS,
+    requests: COUNTED_REQUESTS,
+  });
+  agent.destroy();
+  if (dumps.kept) note(`1i: dumps kept in ${dumps.dir} (<worker>.<window>.callgrind)`);
+  note(`1i: callgrind on the whole workerd process, V8 told to optimise sooner and TurboFan on the main thread, its optimising compilers left out (callgrind.mjs); ${COUNT_WARMUP} warm-up rounds, then per worker ${COUNTED_WINDOWS} windows of ${COUNTED_REQUESTS} sequential keep-alive requests, the median window reported; instructions per request (windows; compiling left out): ${text}`);
+  const k = (x) => `${Math.round(x / 1000)}k instr`;
+  const ratio = per[PASS] / per[BASE];
+  return [
+    ["1i", "1 counted: instructions per 1 KiB GET, bare fetch() ÷ route", k(per[BASE]), k(per[PASS]), ratioText(ratio, GOAL), GOAL, ratio >= 0.9 ? "pass" : "MISS"],
+    ["1ci", "1c counted: bare fetch() ÷ bare forwarding (what forwarding itself costs)", k(per[PASS_FWD]), k(per[PASS]), `${(per[PASS] / per[PASS_FWD]).toFixed(2)}x`, "info", "info"],
+    ["1ri", "1r counted: bare forwarding ÷ route (what the route's own logic costs)", k(per[BASE]), k(per[PASS_FWD]), `${(per[PASS_FWD] / per[BASE]).toFixed(2)}x`, "info", "info"],
+  ];
 }
 
 /* ------------------------------------------------------------------ figure 2 */
@@ -219,16 +250,17 @@ async function main() {
     ...PROXY_RATES.map((r) => ({ prefix: `/t/${r.key}/`, backends, balancer: "round-robin", throttle: r.spec })),
   ];
   header.push(`PROXY_ROUTES: ${JSON.stringify(routes)}`);
-  const stack = await startProxyStack({
+  const stackOptions = (persistDir) => ({
     bundlePath,
     workerConfig,
-    persistDir: path.join(tmp, "state"),
+    persistDir,
     // PUBLIC_URL as a deployment sets it: X-Forwarded-Host/-Proto come only from it.
     baseVars: { ...workerConfig.vars, ORIGIN_URL: backend.urls[0], PUBLIC_URL: "http://www.bench.invalid", PROXY_ROUTES: JSON.stringify(routes) },
     passBackend: backend.urls[0],
     publicHost: "www.bench.invalid",
     onBoot: installSignalHandlers,
   });
+  const stack = await startProxyStack(stackOptions(path.join(tmp, "state")));
   onCleanup(() => stack.close());
   log(`workerd pid ${stack.pid()}: base ${stack.url(BASE)}, bare ${stack.url(PASS)}`);
 
@@ -258,6 +290,26 @@ async function main() {
   let tRows = [];
   if (!(await figure("3", "throttle accuracy", async () => (tRows = await figureThrottle(ctx))))) tRows = [["error", "", "", "", "NO", ""]];
 
+  if (!CALLGRIND_WANTED || (ONLY && !ONLY.has("1i"))) note(`1i: not run (${CALLGRIND_WANTED ? "BENCH_ONLY" : "BENCH_CALLGRIND=0"})`);
+  else if (!(await callgrindAvailable())) note("1i: not run: valgrind is missing (apt-get install -y valgrind)");
+  else {
+    log("figure 1i: instructions per request under callgrind (a second workerd)...");
+    await stack.close();
+    const dumps = await dumpDir(await mkdtemp(path.join(tmp, "callgrind-")));
+    const restore = await underCallgrind(tmp, dumps.dir);
+    try {
+      const counted = await startProxyStack(stackOptions(path.join(tmp, "state-counted")));
+      onCleanup(() => counted.close());
+      rows.push(...(await figureInstructions({ ...ctx, stack: counted, dumps })));
+      await counted.close();
+    } catch (err) {
+      failed = true;
+      rows.push(["1i", "instructions per 1 KiB GET", "error", "", "", GOAL, "MISS"]);
+      note(`1i: could not be measured: ${err instanceof Error ? err.message : err}`);
+    } finally {
+      restore();
+    }
+  }
   note(`cores used by other processes (not ours) during each figure, average: ${others.join(", ")} (2 cores in total: anything above ~0.1 skews the figures)`);
   header.push(`total bench time ${((performance.now() - started) / 1000).toFixed(0)} s; load average at end ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 
