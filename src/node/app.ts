@@ -9,7 +9,7 @@ import { canonicalRequestPath, type PathResult } from "../http/path";
 import { headAware } from "../http/head-answer";
 import { factsOf } from "../platform/answer-facts";
 import { beginGuard } from "../limits/guard";
-import { clientOf, clientOfAnswer } from "../limits/client-key";
+import { clientOfAnswer } from "../limits/client-key";
 import { passThrough } from "./pass-through";
 import { plain } from "../http/plain";
 import { serveObject } from "./serve-object";

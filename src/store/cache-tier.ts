@@ -5,7 +5,6 @@
  * version and fill id, so bytes of two versions or two fills never mix, and any file
  * size is colo-hot: each entry is one chunk, far below the 512 MB entry limit.
  */
-import type { ByteRange } from "../http/range";
 import { chunkCount, isChunked } from "./layout";
 import { sameFill, type StoredMeta } from "./meta";
 import { metaOf, type MetaMemo } from "./meta-memo";
