@@ -24,7 +24,7 @@ import { agentGet, median, wrk } from "./clients.mjs";
 import { startOrigin } from "./origin.mjs";
 import { installSignalHandlers, onCleanup, runBench } from "./procs.mjs";
 import { ratioText } from "./report.mjs";
-import { CALLGRIND_WANTED, callgrindAvailable, countedWindows, dumpDir, underCallgrind } from "./callgrind.mjs";
+import { countedSkipReason, countedWindows, withCountedStack } from "./callgrind.mjs";
 import { ADMIN, BASELINE_307, FULL_307, FULL_307_MIRROR, FULL_307_SIGNED, cpuMs, startBaseStack } from "./base-stack.mjs";
 import { CITIES, DIST_NODES, NODE_IDS, distribute, homeOf, nearestNode, nodesVar, pathStable } from "./base-dist.mjs";
 import { mdTable, pct, rate, textTable } from "./base-report.mjs";
@@ -408,24 +408,19 @@ async function main() {
     note(`2: could not be measured: ${err instanceof Error ? err.message : err}`);
   }
   let countedRows = [];
-  if (!CALLGRIND_WANTED || !wanted("1i")) note(`1i: not run (${CALLGRIND_WANTED ? "BENCH_ONLY" : "BENCH_CALLGRIND=0"})`);
-  else if (!(await callgrindAvailable())) note("1i: not run: valgrind is missing (apt-get install -y valgrind)");
+  const skip = await countedSkipReason(wanted("1i"));
+  if (skip) note(`1i: not run (${skip})`);
   else {
     log("figure 1i: instructions per redirect under callgrind (a second workerd, figure 1's workers only)...");
     // Same persist dir (the steady file's R2 meta pointer is in it): the first workerd goes first.
     await stack.close();
-    const dumps = await dumpDir(await mkdtemp(path.join(tmp, "callgrind-")));
-    const restore = await underCallgrind(tmp, dumps.dir);
     try {
-      const counted = await startBaseStack({ bundlePath, workerConfig, persistDir, bases: redirecting, onBoot: installSignalHandlers });
-      onCleanup(() => counted.close());
-      countedRows = (await figureInstructions({ ...ctx, stack: counted, dumps })).map((r) => [r.id, r.what, `${Math.round(r.base / 1000)}k`, `${Math.round(r.baseline / 1000)}k`, ratioText(r.ratio, r.goal), r.goal, r.pass]);
-      await counted.close();
+      const start = () => startBaseStack({ bundlePath, workerConfig, persistDir, bases: redirecting, onBoot: installSignalHandlers });
+      const counted = await withCountedStack(tmp, start, (stack, dumps) => figureInstructions({ ...ctx, stack, dumps }));
+      countedRows = counted.map((r) => [r.id, r.what, `${Math.round(r.base / 1000)}k`, `${Math.round(r.baseline / 1000)}k`, ratioText(r.ratio, r.goal), r.goal, r.pass]);
     } catch (err) {
       countedRows = [["1i", "instructions per redirect", "error", "", "", "≥ 0.90", "MISS"]];
       note(`1i: could not be measured: ${err instanceof Error ? err.message : err}`);
-    } finally {
-      restore();
     }
   }
   header.push(`total bench time ${((performance.now() - started) / 1000).toFixed(0)} s; load average at end ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);

@@ -14,24 +14,56 @@
  * in production: small against the requests, and the same for every variant of one run.
  */
 import { execFile } from "node:child_process";
-import { chmod, mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { promisify } from "node:util";
+import { onCleanup } from "./procs.mjs";
 
 const exec = promisify(execFile);
 
 /** BENCH_CALLGRIND=0 leaves the counted figures out (they need valgrind and add about three minutes). */
-export const CALLGRIND_WANTED = process.env.BENCH_CALLGRIND !== "0";
+const CALLGRIND_WANTED = process.env.BENCH_CALLGRIND !== "0";
 
 /** Whether valgrind and callgrind_control are installed (Debian: apt-get install -y valgrind). */
-export async function callgrindAvailable() {
+async function callgrindAvailable() {
   try {
     await exec("valgrind", ["--version"]);
     await exec("callgrind_control", ["-h"]).catch((e) => { if (e.code === "ENOENT") throw e; });
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Why a counted figure is not run (for its note), or null when it can be: `wanted` is BENCH_ONLY's say. */
+export async function countedSkipReason(wanted) {
+  if (!CALLGRIND_WANTED) return "BENCH_CALLGRIND=0";
+  if (!wanted) return "BENCH_ONLY";
+  if (!(await callgrindAvailable())) return "valgrind is missing (apt-get install -y valgrind)";
+  return null;
+}
+
+/**
+ * A second workerd under callgrind for a counted figure: `start()` boots it (Miniflare reads
+ * the wrapper's settings at spawn), `figure(stack, dumps)` counts, and the stack is closed
+ * whatever happens. Dumps go to a new folder under `tmp`, or BENCH_CALLGRIND_DUMPS.
+ */
+export async function withCountedStack(tmp, start, figure) {
+  const dumps = await dumpDir(await mkdtemp(path.join(tmp, "callgrind-")));
+  const restore = await underCallgrind(tmp, dumps.dir);
+  let stack;
+  try {
+    stack = await start();
+  } finally {
+    restore();
+  }
+  // Closed on an interrupt too (procs.mjs), not only after the figure.
+  onCleanup(() => stack.close());
+  try {
+    return await figure(stack, dumps);
+  } finally {
+    await stack.close();
   }
 }
 

@@ -8,7 +8,7 @@
  */
 import http from "node:http";
 import { agentGet, curlDownload, httpGet, median, sampleRss, steadyRss, wrk } from "./clients.mjs";
-import { CALLGRIND_WANTED, callgrindAvailable, countedWindows, dumpDir, underCallgrind } from "./callgrind.mjs";
+import { countedSkipReason, countedWindows, dumpDir, underCallgrind } from "./callgrind.mjs";
 import { cpuMs } from "./stack.mjs";
 import { chunkObjects } from "./cold-util.mjs";
 
@@ -179,8 +179,8 @@ const SLOWED_CLOCK_VARS = { STATS_FLUSH_SECONDS: "500", PURGE_CHECK_SECONDS: "10
  */
 export async function figureHitCounted(ctx) {
   const { stack, files, note, tmp } = ctx;
-  if (!CALLGRIND_WANTED) return note("1i: not run (BENCH_CALLGRIND=0)"), [];
-  if (!(await callgrindAvailable())) return note("1i: not run: valgrind is missing (apt-get install -y valgrind)"), [];
+  const skip = await countedSkipReason(true);
+  if (skip) return note(`1i: not run (${skip})`), [];
   const dumps = await dumpDir(tmp);
   const restore = await underCallgrind(tmp, dumps.dir);
   try {

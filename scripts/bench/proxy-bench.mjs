@@ -25,7 +25,7 @@ import { cpuMs } from "./base-stack.mjs";
 import { mdTable, textTable } from "./base-report.mjs";
 import { ratioText } from "./report.mjs";
 import { agentGet, curlDownload, median, wrk } from "./clients.mjs";
-import { CALLGRIND_WANTED, callgrindAvailable, countedWindows, dumpDir, underCallgrind } from "./callgrind.mjs";
+import { countedSkipReason, countedWindows, withCountedStack } from "./callgrind.mjs";
 import { startNoiseMonitor } from "./noise.mjs";
 import { installSignalHandlers, onCleanup, runBench } from "./procs.mjs";
 import { BASE, PASS, PASS_FWD, startBackend, startProxyStack } from "./proxy-stack.mjs";
@@ -290,24 +290,18 @@ async function main() {
   let tRows = [];
   if (!(await figure("3", "throttle accuracy", async () => (tRows = await figureThrottle(ctx))))) tRows = [["error", "", "", "", "NO", ""]];
 
-  if (!CALLGRIND_WANTED || (ONLY && !ONLY.has("1i"))) note(`1i: not run (${CALLGRIND_WANTED ? "BENCH_ONLY" : "BENCH_CALLGRIND=0"})`);
-  else if (!(await callgrindAvailable())) note("1i: not run: valgrind is missing (apt-get install -y valgrind)");
+  const skip = await countedSkipReason(!ONLY || ONLY.has("1i"));
+  if (skip) note(`1i: not run (${skip})`);
   else {
     log("figure 1i: instructions per request under callgrind (a second workerd)...");
     await stack.close();
-    const dumps = await dumpDir(await mkdtemp(path.join(tmp, "callgrind-")));
-    const restore = await underCallgrind(tmp, dumps.dir);
     try {
-      const counted = await startProxyStack(stackOptions(path.join(tmp, "state-counted")));
-      onCleanup(() => counted.close());
-      rows.push(...(await figureInstructions({ ...ctx, stack: counted, dumps })));
-      await counted.close();
+      const start = () => startProxyStack(stackOptions(path.join(tmp, "state-counted")));
+      rows.push(...(await withCountedStack(tmp, start, (counted, dumps) => figureInstructions({ ...ctx, stack: counted, dumps }))));
     } catch (err) {
       failed = true;
       rows.push(["1i", "instructions per 1 KiB GET", "error", "", "", GOAL, "MISS"]);
       note(`1i: could not be measured: ${err instanceof Error ? err.message : err}`);
-    } finally {
-      restore();
     }
   }
   note(`cores used by other processes (not ours) during each figure, average: ${others.join(", ")} (2 cores in total: anything above ~0.1 skews the figures)`);
