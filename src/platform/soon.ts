@@ -7,6 +7,9 @@
  *
  * Only native promises count as "not yet": the values carried here are plain records
  * (a health record keyed by a target named "then" must not pass for a thenable).
+ * Inside an async function (the node's download path) a Soon is awaited only when it is
+ * a promise: `const v = soon instanceof Promise ? await soon : soon`, since `await` on a
+ * value that is already there still costs a microtask turn.
  */
 export type Soon<T> = T | Promise<T>;
 
