@@ -137,7 +137,6 @@ function reservedRoutes<M extends HonoEnv>(mounted: readonly Hono<M>[]): Hono<Ba
   return app;
 }
 
-
 function notReserved(path: FrontPath): Response {
   return plain(404, `no such endpoint: ${quoted(path.path)}`);
 }

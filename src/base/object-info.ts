@@ -3,6 +3,7 @@ import { sha256DigestField } from "../http/digest";
 import { R2Tier } from "../store/r2-tier";
 import { discard, headOf, originFetch } from "../origin/origin";
 import { perIsolate } from "../platform/per-isolate";
+import type { Soon } from "../platform/soon";
 
 /** What the base needs to decide about a file: size, type, and the digest when known. */
 export interface ObjectInfo {
@@ -35,7 +36,7 @@ const memoryOf = perIsolate((_env: object) => new Map<string, Remembered>());
  * remembered comes back as it is, not as a promise: the redirect path goes on without
  * awaiting it (issue #13).
  */
-export function objectInfo(config: BaseConfig, env: Env, key: string, opts: { requestId?: () => string; now?: number } = {}): ObjectInfo | Promise<ObjectInfo | null> {
+export function objectInfo(config: BaseConfig, env: Env, key: string, opts: { requestId?: () => string; now?: number } = {}): Soon<ObjectInfo | null> {
   const ctxNow = opts.now ?? Date.now();
   const hit = memoryOf(env).get(key);
   if (hit && hit.until > ctxNow) return hit.info;

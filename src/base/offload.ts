@@ -87,7 +87,6 @@ function localRequest({ base, req, ctx, path, requestId }: BaseRequest): LocalRe
   return { req, ctx, target: path.path + (path.query ? `?${path.query}` : ""), publicOrigin: publicOriginOf(base.config), requestId };
 }
 
-
 interface OffloadFile {
   filePath: string;
   info: ObjectInfo;

@@ -12,6 +12,7 @@ import { invalidateView, sharedView } from "../platform/shared-view";
 import type { Catalog } from "./catalog";
 import type { InventoryEnv, MirrorInventory } from "./inventory";
 import { log } from "../platform/log";
+import type { Soon } from "../platform/soon";
 
 export const CATALOG_VIEW_TTL_MS = 5000;
 const VIEW = "mirror-catalog";
@@ -22,7 +23,7 @@ export function inventoryOf(env: InventoryEnv): DurableObjectStub<MirrorInventor
 }
 
 /** The catalog as this isolate last saw it; version -1: the seed alone (the object did not answer). */
-export function catalogView(env: InventoryEnv, seed: TargetSpec[], ctx: ExecutionContext, now = Date.now()): Catalog | Promise<Catalog> {
+export function catalogView(env: InventoryEnv, seed: TargetSpec[], ctx: ExecutionContext, now = Date.now()): Soon<Catalog> {
   const fallback = (): Catalog => ({ version: -1, mirrors: seed.map((spec) => ({ spec, enabled: true, source: "seed", edited: false })) });
   return sharedView(env, VIEW, () => inventoryOf(env).catalog(seed) as Promise<Catalog>, ctx, CATALOG_VIEW_TTL_MS, fallback, now);
 }

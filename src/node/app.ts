@@ -13,6 +13,7 @@ import { clientOfAnswer } from "../limits/client-key";
 import { passThrough } from "./pass-through";
 import { plain } from "../http/plain";
 import { serveObject } from "./serve-object";
+import type { Asked } from "../store/respond";
 import { checkSignedUrl } from "./signed-url";
 import { recordServed } from "../stats/recorder";
 import { downloadsInFlight } from "../limits/load-gauge";
@@ -76,15 +77,11 @@ function reservedRoutes(): Hono<NodeEnv> {
   return app;
 }
 
-/** A download request with its method and headers, read once. */
-interface Asked {
-  req: Request;
-  method: string;
-  headers: Headers;
-}
+/** A download request with its method and headers, read once (store/respond.ts's Asked). */
+type AskedRequest = Asked & { req: Request };
 
 /** One GET/HEAD of a download path, with the node's loaded config. */
-async function download({ req, method, headers }: Asked, env: Env, ctx: ExecutionContext, loaded: Loaded, path: PathResult): Promise<Response> {
+async function download({ req, method, headers }: AskedRequest, env: Env, ctx: ExecutionContext, loaded: Loaded, path: PathResult): Promise<Response> {
   const { config, keys, throttle } = loaded;
   if (!path.ok) return stamped(plain(path.status, `bad request path: ${path.reason}`), config, "bypass");
   const res = await answer({ config, keys, throttle, env, ctx, req, method, headers, path });
@@ -161,6 +158,8 @@ async function answer({ config, keys, throttle, env, ctx, req, method, headers, 
   const finished = guard.finish(res);
   const guarded = finished instanceof Promise ? await finished : finished;
   // mod_dialup per node download: the paced body still holds its download slot.
-  return throttle && (guarded.status === 200 || guarded.status === 206) ? throttle(guarded) : guarded;
+  if (!throttle) return guarded;
+  const status = factsOf(guarded).status;
+  return status === 200 || status === 206 ? throttle(guarded) : guarded;
 }
 

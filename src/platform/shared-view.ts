@@ -5,6 +5,7 @@
  * Kept per env (isolate + deployment, per-isolate.ts); one entry per view name.
  */
 import { perIsolate } from "./per-isolate";
+import type { Soon } from "./soon";
 
 interface Entry<T> {
   at: number;
@@ -20,7 +21,7 @@ const viewsOf = perIsolate((_env: object) => new Map<string, Entry<unknown>>());
  * path that has it goes on without awaiting (an await is a suspension and a microtask per
  * request, issue #13); only the first call waits for the load.
  */
-export function sharedView<T>(env: object, name: string, load: () => Promise<T>, ctx: ExecutionContext, ttlMs: number, empty: () => T, now = Date.now()): T | Promise<T> {
+export function sharedView<T>(env: object, name: string, load: () => Promise<T>, ctx: ExecutionContext, ttlMs: number, empty: () => T, now = Date.now()): Soon<T> {
   const byName = viewsOf(env);
   const entry = byName.get(name) as Entry<T> | undefined;
   if (!entry) {

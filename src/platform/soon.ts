@@ -1,6 +1,6 @@
 /**
  * A value that a per-isolate memo answers at once once it holds it, and only the first
- * request (or one after expiry) has to wait for. The hot paths chain on it with `then`
+ * request (or one after expiry) has to wait for. The hot paths chain on it with `andThen`
  * below instead of `await`: an await suspends the function and costs a microtask even
  * for a value that is already there, and an async function's returned promise costs
  * another hop per level (issue #13, counted under callgrind by scripts/bench-base).
